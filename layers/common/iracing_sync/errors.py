@@ -1,0 +1,80 @@
+"""Every error the service raises, in one place.
+
+Class names are a contract: Step Functions Retry/Catch match them by name (the Lambda
+errorType), and the HTTP API maps the AppError family to status codes in one handler.
+"""
+
+from __future__ import annotations
+
+
+class IracingSyncError(Exception):
+    """Base of every error this service raises on purpose."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+# --- Step Functions contract -------------------------------------------------------------
+
+
+class RetryableError(IracingSyncError):
+    """A transient failure (iRacing 5xx/maintenance, timeout, DynamoDB throttling): retry later."""
+
+
+class RateLimited(RetryableError):
+    """iRacing's rate budget is spent; retry after ``reset_at`` (epoch seconds)."""
+
+    def __init__(self, message: str, reset_at: float | None = None) -> None:
+        super().__init__(message)
+        self.reset_at = reset_at
+
+
+class PermanentError(IracingSyncError):
+    """A failure that retrying cannot fix (bad request, malformed payload, missing credentials)."""
+
+
+class AuthError(PermanentError):
+    """iRacing rejected our credentials."""
+
+
+class MalformedPayload(PermanentError):
+    """An iRacing body did not have the shape we rely on."""
+
+
+# --- HTTP API contract ---------------------------------------------------------------------
+
+
+class AppError(IracingSyncError):
+    """An error a caller of the HTTP API caused; carries its HTTP status and a stable code."""
+
+    status = 400
+    code = "bad_request"
+
+
+class InvalidInputError(AppError):
+    """A query or path parameter is malformed (400)."""
+
+    status = 400
+    code = "invalid_input"
+
+
+class UnprocessableError(AppError):
+    """Well-formed input that cannot be served, e.g. `from` after `to` or a too long window (422)."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class NotFoundError(AppError):
+    """The requested series, season or route does not exist (404)."""
+
+    status = 404
+    code = "not_found"
+
+
+class ConflictError(AppError):
+    """A conditional write lost a race (409); the caller may retry."""
+
+    status = 409
+    code = "conflict"

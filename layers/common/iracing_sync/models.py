@@ -1,0 +1,204 @@
+"""Pydantic models: the iRacing fields we use (extra fields ignored) and our own domain shapes.
+
+iRacing answers snake_case; some community dumps are camelCased, so every field also accepts its
+camelCase spelling.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+def _either_case(name: str) -> AliasChoices:
+    return AliasChoices(name, to_camel(name))
+
+
+class IracingModel(BaseModel):
+    """Base for models of iRacing bodies: ignore unknown fields, accept snake or camel case."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        alias_generator=AliasGenerator(validation_alias=_either_case),
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RaceTimeDescriptor(IracingModel):
+    """One entry of a week's ``race_time_descriptors``: a repeating pattern or fixed session times."""
+
+    repeating: bool
+    super_session: bool = False
+    session_minutes: int = Field(ge=0)
+    start_date: date | None = None
+    day_offset: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
+    first_session_time: time | None = None
+    repeat_minutes: int | None = Field(default=None, gt=0)
+    session_times: list[datetime] = Field(default_factory=list)
+
+    @field_validator("session_times")
+    @classmethod
+    def _times_utc(cls, value: list[datetime]) -> list[datetime]:
+        return [_utc(v) for v in value]
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.repeating and (self.start_date is None or self.first_session_time is None):
+            raise ValueError("a repeating descriptor needs start_date and first_session_time")
+
+
+class Track(IracingModel):
+    """The track of a race week."""
+
+    track_id: int
+    track_name: str = ""
+    config_name: str | None = None
+    category: str | None = None
+
+
+class CarRestriction(IracingModel):
+    """Balance-of-performance settings for one car in one week."""
+
+    car_id: int
+    max_dry_tire_sets: int | None = None
+    max_pct_fuel_fill: float | None = None
+    power_adjust_pct: float | None = None
+    weight_penalty_kg: float | None = None
+
+
+class ScheduleWeek(IracingModel):
+    """One race week of a season schedule."""
+
+    season_id: int
+    series_id: int | None = None
+    race_week_num: int = Field(ge=0)
+    series_name: str | None = None
+    season_name: str | None = None
+    schedule_name: str | None = None
+    start_date: date | None = None
+    week_end_time: datetime | None = None
+    category: str | None = None
+    track: Track | None = None
+    race_time_descriptors: list[RaceTimeDescriptor] | None = None
+    car_restrictions: list[CarRestriction] = Field(default_factory=list)
+    race_week_car_class_ids: list[int] = Field(default_factory=list)
+    race_lap_limit: int | None = None
+    race_time_limit: int | None = None
+
+    @field_validator("car_restrictions", "race_week_car_class_ids", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("week_end_time")
+    @classmethod
+    def _end_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _utc(value)
+
+
+class Season(IracingModel):
+    """A season with its schedule, from series/seasons or series/season_schedule."""
+
+    season_id: int
+    series_id: int | None = None
+    season_name: str | None = None
+    season_short_name: str | None = None
+    season_year: int | None = None
+    season_quarter: int | None = None
+    active: bool | None = None
+    official: bool | None = None
+    license_group: int | None = None
+    car_class_ids: list[int] = Field(default_factory=list)
+    car_switching: bool | None = None
+    start_date: date | None = None
+    schedule_description: str | None = None
+    schedules: list[ScheduleWeek] = Field(default_factory=list)
+
+    def model_post_init(self, __context: Any) -> None:
+        # season_schedule bodies carry series_id only on the weeks.
+        if self.series_id is None:
+            week_series = {w.series_id for w in self.schedules if w.series_id is not None}
+            if len(week_series) == 1:
+                object.__setattr__(self, "series_id", week_series.pop())
+
+
+class Series(IracingModel):
+    """A series from series/get, merged with its series/assets entry."""
+
+    series_id: int
+    series_name: str
+    series_short_name: str | None = None
+    category: str | None = None
+    category_id: int | None = None
+    logo: str | None = None
+
+
+class Slot(BaseModel):
+    """One race session start: identified by (season_id, race_week_num, start_time)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    season_id: int
+    series_id: int | None
+    race_week_num: int
+    start_time: datetime
+    end_time: datetime
+    super_session: bool = False
+    series_name: str | None = None
+    track_id: int | None = None
+    track_name: str | None = None
+    config_name: str | None = None
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        """Sort and identity key: start_time, season_id, race_week_num."""
+        return (self.start_time, self.season_id, self.race_week_num)
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form with ISO 8601 UTC times (``YYYY-MM-DDTHH:MM:SSZ``)."""
+        data = self.model_dump()
+        data["start_time"] = iso_z(self.start_time)
+        data["end_time"] = iso_z(self.end_time)
+        return data
+
+
+def iso_z(value: datetime) -> str:
+    """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SSZ``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class WeekPattern(BaseModel):
+    """A race week's time pattern plus what a slot shows about it; the unit the slot engine expands."""
+
+    model_config = ConfigDict(frozen=True)
+
+    season_id: int
+    series_id: int | None
+    race_week_num: int
+    series_name: str | None = None
+    track_id: int | None = None
+    track_name: str | None = None
+    config_name: str | None = None
+    descriptors: list[RaceTimeDescriptor] = Field(default_factory=list)
+
+    @classmethod
+    def from_week(cls, week: ScheduleWeek, series_id: int | None = None) -> WeekPattern:
+        """The pattern of an iRacing schedule week (all its descriptors)."""
+        track = week.track
+        return cls(
+            season_id=week.season_id,
+            series_id=week.series_id if week.series_id is not None else series_id,
+            race_week_num=week.race_week_num,
+            series_name=week.series_name,
+            track_id=track.track_id if track else None,
+            track_name=track.track_name if track else None,
+            config_name=track.config_name if track else None,
+            descriptors=list(week.race_time_descriptors or []),
+        )

@@ -1,0 +1,78 @@
+"""Typed, cached configuration: the only module that reads the environment."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Settings(BaseModel):
+    """Every environment variable the service reads, with its default."""
+
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(default="iracing-sync", min_length=1)
+    region: str = Field(default="us-east-1", min_length=1)
+    # Set locally (DynamoDB Local); unset in AWS.
+    dynamodb_endpoint: str | None = None
+    iracing_api_url: str = "https://members-ng.iracing.com"
+    iracing_oauth_url: str = "https://oauth.iracing.com/oauth2/token"
+    # Secrets Manager secret holding {"username","password","client_id","client_secret"} (AWS).
+    iracing_secret_name: str | None = None
+    # Local alternative: a JSON file outside the repo with the same keys.
+    iracing_credentials_file: Path | None = None
+    iracing_username: str | None = None
+    iracing_password: str | None = None
+    iracing_client_id: str | None = None
+    iracing_client_secret: str | None = None
+    connect_timeout: float = Field(default=3.05, gt=0)
+    read_timeout: float = Field(default=20.0, gt=0)
+    # Raw payload archive: an S3 bucket in AWS, a directory locally.
+    archive_bucket: str | None = None
+    archive_dir: Path | None = None
+    # Upper bound for one /slots window, in days.
+    max_window_days: int = Field(default=31, gt=0)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # SAM passes unset parameters as "" — treat them as absent, not as a value.
+        return None if value == "" else value
+
+
+_ENV = {
+    "table_name": "TABLE_NAME",
+    "dynamodb_endpoint": "DYNAMODB_ENDPOINT",
+    "iracing_api_url": "IRACING_API_URL",
+    "iracing_oauth_url": "IRACING_OAUTH_URL",
+    "iracing_secret_name": "IRACING_SECRET_NAME",
+    "iracing_credentials_file": "IRACING_CREDENTIALS_FILE",
+    "iracing_username": "IRACING_USERNAME",
+    "iracing_password": "IRACING_PASSWORD",
+    "iracing_client_id": "IRACING_CLIENT_ID",
+    "iracing_client_secret": "IRACING_CLIENT_SECRET",
+    "connect_timeout": "IRACING_CONNECT_TIMEOUT",
+    "read_timeout": "IRACING_READ_TIMEOUT",
+    "archive_bucket": "ARCHIVE_BUCKET",
+    "archive_dir": "ARCHIVE_DIR",
+    "max_window_days": "MAX_WINDOW_DAYS",
+}
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from an environment mapping (defaults to os.environ)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {field: env[var] for field, var in _ENV.items() if var in env}
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        values["region"] = region
+    return Settings.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once (tests call ``get_settings.cache_clear()``)."""
+    return settings_from_env()
