@@ -1,25 +1,214 @@
-"""The local stack behind `iracing-sync sync|serve|demo|local reset` (being written)."""
+"""The local stack behind `iracing-sync sync|serve|demo|runs|local reset`.
+
+DynamoDB Local (data under .local/dynamodb, kept between runs), the fake iRacing server serving a
+bundled real snapshot (unless real iRacing credentials are configured), the raw archive under
+.local/archive, and the project's own state machines run by moto's interpreter with the real handlers.
+Engines this process starts are stopped at exit; ones already running are reused.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from iracing_sync_local import LOCAL_DIR
+from iracing_sync_local.dynamodb_local import DynamoDBLocal
+from iracing_sync_local.fake_iracing import FakeIracing
 
-def run_sync(kind: str, target: int | None = None, *, snapshot: str = "2025-09-09", stack: str | None = None) -> dict[str, Any]:
-    """Run one sync state machine locally (or on a deployed stack) and return its JSON summary."""
-    raise NotImplementedError("local sync is being written")
+DEFAULT_SNAPSHOT = "2025-09-09"
+# The environment as the user gave it, before this module points the service at local engines.
+_USER_ENV = dict(os.environ)
+DYNAMODB_PORT = 8642  # fixed so `serve` in one terminal and `sync` in another share one engine
+
+
+class UsageError(Exception):
+    """A CLI request that cannot be carried out as asked (reported as one line, exit code 2)."""
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _configure_environment(dynamodb_endpoint: str, fake: FakeIracing | None) -> None:
+    """Point the service's settings at the local engines (the Lambda environment, locally)."""
+    env = {
+        "AWS_ACCESS_KEY_ID": os.environ.get("AWS_ACCESS_KEY_ID", "local"),
+        "AWS_SECRET_ACCESS_KEY": os.environ.get("AWS_SECRET_ACCESS_KEY", "local"),
+        "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
+        "ARCHIVE_DIR": str(LOCAL_DIR / "archive"),
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+    }
+    if fake is not None:
+        env |= {
+            "IRACING_API_URL": fake.api_url,
+            "IRACING_OAUTH_URL": fake.oauth_url,
+            "IRACING_USERNAME": fake.username,
+            "IRACING_PASSWORD": fake.password,
+            "IRACING_CLIENT_ID": fake.client_id,
+            "IRACING_CLIENT_SECRET": fake.client_secret,
+        }
+    os.environ.update(env)
+    from iracing_sync.settings import get_settings
+
+    get_settings.cache_clear()
+
+
+def _real_credentials_configured() -> bool:
+    from iracing_sync.settings import settings_from_env
+
+    s = settings_from_env(_USER_ENV)
+    return bool(s.iracing_secret_name or s.iracing_credentials_file or s.iracing_username)
+
+
+@dataclass
+class LocalStack:
+    """What is running: the DynamoDB engine and, unless real iRacing is used, the fake server."""
+
+    dynamodb: DynamoDBLocal
+    fake: FakeIracing | None
+
+
+@contextmanager
+def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> Iterator[LocalStack]:
+    """Bring the local engines up (reusing running ones), configure the service, create the table."""
+    with ExitStack() as stack:
+        dynamodb = DynamoDBLocal(port=DYNAMODB_PORT, db_path=LOCAL_DIR / "dynamodb")
+        if not dynamodb.start().started_here:
+            _log(f"using the DynamoDB Local already running on {dynamodb.endpoint}")
+        stack.callback(dynamodb.stop)
+        fake = None
+        if iracing and not _real_credentials_configured():
+            try:
+                fake = FakeIracing(snapshot)
+            except ValueError as exc:
+                raise UsageError(str(exc)) from exc
+            fake.start()
+            stack.callback(fake.stop)
+            _log(f"fake iRacing serving the bundled snapshot {snapshot!r} on {fake.base_url}")
+        elif iracing:
+            _log("using the real iRacing API (credentials configured)")
+        _configure_environment(dynamodb.endpoint, fake)
+        from iracing_sync import store
+
+        if store.ensure_table():
+            _log(f"created table {store.Item.Meta.table_name} in DynamoDB Local")
+        yield LocalStack(dynamodb, fake)
+
+
+def _execution(kind: str, target: int | None) -> tuple[str, dict[str, Any]]:
+    if kind == "series":
+        return "sync_series", {}
+    if kind == "current":
+        return "sync_current_seasons", {}
+    if kind == "season":
+        if target is None:
+            raise UsageError("sync season needs a season ID")
+        return "sync_season", {"season_ids": [target]}
+    raise UsageError(f"sync {kind} is not available yet (tracked in the Step Functions orchestration issue)")
+
+
+def run_sync(
+    kind: str,
+    target: int | None = None,
+    *,
+    snapshot: str = DEFAULT_SNAPSHOT,
+    stack: str | None = None,
+    replay: str | None = None,
+) -> dict[str, Any]:
+    """Run one sync state machine locally and return its JSON summary."""
+    if stack is not None:
+        raise UsageError("--stack (running on a deployed stack) is not available yet")
+    if replay is not None:
+        raise UsageError("--replay is not available yet")
+    name, execution_input = _execution(kind, target)
+    from iracing_sync_local.stepfunctions import local_step_functions
+
+    with local_stack(snapshot), local_step_functions() as sfn:
+        _log(f"running {name} locally")
+        return dict(sfn.run(name, execution_input))
+
+
+def list_runs(limit: int = 20) -> list[dict[str, Any]]:
+    """Recent sync runs recorded in the local table."""
+    with local_stack(iracing=False):
+        from iracing_sync import store
+
+        return store.list_sync_runs(limit)
+
+
+def _serve_forever(port: int) -> None:
+    from iracing_sync_local.http_server import make_server
+    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
+
+    handler = handler_for("SlotsApiFunction")
+    server = make_server(handler, lambda: LambdaContext(function_name="SlotsApiFunction"), port)
+    base = f"http://127.0.0.1:{port}"
+    _log(f"slots API on {base}  (Swagger UI: {base}/docs, OpenAPI: {base}/openapi.json); Ctrl-C stops")
+    print(base, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def serve(port: int = 3000) -> None:
     """Serve the slots API on 127.0.0.1:port until interrupted."""
-    raise NotImplementedError
+    with local_stack(iracing=False):
+        _serve_forever(port)
 
 
-def demo(port: int = 3000) -> None:
-    """Local stack up, full sync of the bundled snapshot, API served, example URLs printed."""
-    raise NotImplementedError
+EXAMPLE_DAY = "2025-09-09"
+
+
+def example_urls(base: str) -> list[str]:
+    """A few URLs worth opening after the demo sync (the snapshot's capture day)."""
+    return [
+        f"{base}/slots?from={EXAMPLE_DAY}T11:54:00Z&to={EXAMPLE_DAY}T14:54:00Z",
+        f"{base}/series",
+        f"{base}/series/47/seasons",
+        f"{base}/seasons/5376",
+        f"{base}/seasons/5376/slots?from={EXAMPLE_DAY}&to=2025-09-10",
+        f"{base}/docs",
+    ]
+
+
+def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
+    """Local stack up, series and current-seasons sync of the bundled snapshot, API served."""
+    from iracing_sync_local.stepfunctions import local_step_functions
+
+    with local_stack(snapshot) as running:
+        with local_step_functions() as sfn:
+            for name in ("sync_series", "sync_current_seasons"):
+                _log(f"running {name} through moto's Step Functions interpreter")
+                print(json_line(sfn.run(name, {})), flush=True)
+        if running.fake is not None:
+            running.fake.stop()
+        base = f"http://127.0.0.1:{port}"
+        _log("try:")
+        for url in example_urls(base):
+            _log(f"  curl '{url}'")
+        _serve_forever(port)
+
+
+def json_line(data: Any) -> str:
+    import json
+
+    return json.dumps(data, separators=(",", ":"), sort_keys=True)
 
 
 def reset() -> None:
-    """Wipe .local/."""
-    raise NotImplementedError
+    """Wipe .local/ data (DynamoDB files and archive), keeping the downloaded tools."""
+    for name in ("dynamodb", "archive"):
+        shutil.rmtree(LOCAL_DIR / name, ignore_errors=True)
+    _log(f"wiped {LOCAL_DIR}/dynamodb and {LOCAL_DIR}/archive")

@@ -7,7 +7,7 @@ camelCase spelling.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
@@ -202,3 +202,105 @@ class WeekPattern(BaseModel):
             config_name=track.config_name if track else None,
             descriptors=list(week.race_time_descriptors or []),
         )
+
+
+class WeekRecord(BaseModel):
+    """A race week as stored: its repeating pattern plus the week's facts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pattern: WeekPattern  # repeating descriptors only; fixed session_times become slots
+    start_date: date | None = None
+    week_end_time: datetime | None = None
+    category: str | None = None
+    license_group: int | None = None
+    car_class_ids: list[int] = Field(default_factory=list)
+    car_restrictions: list[CarRestriction] = Field(default_factory=list)
+    race_lap_limit: int | None = None
+    race_time_limit: int | None = None
+    # First session day and the end of the last session day of the repeating pattern (None if none).
+    span_start: datetime | None = None
+    span_end: datetime | None = None
+
+
+class SeasonRecord(BaseModel):
+    """A season as stored: the season's facts, its weeks and its fixed-time slots."""
+
+    model_config = ConfigDict(frozen=True)
+
+    season_id: int
+    series_id: int | None
+    season_name: str | None = None
+    season_short_name: str | None = None
+    season_year: int | None = None
+    season_quarter: int | None = None
+    license_group: int | None = None
+    car_class_ids: list[int] = Field(default_factory=list)
+    active: bool | None = None
+    official: bool | None = None
+    start_date: date | None = None
+    schedule_description: str | None = None
+    weeks: list[WeekRecord] = Field(default_factory=list)
+    fixed_slots: list[Slot] = Field(default_factory=list)
+
+
+# --- Lambda inputs and outputs (Step Functions task payloads) -----------------------------------------
+
+
+class TaskEvent(BaseModel):
+    """Common fields of every state machine task payload."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    execution_id: str | None = None
+
+
+class ListCurrentSeasonsEvent(TaskEvent):
+    action: Literal["list_current"]
+
+
+class SyncSeasonEvent(TaskEvent):
+    action: Literal["sync"]
+    season_id: int = Field(gt=0)
+    # Pointer to an archived series/seasons body holding this season; absent = fetch season_schedule.
+    archive_key: str | None = None
+
+
+class SeasonOutcome(BaseModel):
+    """One season's result inside a run: counts on success, the error on failure."""
+
+    season_id: int | None = None
+    ok: bool = True
+    api_requests: int = 0
+    items_written: int = 0
+    items_unchanged: int = 0
+    items_deleted: int = 0
+    error: dict[str, Any] | None = None
+
+
+class RecordRunEvent(TaskEvent):
+    action: Literal["record_run"]
+    kind: str = Field(min_length=1)
+    api_requests: int = 0
+    outcomes: list[SeasonOutcome | None] = Field(default_factory=list)
+
+
+SeasonTask = Annotated[ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent, Field(discriminator="action")]
+
+
+class SyncSeriesEvent(TaskEvent):
+    """Input of the series function: sync series and their assets."""
+
+
+class RunSummary(BaseModel):
+    """The JSON summary a sync prints as its last line and records as a sync run."""
+
+    run_id: str
+    kind: str
+    status: str
+    api_requests: int = 0
+    items_written: int = 0
+    items_unchanged: int = 0
+    items_deleted: int = 0
+    seasons_synced: int = 0
+    failed: list[dict[str, Any]] = Field(default_factory=list)

@@ -14,9 +14,13 @@ from datetime import UTC, datetime, timedelta
 from iracing_sync.models import RaceTimeDescriptor, Slot, WeekPattern
 
 DAY = timedelta(days=1)
+# A week's repeating sessions lie within this span of its first session day. The time index looks
+# back this far so a window finds weeks that began before it; the processor rejects longer weeks.
+MAX_WEEK_SPAN = timedelta(days=16)
 
 
-def _day_start(descriptor: RaceTimeDescriptor, offset: int) -> datetime:
+def day_start(descriptor: RaceTimeDescriptor, offset: int) -> datetime:
+    """Midnight UTC of the day ``descriptor.start_date + offset`` days."""
     assert descriptor.start_date is not None  # guaranteed for repeating descriptors by the model
     d = descriptor.start_date + timedelta(days=offset)
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
@@ -35,7 +39,7 @@ def descriptor_starts(descriptor: RaceTimeDescriptor, start: datetime, end: date
     # Without repeat_minutes a repeating descriptor runs once a day.
     step = timedelta(minutes=descriptor.repeat_minutes) if descriptor.repeat_minutes else DAY
     for offset in sorted(set(descriptor.day_offset)):
-        day = _day_start(descriptor, offset)
+        day = day_start(descriptor, offset)
         day_end = day + DAY
         if day_end <= start or day >= end:
             continue
@@ -49,10 +53,15 @@ def descriptor_starts(descriptor: RaceTimeDescriptor, start: datetime, end: date
             t += step
 
 
-def expand_week(week: WeekPattern, start: datetime, end: datetime, *, repeating_only: bool = False) -> Iterator[Slot]:
-    """Yield the slots of one week inside [start, end) (unsorted, possibly duplicated)."""
+def expand_week(
+    week: WeekPattern, start: datetime, end: datetime, *, repeating: bool | None = None
+) -> Iterator[Slot]:
+    """Yield the slots of one week inside [start, end) (unsorted, possibly duplicated).
+
+    ``repeating`` limits the expansion to repeating (True) or fixed-time (False) descriptors.
+    """
     for descriptor in week.descriptors:
-        if repeating_only and not descriptor.repeating:
+        if repeating is not None and descriptor.repeating != repeating:
             continue
         length = timedelta(minutes=descriptor.session_minutes)
         for t in descriptor_starts(descriptor, start, end):

@@ -1,0 +1,154 @@
+"""Season schedules: turn raw iRacing bodies into validated models and week patterns.
+
+Accepted bodies are a ``series/season_schedule`` object (``{"success", "season_id", "schedules"}``,
+which is also the shape of one season object of ``series/seasons``) and a ``series/seasons`` array.
+Anything else raises :class:`~iracing_sync.errors.MalformedPayload`, so a caller (a Lambda task, the
+CLI) can treat it as permanent instead of retrying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from iracing_sync.errors import MalformedPayload
+from iracing_sync.models import RaceTimeDescriptor, Season, SeasonRecord, Slot, WeekPattern, WeekRecord
+from iracing_sync.recurrence import MAX_WEEK_SPAN, collate, day_start, expand_week
+
+__all__ = ["ScheduleProcessor", "parse_schedule_body", "week_patterns"]
+
+
+def parse_schedule_body(body: object) -> list[Season]:
+    """Validate a ``series/season_schedule`` object or a ``series/seasons`` array into seasons.
+
+    Raises MalformedPayload (one line naming the season and field) if the body has another shape
+    or a season does not validate.
+    """
+    if isinstance(body, Mapping):
+        if body.get("success") is False:
+            raise MalformedPayload(f"season_schedule body{_season_label(body)} reports success=false")
+        if "season_id" not in body and "seasonId" not in body:
+            raise MalformedPayload(
+                f"expected a series/season_schedule object or a series/seasons array, got an object "
+                f"with keys {_key_summary(body)}"
+            )
+        return [_validate_season(body, where="season_schedule")]
+    if isinstance(body, list):
+        seasons: list[Season] = []
+        for index, item in enumerate(body):
+            where = f"series/seasons[{index}]"
+            if not isinstance(item, Mapping):
+                raise MalformedPayload(f"{where}: expected a season object, got {type(item).__name__}")
+            seasons.append(_validate_season(item, where=where))
+        return seasons
+    raise MalformedPayload(
+        f"expected a series/season_schedule object or a series/seasons array, got {type(body).__name__}"
+    )
+
+
+def week_patterns(seasons: Iterable[Season]) -> list[WeekPattern]:
+    """The week patterns of every schedule week of ``seasons``, in input order."""
+    # season_schedule weeks carry series_id themselves; series/seasons weeks may rely on the season's.
+    return [WeekPattern.from_week(week, season.series_id) for season in seasons for week in season.schedules]
+
+
+class ScheduleProcessor:
+    """Turns a validated Season (from series/seasons or series/season_schedule) into what we store.
+
+    Both iRacing shapes give the same SeasonRecord for the same season. Repeating descriptors stay a
+    pattern on the week; fixed ``session_times`` become slots.
+    """
+
+    def process(self, season: Season) -> SeasonRecord:
+        """The SeasonRecord for one season; MalformedPayload if a week cannot be indexed."""
+        weeks: list[WeekRecord] = []
+        fixed: list[Slot] = []
+        for week in season.schedules:
+            pattern = WeekPattern.from_week(week, season.series_id)
+            repeating = [d for d in pattern.descriptors if d.repeating]
+            span_start, span_end = _span(repeating)
+            if span_start is not None and span_end is not None and span_end - span_start > MAX_WEEK_SPAN:
+                raise MalformedPayload(
+                    f"season {season.season_id} week {week.race_week_num}: race_time_descriptors span "
+                    f"{span_end - span_start}, more than the {MAX_WEEK_SPAN} a week may cover"
+                )
+            fixed.extend(expand_week(pattern, _EPOCH, _FAR_FUTURE, repeating=False))
+            weeks.append(
+                WeekRecord(
+                    pattern=pattern.model_copy(update={"descriptors": repeating}),
+                    start_date=week.start_date,
+                    week_end_time=week.week_end_time,
+                    category=week.category or (week.track.category if week.track else None),
+                    license_group=season.license_group,
+                    car_class_ids=week.race_week_car_class_ids or season.car_class_ids,
+                    car_restrictions=week.car_restrictions,
+                    race_lap_limit=week.race_lap_limit,
+                    race_time_limit=week.race_time_limit,
+                    span_start=span_start,
+                    span_end=span_end,
+                )
+            )
+        return SeasonRecord(
+            season_id=season.season_id,
+            series_id=season.series_id,
+            season_name=season.season_name,
+            season_short_name=season.season_short_name,
+            season_year=season.season_year,
+            season_quarter=season.season_quarter,
+            license_group=season.license_group,
+            car_class_ids=season.car_class_ids,
+            active=season.active,
+            official=season.official,
+            start_date=season.start_date,
+            schedule_description=season.schedule_description,
+            weeks=weeks,
+            fixed_slots=collate(fixed),
+        )
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _span(descriptors: list[RaceTimeDescriptor]) -> tuple[datetime | None, datetime | None]:
+    """First session day and end of the last session day of repeating descriptors."""
+    days = [day_start(d, o) for d in descriptors for o in d.day_offset]
+    if not days:
+        return None, None
+    return min(days), max(days) + timedelta(days=1)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _validate_season(raw: Mapping[str, Any], *, where: str) -> Season:
+    try:
+        return Season.model_validate(raw)
+    except ValidationError as exc:
+        raise MalformedPayload(f"{where}{_season_label(raw)}: {_first_error(exc)}") from exc
+
+
+def _season_label(raw: Mapping[str, Any]) -> str:
+    season_id = raw.get("season_id", raw.get("seasonId"))
+    return "" if season_id is None else f" (season_id {season_id!r})"
+
+
+def _first_error(exc: ValidationError) -> str:
+    """One line for the first validation error: its dotted field path and message, plus a count."""
+    errors = exc.errors(include_url=False, include_input=False)
+    if not errors:  # pragma: no cover - pydantic always reports at least one error
+        return str(exc).splitlines()[0]
+    first = errors[0]
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+    message = " ".join(str(first["msg"]).split())
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"{path or 'body'}: {message}{more}"
+
+
+def _key_summary(body: Mapping[str, Any], limit: int = 5) -> str:
+    keys = [str(k) for k in list(body)[:limit]]
+    suffix = ", ..." if len(body) > limit else ""
+    return "[" + ", ".join(keys) + suffix + "]" if keys else "[]"

@@ -1,0 +1,560 @@
+"""DynamoDB persistence (the only module that imports PynamoDB).
+
+One table, natural deterministic keys, so a retried or concurrent sync can never duplicate:
+
+- series:     pk SERIES#<id>,   sk META;                  by_parent SERIES / <id:08d>
+- season:     pk SEASON#<id>,   sk META;                  by_parent SERIES#<series_id> / <season_id:08d>
+- week:       pk SEASON#<id>,   sk WEEK#<nn:03d>;         by_time T#<yyyy-mm of span start> / <start>#<season>#<week>#W
+- fixed slot: pk SEASON#<id>,   sk SLOT#<nn:03d>#<start>; by_time T#<yyyy-mm of start> / <start>#<season>#<week>#S
+- sync run:   pk RUN#<run_id>,  sk META;                  by_parent RUNS / <started_at>#<run_id>
+
+Access patterns (none scans):
+- GET /series: Query by_parent gsi1pk=SERIES.         - GET /series/{id}: GetItem SERIES#id/META.
+- GET /series/{id}/seasons: Query by_parent SERIES#id. - GET /seasons/{id}[/slots]: Query pk=SEASON#id.
+- GET /slots?from&to: Query by_time per month bucket of [from - MAX_WEEK_SPAN, to) (1-2 queries for a day).
+- Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished.
+- Recent sync runs: Query by_parent gsi1pk=RUNS, newest first.
+Repeating patterns live once on the week item; only fixed session_times become slot items.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.exceptions import PynamoDBException
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.models import Model
+
+from iracing_sync.errors import RetryableError
+from iracing_sync.models import (
+    RaceTimeDescriptor,
+    RunSummary,
+    SeasonRecord,
+    Series,
+    Slot,
+    WeekPattern,
+    WeekRecord,
+    iso_z,
+)
+from iracing_sync.recurrence import MAX_WEEK_SPAN
+from iracing_sync.settings import get_settings
+
+
+class ByParentIndex(GlobalSecondaryIndex["Item"]):
+    """Children of a parent: all series, the seasons of a series, recent sync runs."""
+
+    class Meta:
+        index_name = "by_parent"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True)
+    gsi1sk = UnicodeAttribute(range_key=True)
+
+
+# What slot expansion needs from a week or slot item; everything else stays on the base table.
+TIME_INDEX_ATTRIBUTES = [
+    "item_type",
+    "season_id",
+    "series_id",
+    "race_week_num",
+    "series_name",
+    "track_id",
+    "track_name",
+    "config_name",
+    "category",
+    "license_group",
+    "descriptors",
+    "span_end",
+    "start_time",
+    "end_time",
+    "super_session",
+]
+
+
+class ByTimeIndex(GlobalSecondaryIndex["Item"]):
+    """Week patterns and fixed slots by month bucket and start time."""
+
+    class Meta:
+        index_name = "by_time"
+        projection = IncludeProjection(TIME_INDEX_ATTRIBUTES)
+
+    tpk = UnicodeAttribute(hash_key=True)
+    tsk = UnicodeAttribute(range_key=True)
+
+
+class Item(Model):
+    """Base of every item in the table (polymorphic on ``item_type``)."""
+
+    class Meta:
+        table_name = get_settings().table_name
+        region = get_settings().region
+        host = get_settings().dynamodb_endpoint
+        billing_mode = "PAY_PER_REQUEST"
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute()
+    content_hash = UnicodeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    tpk = UnicodeAttribute(null=True)
+    tsk = UnicodeAttribute(null=True)
+    by_parent = ByParentIndex()
+    by_time = ByTimeIndex()
+
+
+class SeriesItem(Item, discriminator="series"):
+    series_id = NumberAttribute()
+    series_name = UnicodeAttribute()
+    series_short_name = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    category_id = NumberAttribute(null=True)
+    logo = UnicodeAttribute(null=True)
+
+
+class SeasonItem(Item, discriminator="season"):
+    season_id = NumberAttribute()
+    series_id = NumberAttribute(null=True)
+    season_name = UnicodeAttribute(null=True)
+    season_short_name = UnicodeAttribute(null=True)
+    season_year = NumberAttribute(null=True)
+    season_quarter = NumberAttribute(null=True)
+    license_group = NumberAttribute(null=True)
+    car_class_ids = ListAttribute(of=NumberAttribute, default=list)
+    active = BooleanAttribute(null=True)
+    official = BooleanAttribute(null=True)
+    start_date = UnicodeAttribute(null=True)
+    schedule_description = UnicodeAttribute(null=True)
+
+
+class CarRestrictionMap(MapAttribute[str, Any]):
+    car_id = NumberAttribute()
+    max_dry_tire_sets = NumberAttribute(null=True)
+    max_pct_fuel_fill = NumberAttribute(null=True)
+    power_adjust_pct = NumberAttribute(null=True)
+    weight_penalty_kg = NumberAttribute(null=True)
+
+
+class WeekItem(Item, discriminator="week"):
+    season_id = NumberAttribute()
+    series_id = NumberAttribute(null=True)
+    race_week_num = NumberAttribute()
+    series_name = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    license_group = NumberAttribute(null=True)
+    start_date = UnicodeAttribute(null=True)
+    week_end_time = UnicodeAttribute(null=True)
+    track_id = NumberAttribute(null=True)
+    track_name = UnicodeAttribute(null=True)
+    config_name = UnicodeAttribute(null=True)
+    car_class_ids = ListAttribute(of=NumberAttribute, default=list)
+    car_restrictions = ListAttribute(of=CarRestrictionMap, default=list)
+    race_lap_limit = NumberAttribute(null=True)
+    race_time_limit = NumberAttribute(null=True)
+    # The week's repeating race_time_descriptors as JSON: the pattern the slot engine expands.
+    descriptors = UnicodeAttribute(default="[]")
+    span_end = UnicodeAttribute(null=True)
+
+
+class SlotItem(Item, discriminator="slot"):
+    season_id = NumberAttribute()
+    series_id = NumberAttribute(null=True)
+    race_week_num = NumberAttribute()
+    series_name = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    license_group = NumberAttribute(null=True)
+    track_id = NumberAttribute(null=True)
+    track_name = UnicodeAttribute(null=True)
+    config_name = UnicodeAttribute(null=True)
+    start_time = UnicodeAttribute()
+    end_time = UnicodeAttribute()
+    super_session = BooleanAttribute(default=False)
+
+
+class SyncRunItem(Item, discriminator="sync_run"):
+    run_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    status = UnicodeAttribute()
+    started_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    api_requests = NumberAttribute(default=0)
+    items_written = NumberAttribute(default=0)
+    items_unchanged = NumberAttribute(default=0)
+    items_deleted = NumberAttribute(default=0)
+    seasons_synced = NumberAttribute(default=0)
+    failed = UnicodeAttribute(default="[]")  # JSON list of {season_id, error, reason}
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def series_key(series_id: int) -> str:
+    return f"SERIES#{series_id}"
+
+
+def season_key(season_id: int) -> str:
+    return f"SEASON#{season_id}"
+
+
+def _bucket(when: datetime) -> str:
+    return f"T#{when:%Y-%m}"
+
+
+def _month_buckets(start: datetime, end: datetime) -> list[str]:
+    """Month buckets touched by [start, end)."""
+    buckets, cursor = [], datetime(start.year, start.month, 1, tzinfo=UTC)
+    while cursor < end:
+        buckets.append(_bucket(cursor))
+        cursor = datetime(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1, tzinfo=UTC)
+    return buckets
+
+
+# --- table lifecycle ------------------------------------------------------------------------------
+
+
+def ensure_table() -> bool:
+    """Create the table if it does not exist (local stack and tests); True if it was created."""
+    try:
+        if Item.exists():
+            return False
+        Item.create_table(wait=True)
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB table {Item.Meta.table_name}: {exc.msg}") from exc
+    return True
+
+
+# --- writes ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class WriteCounts:
+    """How a reconcile went: items written, left unchanged and deleted."""
+
+    written: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+
+    def __iadd__(self, other: WriteCounts) -> WriteCounts:
+        self.written += other.written
+        self.unchanged += other.unchanged
+        self.deleted += other.deleted
+        return self
+
+
+def _content_hash(item: Item) -> str:
+    data = item.serialize()
+    data.pop("content_hash", None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def _existing_hashes(pk: str) -> dict[str, str | None]:
+    return {
+        i.sk: i.content_hash for i in Item.query(pk, attributes_to_get=["pk", "sk", "item_type", "content_hash"])
+    }
+
+
+def put_season(season: SeasonRecord) -> WriteCounts:
+    """Make the season's partition exactly this record: write what changed, delete what vanished."""
+    pk = season_key(season.season_id)
+    existing = _existing_hashes(pk)
+    desired: list[Item] = [_season_item(season), *map(_week_item, season.weeks), *map(_slot_item, season.fixed_slots)]
+    counts = WriteCounts()
+    seen: set[str] = set()
+    try:
+        with Item.batch_write() as batch:
+            for item in desired:
+                item.content_hash = _content_hash(item)
+                seen.add(item.sk)
+                if existing.get(item.sk) == item.content_hash:
+                    counts.unchanged += 1
+                    continue
+                batch.save(item)
+                counts.written += 1
+            for sk in existing.keys() - seen:
+                batch.delete(Item(pk=pk, sk=sk))
+                counts.deleted += 1
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB write of season {season.season_id} failed: {exc.msg}") from exc
+    return counts
+
+
+def put_series(series: Iterable[Series]) -> WriteCounts:
+    """Upsert series items, writing only those whose content changed."""
+    items = [_series_item(s) for s in series]
+    counts = WriteCounts()
+    try:
+        existing = {i.pk: i.content_hash for i in Item.by_parent.query("SERIES")}
+        with Item.batch_write() as batch:
+            for item in items:
+                item.content_hash = _content_hash(item)
+                if existing.get(item.pk) == item.content_hash:
+                    counts.unchanged += 1
+                    continue
+                batch.save(item)
+                counts.written += 1
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB write of series failed: {exc.msg}") from exc
+    return counts
+
+
+def _series_item(s: Series) -> SeriesItem:
+    return SeriesItem(
+        pk=series_key(s.series_id),
+        sk="META",
+        gsi1pk="SERIES",
+        gsi1sk=f"{s.series_id:08d}",
+        series_id=s.series_id,
+        series_name=s.series_name,
+        series_short_name=s.series_short_name,
+        category=s.category,
+        category_id=s.category_id,
+        logo=s.logo,
+    )
+
+
+def _season_item(s: SeasonRecord) -> SeasonItem:
+    return SeasonItem(
+        pk=season_key(s.season_id),
+        sk="META",
+        gsi1pk=series_key(s.series_id) if s.series_id is not None else None,
+        gsi1sk=f"{s.season_id:08d}" if s.series_id is not None else None,
+        season_id=s.season_id,
+        series_id=s.series_id,
+        season_name=s.season_name,
+        season_short_name=s.season_short_name,
+        season_year=s.season_year,
+        season_quarter=s.season_quarter,
+        license_group=s.license_group,
+        car_class_ids=list(s.car_class_ids),
+        active=s.active,
+        official=s.official,
+        start_date=s.start_date.isoformat() if s.start_date else None,
+        schedule_description=s.schedule_description,
+    )
+
+
+def _time_keys(start: datetime, season_id: int, race_week_num: int, suffix: str) -> dict[str, str]:
+    return {"tpk": _bucket(start), "tsk": f"{iso_z(start)}#{season_id:08d}#{race_week_num:03d}#{suffix}"}
+
+
+def _week_item(w: WeekRecord) -> WeekItem:
+    p = w.pattern
+    item = WeekItem(
+        pk=season_key(p.season_id),
+        sk=f"WEEK#{p.race_week_num:03d}",
+        season_id=p.season_id,
+        series_id=p.series_id,
+        race_week_num=p.race_week_num,
+        series_name=p.series_name,
+        category=w.category,
+        license_group=w.license_group,
+        start_date=w.start_date.isoformat() if w.start_date else None,
+        week_end_time=iso_z(w.week_end_time) if w.week_end_time else None,
+        track_id=p.track_id,
+        track_name=p.track_name,
+        config_name=p.config_name,
+        car_class_ids=list(w.car_class_ids),
+        car_restrictions=[CarRestrictionMap(**r.model_dump()) for r in w.car_restrictions],
+        race_lap_limit=w.race_lap_limit,
+        race_time_limit=w.race_time_limit,
+        descriptors=json.dumps([d.model_dump(mode="json") for d in p.descriptors], sort_keys=True),
+    )
+    if w.span_start is not None and w.span_end is not None:
+        # Sparse index: a week without a repeating pattern has nothing to find by time.
+        item.span_end = iso_z(w.span_end)
+        for k, v in _time_keys(w.span_start, p.season_id, p.race_week_num, "W").items():
+            setattr(item, k, v)
+    return item
+
+
+def _slot_item(s: Slot) -> SlotItem:
+    start = iso_z(s.start_time)
+    return SlotItem(
+        pk=season_key(s.season_id),
+        sk=f"SLOT#{s.race_week_num:03d}#{start}",
+        season_id=s.season_id,
+        series_id=s.series_id,
+        race_week_num=s.race_week_num,
+        series_name=s.series_name,
+        track_id=s.track_id,
+        track_name=s.track_name,
+        config_name=s.config_name,
+        start_time=start,
+        end_time=iso_z(s.end_time),
+        super_session=s.super_session,
+        **_time_keys(s.start_time, s.season_id, s.race_week_num, "S"),
+    )
+
+
+# --- reads ----------------------------------------------------------------------------------------
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+
+
+def _pattern(item: WeekItem) -> WeekPattern:
+    return WeekPattern(
+        season_id=int(item.season_id),
+        series_id=int(item.series_id) if item.series_id is not None else None,
+        race_week_num=int(item.race_week_num),
+        series_name=item.series_name,
+        track_id=int(item.track_id) if item.track_id is not None else None,
+        track_name=item.track_name,
+        config_name=item.config_name,
+        descriptors=[RaceTimeDescriptor.model_validate(d) for d in json.loads(item.descriptors or "[]")],
+    )
+
+
+def _slot(item: SlotItem) -> Slot:
+    return Slot(
+        season_id=int(item.season_id),
+        series_id=int(item.series_id) if item.series_id is not None else None,
+        race_week_num=int(item.race_week_num),
+        start_time=_parse_time(item.start_time),
+        end_time=_parse_time(item.end_time),
+        super_session=bool(item.super_session),
+        series_name=item.series_name,
+        track_id=int(item.track_id) if item.track_id is not None else None,
+        track_name=item.track_name,
+        config_name=item.config_name,
+    )
+
+
+@dataclass
+class SlotSources:
+    """What the slot engine needs for a window: repeating week patterns plus fixed slots."""
+
+    patterns: list[WeekPattern]
+    fixed_slots: list[Slot]
+
+
+def _read(query: Iterator[Item], what: str) -> list[Item]:
+    try:
+        return list(query)
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
+
+
+def slot_sources_between(start: datetime, end: datetime) -> SlotSources:
+    """Week patterns that may have slots in [start, end) and fixed slots starting in it (Query only)."""
+    lo = iso_z(start - MAX_WEEK_SPAN)
+    hi = iso_z(end)  # "<end>#..." sorts after "<end>", so BETWEEN lo AND hi excludes starts at `end`
+    patterns: list[WeekPattern] = []
+    fixed: list[Slot] = []
+    for bucket in _month_buckets(start - MAX_WEEK_SPAN, end):
+        query = Item.by_time.query(bucket, Item.tsk.between(lo, hi))
+        for item in _read(query, f"slots {bucket}"):
+            if isinstance(item, WeekItem):
+                if item.span_end and _parse_time(item.span_end) > start:
+                    patterns.append(_pattern(item))
+            elif isinstance(item, SlotItem):
+                fixed.append(_slot(item))
+    return SlotSources(patterns, fixed)
+
+
+@dataclass
+class StoredSeason:
+    """A season as stored: its meta item, week items and fixed slots."""
+
+    season: SeasonItem
+    weeks: list[WeekItem]
+    sources: SlotSources
+
+
+def get_season(season_id: int) -> StoredSeason | None:
+    """The whole season partition in one Query; None if the season is unknown."""
+    items = _read(Item.query(season_key(season_id)), f"season {season_id}")
+    season = next((i for i in items if isinstance(i, SeasonItem)), None)
+    if season is None:
+        return None
+    weeks = sorted((i for i in items if isinstance(i, WeekItem)), key=lambda w: int(w.race_week_num))
+    slots = [_slot(i) for i in items if isinstance(i, SlotItem)]
+    return StoredSeason(season, weeks, SlotSources([_pattern(w) for w in weeks], slots))
+
+
+def get_series(series_id: int) -> SeriesItem | None:
+    """One series by ID (GetItem); None if unknown."""
+    try:
+        item = Item.get(series_key(series_id), "META")
+    except Item.DoesNotExist:
+        return None
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of series {series_id} failed: {exc.msg}") from exc
+    return item if isinstance(item, SeriesItem) else None
+
+
+def list_series() -> list[SeriesItem]:
+    """All series, by ID (one Query on by_parent)."""
+    return [i for i in _read(Item.by_parent.query("SERIES"), "series") if isinstance(i, SeriesItem)]
+
+
+def list_seasons_of_series(series_id: int) -> list[SeasonItem]:
+    """The seasons of one series, by season ID (one Query on by_parent)."""
+    query = Item.by_parent.query(series_key(series_id))
+    return [i for i in _read(query, f"seasons of series {series_id}") if isinstance(i, SeasonItem)]
+
+
+def item_to_dict(item: Item) -> dict[str, Any]:
+    """A stored item as plain JSON-able data, without keys and bookkeeping attributes."""
+    hidden = {"pk", "sk", "gsi1pk", "gsi1sk", "tpk", "tsk", "content_hash", "item_type"}
+    data = {k: v for k, v in item.attribute_values.items() if k not in hidden}
+    for k, v in data.items():
+        if isinstance(v, list):
+            data[k] = [x.as_dict() if isinstance(x, MapAttribute) else x for x in v]
+    if isinstance(item, WeekItem):
+        data["descriptors"] = json.loads(item.descriptors or "[]")
+    return data
+
+
+# --- sync runs ------------------------------------------------------------------------------------
+
+
+def put_sync_run(summary: RunSummary, started_at: datetime, finished_at: datetime) -> None:
+    """Record one finished sync run (overwrites a retried record of the same run)."""
+    item = SyncRunItem(
+        pk=f"RUN#{summary.run_id}",
+        sk="META",
+        gsi1pk="RUNS",
+        gsi1sk=f"{iso_z(started_at)}#{summary.run_id}",
+        run_id=summary.run_id,
+        kind=summary.kind,
+        status=summary.status,
+        started_at=iso_z(started_at),
+        finished_at=iso_z(finished_at),
+        api_requests=summary.api_requests,
+        items_written=summary.items_written,
+        items_unchanged=summary.items_unchanged,
+        items_deleted=summary.items_deleted,
+        seasons_synced=summary.seasons_synced,
+        failed=json.dumps(summary.failed),
+    )
+    try:
+        item.save()
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB write of sync run {summary.run_id} failed: {exc.msg}") from exc
+
+
+def list_sync_runs(limit: int = 20) -> list[dict[str, Any]]:
+    """The most recent sync runs, newest first (one Query on by_parent)."""
+    query = Item.by_parent.query("RUNS", scan_index_forward=False, limit=limit)
+    runs = [i for i in _read(query, "sync runs") if isinstance(i, SyncRunItem)]
+    out = []
+    for run in runs:
+        data = item_to_dict(run)
+        data["failed"] = json.loads(run.failed or "[]")
+        out.append(data)
+    return out

@@ -1,0 +1,218 @@
+"""Run the project's own ASL locally: moto's Step Functions interpreter, Lambda tasks dispatched in-process.
+
+moto never runs a Lambda handler without Docker, so ``lambda:invoke`` is routed here to the real
+``functions/<name>/app.py`` handler, with errors shaped as Lambda reports them (``errorType`` = the
+exception class name), which is what Retry/Catch match on. Calls to 127.0.0.1 (DynamoDB Local, the
+fake iRacing server) pass through moto untouched.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+from iracing_sync_local import REPO_ROOT
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+STATEMACHINE_DIR = REPO_ROOT / "statemachine"
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+
+# Logical function name (as in template.yaml) -> function folder.
+FUNCTIONS = {
+    "SeriesFunction": "series",
+    "SeasonFunction": "season",
+    "PastSeasonsFunction": "past_seasons",
+    "SlotsApiFunction": "slots_api",
+}
+# State machine file -> its name in template.yaml.
+STATE_MACHINES = {
+    "sync_series": "SyncSeriesStateMachine",
+    "sync_current_seasons": "SyncCurrentSeasonsStateMachine",
+    "sync_season": "SyncSeasonStateMachine",
+}
+
+
+def function_arn(logical_id: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}"
+
+
+def substitutions() -> dict[str, str]:
+    """The local values of every DefinitionSubstitutions key."""
+    return {f"{logical_id[: -len('Function')]}FunctionArn": function_arn(logical_id) for logical_id in FUNCTIONS}
+
+
+def load_definition(name: str, retry_interval_scale: float = 1.0) -> dict[str, Any]:
+    """An ASL file with its ${...} substituted; Retry intervals scaled (moto sleeps them for real)."""
+    text = (STATEMACHINE_DIR / f"{name}.asl.json").read_text()
+    for key, value in substitutions().items():
+        text = text.replace("${" + key + "}", value)
+    definition: dict[str, Any] = json.loads(text)
+    if retry_interval_scale != 1.0:
+        _scale_retries(definition, retry_interval_scale)
+    return definition
+
+
+def _scale_retries(node: Any, scale: float) -> None:
+    if isinstance(node, dict):
+        for retrier in node.get("Retry", []):
+            retrier["IntervalSeconds"] = max(0, round(retrier.get("IntervalSeconds", 1) * scale))
+            retrier.pop("JitterStrategy", None)
+            if "MaxDelaySeconds" in retrier:
+                retrier["MaxDelaySeconds"] = max(1, round(retrier["MaxDelaySeconds"] * scale))
+        for value in node.values():
+            _scale_retries(value, scale)
+    elif isinstance(node, list):
+        for value in node:
+            _scale_retries(value, scale)
+
+
+@dataclass
+class LambdaContext:
+    """The context object a Lambda handler receives (what Powertools reads)."""
+
+    function_name: str
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = ""
+    aws_request_id: str = ""
+    log_group_name: str = "/aws/lambda/local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+_modules: dict[str, ModuleType] = {}
+
+
+def handler_for(logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+    """The real ``lambda_handler`` of a function folder, imported once under a unique module name."""
+    folder = FUNCTIONS[logical_id]
+    if folder not in _modules:
+        path = FUNCTIONS_DIR / folder / "app.py"
+        spec = importlib.util.spec_from_file_location(f"functions_{folder}_app", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _modules[folder] = module
+    return _modules[folder].lambda_handler  # type: ignore[no-any-return]
+
+
+def invoke(logical_id: str, event: dict[str, Any]) -> tuple[dict[str, Any] | list[Any] | None, str | None]:
+    """Invoke a handler as Lambda would: (payload, None) or ({errorType, errorMessage}, "Unhandled")."""
+    context = LambdaContext(
+        function_name=logical_id, invoked_function_arn=function_arn(logical_id), aws_request_id=str(uuid.uuid4())
+    )
+    try:
+        return handler_for(logical_id)(event, context), None
+    except Exception as exc:  # noqa: BLE001 — reported to the state machine exactly as Lambda would
+        return {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_exception(exc)[-3:],
+        }, "Unhandled"
+
+
+def _dispatch(
+    self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
+) -> bytes:
+    logical_id = function_name.rsplit(":", 1)[-1]
+    event = json.loads(body) if body else {}
+    payload, error = invoke(logical_id, event)
+    if error:
+        response_headers["x-amz-function-error"] = error
+    return json.dumps(payload).encode()
+
+
+class ExecutionFailed(RuntimeError):
+    """A local state machine execution ended in FAILED, TIMED_OUT or ABORTED."""
+
+    def __init__(self, status: str, error: str | None, cause: str | None) -> None:
+        super().__init__(f"execution {status}: {error or ''} {cause or ''}".strip())
+        self.status, self.error, self.cause = status, error, cause
+
+
+class LocalStepFunctions:
+    """The project's state machines in moto's interpreter; use inside ``local_step_functions()``."""
+
+    def __init__(self, client: Any, retry_interval_scale: float) -> None:
+        self._client = client
+        self._arns: dict[str, str] = {}
+        self._scale = retry_interval_scale
+
+    def _arn(self, name: str) -> str:
+        if name not in self._arns:
+            created = self._client.create_state_machine(
+                name=STATE_MACHINES[name],
+                definition=json.dumps(load_definition(name, self._scale)),
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions",
+            )
+            self._arns[name] = created["stateMachineArn"]
+        return self._arns[name]
+
+    def run(
+        self, name: str, execution_input: dict[str, Any] | None = None, *, progress: bool = True, timeout: float = 3600
+    ) -> Any:
+        """Start an execution (unique name), wait for it, return its output or raise ExecutionFailed."""
+        started = self._client.start_execution(
+            stateMachineArn=self._arn(name),
+            name=f"local-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(execution_input or {}),
+        )
+        arn, deadline, last = started["executionArn"], time.monotonic() + timeout, ""
+        while True:
+            described = self._client.describe_execution(executionArn=arn)
+            status = described["status"]
+            if status != "RUNNING":
+                break
+            if progress:
+                last = _report_progress(self._client, arn, last)
+            if time.monotonic() > deadline:
+                raise ExecutionFailed("TIMED_OUT", "LocalTimeout", f"still running after {timeout}s")
+            time.sleep(0.05)
+        if status != "SUCCEEDED":
+            raise ExecutionFailed(status, described.get("error"), described.get("cause"))
+        return json.loads(described.get("output") or "null")
+
+
+def _report_progress(client: Any, arn: str, last: str) -> str:
+    events = client.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1).get("events", [])
+    entered = next((e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e), "")
+    if entered and entered != last:
+        print(f"  ... {entered}", file=sys.stderr)
+        return entered
+    return last
+
+
+@contextmanager
+def local_step_functions(retry_interval_scale: float = 1.0) -> Iterator[LocalStepFunctions]:
+    """moto's Step Functions interpreter with Lambda tasks dispatched to the real handlers."""
+    import boto3
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaBackend
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    config = {
+        "stepfunctions": {"execute_state_machine": True},
+        "lambda": {"use_docker": False},
+        # DynamoDB Local and the fake iRacing server are real servers on loopback: let calls through.
+        "core": {"passthrough": {"urls": [r"https?://(127\.0\.0\.1|localhost)(:\d+)?/.*"]}},
+    }
+    with (
+        mock_aws(config=config),  # type: ignore[arg-type]
+        mock.patch.object(LambdaSimpleBackend, "invoke", _dispatch),
+        mock.patch.object(LambdaBackend, "invoke", _dispatch),
+    ):
+        yield LocalStepFunctions(boto3.client("stepfunctions", region_name=REGION), retry_interval_scale)
+
+
