@@ -1,0 +1,134 @@
+"""calendar_for: RFC 5545 calendars of slots (shared by the CLI and the calendar.ics route)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from icalendar import Calendar
+
+from iracing_sync.ical import calendar_for, slot_summary, slot_uid
+from iracing_sync.models import Slot
+from iracing_sync.recurrence import expand
+from iracing_sync.schedule import parse_schedule_body, week_patterns
+from iracing_sync_local import SAMPLES_DIR
+
+STAMP = datetime(2025, 9, 9, 12, 0, tzinfo=UTC)
+
+
+def _slot(**overrides: object) -> Slot:
+    start = datetime(2025, 9, 9, 12, 45, tzinfo=UTC)
+    fields: dict[str, object] = {
+        "season_id": 5935,
+        "series_id": 447,
+        "race_week_num": 2,
+        "start_time": start,
+        "end_time": start + timedelta(minutes=59),
+        "super_session": False,
+        "series_name": "IMSA iRacing Series",
+        "track_id": 268,
+        "track_name": "Circuit des 24 Heures du Mans",
+        "config_name": None,
+    }
+    fields.update(overrides)
+    return Slot.model_validate(fields)
+
+
+def _real_slots() -> list[Slot]:
+    body = json.loads((SAMPLES_DIR / "series_seasons.json").read_text(encoding="utf-8"))
+    guide = json.loads((SAMPLES_DIR / "season_race_guide_2025-09-09.json").read_text(encoding="utf-8"))
+    start = datetime.fromisoformat(guide["block_begin_time"])
+    end = datetime.fromisoformat(guide["block_end_time"])
+    return expand(week_patterns(parse_schedule_body(body)), start, end)
+
+
+def test_calendar_for_real_slots_one_vevent_each_with_utc_times_and_stable_uid() -> None:
+    # Given the real slots of the 2025-09-09 race guide block
+    slots = _real_slots()
+    # When rendered as a calendar
+    cal = Calendar.from_ical(calendar_for(slots, "iRacing", stamp=STAMP))
+    events = cal.walk("VEVENT")
+    # Then there is one event per slot, in order, with its UTC start/end and the documented UID
+    assert len(events) == len(slots) > 0
+    for event, slot in zip(events, slots, strict=True):
+        assert event.decoded("dtstart") == slot.start_time
+        assert event.decoded("dtend") == slot.end_time
+        assert event.decoded("dtstart").utcoffset() == timedelta(0)
+        assert (
+            str(event["uid"]) == f"{slot.season_id}-{slot.race_week_num}-{slot.start_time:%Y%m%dT%H%M%SZ}@iracing-sync"
+        )
+        assert event.decoded("dtstamp") == STAMP
+    assert len({str(e["uid"]) for e in events}) == len(events)
+
+
+def test_calendar_for_serialization_follows_rfc5545_framing() -> None:
+    # Given a calendar with a long, non-ASCII summary
+    data = calendar_for([_slot(series_name="Série " * 20)], "name", stamp=STAMP)
+    lines = data.split(b"\r\n")
+    # Then lines end in CRLF, are folded to at most 75 octets, and the required properties are present
+    assert data.endswith(b"\r\n") and b"\n" not in data.replace(b"\r\n", b"")
+    assert all(len(line) <= 75 for line in lines)
+    assert lines[0] == b"BEGIN:VCALENDAR"
+    assert b"VERSION:2.0" in lines
+    assert any(line.startswith(b"PRODID:") for line in lines)
+    assert b"DTSTART:20250909T124500Z" in lines
+    assert b"DTEND:20250909T134400Z" in lines
+
+
+def test_calendar_for_uid_and_body_stable_across_exports() -> None:
+    slots = [_slot(), _slot(race_week_num=3)]
+    assert calendar_for(slots, "x", stamp=STAMP) == calendar_for(slots, "x", stamp=STAMP)
+    assert [slot_uid(s) for s in slots] == [slot_uid(s) for s in reversed(slots)][::-1]
+
+
+def test_calendar_for_non_utc_slot_times_are_written_in_utc() -> None:
+    # Given a slot whose times carry a +02:00 offset
+    plus2 = timezone(timedelta(hours=2))
+    start = datetime(2025, 9, 9, 14, 45, tzinfo=plus2)
+    slot = _slot(start_time=start, end_time=start + timedelta(minutes=30))
+    # Then DTSTART/DTEND and the UID use the UTC instant
+    (event,) = Calendar.from_ical(calendar_for([slot], "x", stamp=STAMP)).walk("VEVENT")
+    assert event.to_ical().count(b"DTSTART:20250909T124500Z") == 1
+    assert str(event["uid"]).startswith("5935-2-20250909T124500Z")
+
+
+def test_calendar_for_no_slots_is_a_valid_empty_calendar() -> None:
+    cal = Calendar.from_ical(calendar_for([], "empty", stamp=STAMP))
+    assert cal.walk("VEVENT") == []
+    assert str(cal["X-WR-CALNAME"]) == "empty"
+
+
+def test_calendar_for_default_stamp_is_now_in_utc() -> None:
+    before = datetime.now(UTC).replace(microsecond=0)
+    (event,) = Calendar.from_ical(calendar_for([_slot()], "x")).walk("VEVENT")
+    assert before <= event.decoded("dtstamp") <= datetime.now(UTC)
+
+
+def test_calendar_for_super_session_is_described() -> None:
+    (event,) = Calendar.from_ical(calendar_for([_slot(super_session=True)], "x", stamp=STAMP)).walk("VEVENT")
+    assert "super session" in str(event["description"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({}, "IMSA iRacing Series — Circuit des 24 Heures du Mans (week 3)"),
+        ({"config_name": "Full"}, "IMSA iRacing Series — Circuit des 24 Heures du Mans (Full) (week 3)"),
+        ({"series_name": None}, "Series 447 — Circuit des 24 Heures du Mans (week 3)"),
+        ({"series_name": None, "series_id": None}, "Season 5935 — Circuit des 24 Heures du Mans (week 3)"),
+        ({"track_name": None}, "IMSA iRacing Series — Track 268 (week 3)"),
+        ({"track_name": None, "track_id": None}, "IMSA iRacing Series (week 3)"),
+        ({"race_week_num": 0}, "IMSA iRacing Series — Circuit des 24 Heures du Mans (week 1)"),
+    ],
+    ids=["full", "config", "no-series-name", "no-series", "no-track-name", "no-track", "first-week"],
+)
+def test_slot_summary_fallbacks_and_one_based_week(overrides: dict[str, object], expected: str) -> None:
+    # race_week_num is 0-based; the summary shows the week number iRacing's UI shows (1-based)
+    assert slot_summary(_slot(**overrides)) == expected
+
+
+def test_calendar_for_summary_round_trips_non_ascii() -> None:
+    slot = _slot(track_name="Autódromo José Carlos Pace")
+    (event,) = Calendar.from_ical(calendar_for([slot], "x", stamp=STAMP)).walk("VEVENT")
+    assert str(event["summary"]) == slot_summary(slot)
