@@ -2,15 +2,11 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import TypeAdapter
 
 from iracing_sync import sync
-from iracing_sync.models import ListCurrentSeasonsEvent, SeasonTask, SyncSeasonEvent
+from iracing_sync.models import SEASON_TASK, ListCurrentSeasonsEvent, SyncSeasonEvent, parse_event
 from iracing_sync.observability import logger, metrics, tracer
-
-_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask)
 
 
 @logger.inject_lambda_context
@@ -18,7 +14,7 @@ _TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Run the season task named by ``event["action"]``."""
-    task = parse(event=event, model=_TASK)
+    task = parse_event(SEASON_TASK, event)
     logger.append_keys(execution_id=task.execution_id)
     if isinstance(task, ListCurrentSeasonsEvent):
         return sync.list_current_seasons(task)

@@ -2,11 +2,10 @@
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iracing_sync import sync
-from iracing_sync.models import SyncSeriesEvent
+from iracing_sync.models import SERIES_TASK, parse_event
 from iracing_sync.observability import logger, metrics, tracer
 
 
@@ -15,6 +14,6 @@ from iracing_sync.observability import logger, metrics, tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Sync series and series assets."""
-    task = parse(event=event, model=SyncSeriesEvent)
+    task = parse_event(SERIES_TASK, event)
     logger.append_keys(execution_id=task.execution_id)
     return sync.sync_series()

@@ -66,8 +66,11 @@ def load_definition(name: str, retry_interval_scale: float = 1.0) -> dict[str, A
 def _scale_retries(node: Any, scale: float) -> None:
     if isinstance(node, dict):
         for retrier in node.get("Retry", []):
-            retrier["IntervalSeconds"] = max(0, round(retrier.get("IntervalSeconds", 1) * scale))
+            # ASL's floor is 1 s; below scale 1 the backoff also stops growing, so tests stay quick.
+            retrier["IntervalSeconds"] = max(1, round(retrier.get("IntervalSeconds", 1) * scale))
             retrier.pop("JitterStrategy", None)
+            if scale < 1:
+                retrier["BackoffRate"] = 1.0
             if "MaxDelaySeconds" in retrier:
                 retrier["MaxDelaySeconds"] = max(1, round(retrier["MaxDelaySeconds"] * scale))
         for value in node.values():
@@ -209,10 +212,8 @@ def local_step_functions(retry_interval_scale: float = 1.0) -> Iterator[LocalSte
         "core": {"passthrough": {"urls": [r"https?://(127\.0\.0\.1|localhost)(:\d+)?/.*"]}},
     }
     with (
-        mock_aws(config=config),  # type: ignore[arg-type]
+        mock_aws(config=config),  # type: ignore[call-overload]
         mock.patch.object(LambdaSimpleBackend, "invoke", _dispatch),
         mock.patch.object(LambdaBackend, "invoke", _dispatch),
     ):
         yield LocalStepFunctions(boto3.client("stepfunctions", region_name=REGION), retry_interval_scale)
-
-

@@ -34,6 +34,10 @@ class PermanentError(IracingSyncError):
     """A failure that retrying cannot fix (bad request, malformed payload, missing credentials)."""
 
 
+class InvalidEvent(PermanentError):
+    """A Lambda received an event that does not match its input model."""
+
+
 class AuthError(PermanentError):
     """iRacing rejected our credentials."""
 

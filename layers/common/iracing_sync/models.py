@@ -9,8 +9,19 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, AliasGenerator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    AliasGenerator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
+
+from iracing_sync.errors import InvalidEvent
 
 
 def _either_case(name: str) -> AliasChoices:
@@ -286,10 +297,14 @@ class RecordRunEvent(TaskEvent):
 
 
 SeasonTask = Annotated[ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent, Field(discriminator="action")]
+SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask)
 
 
 class SyncSeriesEvent(TaskEvent):
     """Input of the series function: sync series and their assets."""
+
+
+SERIES_TASK: TypeAdapter[SyncSeriesEvent] = TypeAdapter(SyncSeriesEvent)
 
 
 class RunSummary(BaseModel):
@@ -304,3 +319,13 @@ class RunSummary(BaseModel):
     items_deleted: int = 0
     seasons_synced: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
+
+
+def parse_event[T](adapter: TypeAdapter[T], event: Any) -> T:
+    """Validate a Lambda event; InvalidEvent (a PermanentError: never retried) names the first bad field."""
+    try:
+        return adapter.validate_python(event)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "event"
+        raise InvalidEvent(f"invalid event: {where}: {first['msg']}") from exc

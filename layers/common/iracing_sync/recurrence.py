@@ -53,9 +53,7 @@ def descriptor_starts(descriptor: RaceTimeDescriptor, start: datetime, end: date
             t += step
 
 
-def expand_week(
-    week: WeekPattern, start: datetime, end: datetime, *, repeating: bool | None = None
-) -> Iterator[Slot]:
+def expand_week(week: WeekPattern, start: datetime, end: datetime, *, repeating: bool | None = None) -> Iterator[Slot]:
     """Yield the slots of one week inside [start, end) (unsorted, possibly duplicated).
 
     ``repeating`` limits the expansion to repeating (True) or fixed-time (False) descriptors.

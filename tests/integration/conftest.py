@@ -1,0 +1,88 @@
+"""Real local engines for integration tests: DynamoDB Local and the fake iRacing server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+
+from iracing_sync_local.dynamodb_local import DynamoDBLocal
+from iracing_sync_local.fake_iracing import FakeIracing
+from iracing_sync_local.stepfunctions import LocalStepFunctions, local_step_functions
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def dynamodb() -> Iterator[DynamoDBLocal]:
+    """One in-memory DynamoDB Local for the session, on the port conftest chose."""
+    port = urlsplit(os.environ["DYNAMODB_ENDPOINT"]).port
+    with DynamoDBLocal(port=port) as engine:
+        yield engine
+
+
+def _empty_table() -> None:
+    from iracing_sync import store
+
+    if store.Item.exists():
+        store.Item.delete_table()
+    store.ensure_table()
+
+
+@pytest.fixture
+def table(dynamodb: DynamoDBLocal) -> None:
+    """An empty table for one test."""
+    _empty_table()
+
+
+@pytest.fixture(scope="module")
+def module_table(dynamodb: DynamoDBLocal) -> None:
+    """An empty table shared by the tests of one module (for read-only tests over one sync)."""
+    _empty_table()
+
+
+@pytest.fixture
+def fake_iracing(settings_env: pytest.MonkeyPatch) -> Iterator[FakeIracing]:
+    """The fake iRacing server with the 2025-09-09 snapshot; the service's settings point at it."""
+    with FakeIracing("2025-09-09") as fake:
+        _point_at(settings_env, fake)
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def module_fake_iracing() -> Iterator[FakeIracing]:
+    """The fake iRacing server shared by one module's tests, settings pointing at it."""
+    from iracing_sync.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as env, FakeIracing("2025-09-09") as fake:
+        _point_at(env, fake)
+        yield fake
+    get_settings.cache_clear()
+
+
+def _point_at(env: pytest.MonkeyPatch, fake: FakeIracing) -> None:
+    from iracing_sync.settings import get_settings
+
+    env.setenv("IRACING_API_URL", fake.api_url)
+    env.setenv("IRACING_OAUTH_URL", fake.oauth_url)
+    env.setenv("IRACING_USERNAME", fake.username)
+    env.setenv("IRACING_PASSWORD", fake.password)
+    env.setenv("IRACING_CLIENT_ID", fake.client_id)
+    env.setenv("IRACING_CLIENT_SECRET", fake.client_secret)
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def step_functions(table: None) -> Iterator[LocalStepFunctions]:
+    """moto's Step Functions interpreter running our ASL with the real handlers (1 s backoff)."""
+    with local_step_functions(retry_interval_scale=0) as sfn:
+        yield sfn
+
+
+@pytest.fixture(scope="module")
+def module_step_functions(module_table: None) -> Iterator[LocalStepFunctions]:
+    """The interpreter shared by one module's tests."""
+    with local_step_functions(retry_interval_scale=0) as sfn:
+        yield sfn
