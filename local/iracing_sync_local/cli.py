@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sync_options(sync)  # also on `sync` itself, so `sync --stack X season 1` works too
     kinds = sync.add_subparsers(dest="kind", metavar="KIND", required=True)
     kind_help = {
-        "series": "series and assets, car classes, cars, tracks",
+        "series": "every series with its assets (logos)",
         "reference": "reference data only (car classes, cars, tracks)",
         "current": "every active season with its schedule",
         "season": "one season by ID",
@@ -296,6 +297,10 @@ def _error(message: str, code: int) -> int:
     return code
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``iracing-sync`` with ``argv`` (default: sys.argv[1:]) and return the exit code."""
     parser = build_parser()
@@ -304,14 +309,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help (0) or a usage error (2, already reported on stderr)
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     handler: Callable[[argparse.Namespace], int] = args.handler
+    # A plain `kill` unwinds like Ctrl-C, so engines this process started are stopped, not orphaned.
+    if args.command in {"sync", "serve", "demo"}:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         return handler(args)
     except UsageError as exc:
         return _error(str(exc), EXIT_USAGE)
     except IracingSyncError as exc:
         return _error(exc.message, EXIT_FAILED)
-    except NotImplementedError as exc:
-        return _error(f"{args.command}: not implemented yet{': ' + str(exc) if str(exc) else ''}", EXIT_FAILED)
     except KeyboardInterrupt:
         return 130
 

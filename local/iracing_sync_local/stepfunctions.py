@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 from unittest import mock
 
+from iracing_sync.errors import IracingSyncError
 from iracing_sync_local import REPO_ROOT
 
 ACCOUNT = "123456789012"
@@ -137,11 +138,11 @@ def _dispatch(
     return json.dumps(payload).encode()
 
 
-class ExecutionFailed(RuntimeError):
+class ExecutionFailed(IracingSyncError):
     """A local state machine execution ended in FAILED, TIMED_OUT or ABORTED."""
 
     def __init__(self, status: str, error: str | None, cause: str | None) -> None:
-        super().__init__(f"execution {status}: {error or ''} {cause or ''}".strip())
+        super().__init__(f"execution {status}: {error or ''} {_cause_message(cause)}".strip())
         self.status, self.error, self.cause = status, error, cause
 
 
@@ -186,6 +187,15 @@ class LocalStepFunctions:
         if status != "SUCCEEDED":
             raise ExecutionFailed(status, described.get("error"), described.get("cause"))
         return json.loads(described.get("output") or "null")
+
+
+def _cause_message(cause: str | None) -> str:
+    """The errorMessage of a Lambda error cause, else the cause as given (one line)."""
+    try:
+        data = json.loads(cause or "")
+    except json.JSONDecodeError:
+        return " ".join((cause or "").split())
+    return str(data.get("errorMessage", cause)) if isinstance(data, dict) else " ".join(str(cause).split())
 
 
 def _report_progress(client: Any, arn: str, last: str) -> str:

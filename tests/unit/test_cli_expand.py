@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from iracing_sync.errors import PermanentError
 from iracing_sync_local import SAMPLES_DIR, stack
 from iracing_sync_local.cli import main
+from iracing_sync_local.stepfunctions import ExecutionFailed
 
 SCHEDULE = SAMPLES_DIR / "series_seasons.json"
 GUIDE = json.loads((SAMPLES_DIR / "season_race_guide_2025-09-09.json").read_text(encoding="utf-8"))
@@ -416,7 +417,7 @@ def test_runs_prints_one_json_line_per_run(capsys: pytest.CaptureFixture[str], m
 
 
 @pytest.mark.parametrize(
-    "error", [NotImplementedError("local sync is being written"), PermanentError("no credentials configured")]
+    "error", [ExecutionFailed("FAILED", "SyncFailed", "season 1: boom"), PermanentError("no credentials configured")]
 )
 def test_sync_stack_failure_exits_1_with_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, error: Exception

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from iracing_sync import store
 from iracing_sync.errors import AppError, InvalidInputError, NotFoundError, RetryableError, UnprocessableError
-from iracing_sync.models import Slot
+from iracing_sync.models import Slot, iso_z
 from iracing_sync.observability import logger
 from iracing_sync.recurrence import collate, expand_week
 from iracing_sync.settings import get_settings
@@ -66,7 +66,7 @@ def get_slots(
         slots = [s for s in slots if s.series_id == series_id]
     if season_id is not None:
         slots = [s for s in slots if s.season_id == season_id]
-    return {"from": lo.isoformat(), "to": hi.isoformat(), "count": len(slots), "slots": [s.to_json() for s in slots]}
+    return {"from": iso_z(lo), "to": iso_z(hi), "count": len(slots), "slots": [s.to_json() for s in slots]}
 
 
 @app.get("/series")
