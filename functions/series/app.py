@@ -1,11 +1,11 @@
-"""Series function: sync every series with its assets (Step Functions task)."""
+"""Series function: sync every series with its assets, or the reference data (Step Functions tasks)."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iracing_sync import sync
-from iracing_sync.models import SERIES_TASK, parse_event
+from iracing_sync.models import SERIES_TASK, SyncSeriesEvent, parse_event
 from iracing_sync.observability import logger, metrics, tracer
 
 
@@ -13,7 +13,9 @@ from iracing_sync.observability import logger, metrics, tracer
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Sync series and series assets."""
+    """Sync series + assets (``action: series``) or car classes, cars and tracks (``action: reference``)."""
     task = parse_event(SERIES_TASK, event)
     logger.append_keys(execution_id=task.execution_id)
-    return sync.sync_series()
+    if isinstance(task, SyncSeriesEvent):
+        return sync.sync_series()
+    return sync.sync_reference()

@@ -67,6 +67,8 @@ class Snapshot:
     schedule_files: Mapping[int, str] = field(default_factory=dict)  # season_id -> real season_schedule body
     past_seasons_files: Mapping[int, str] = field(default_factory=dict)  # series_id -> series/past_seasons body
     season_list_files: Mapping[tuple[int, int], str] = field(default_factory=dict)  # (year, quarter) -> season/list
+    # A series/seasons dump of an earlier quarter whose seasons the fake serves as past seasons.
+    past_seasons_source: str | None = None
 
 
 SNAPSHOTS: dict[str, Snapshot] = {
@@ -82,6 +84,7 @@ SNAPSHOTS: dict[str, Snapshot] = {
         schedule_files={5935: "series_season_schedule.json"},
         past_seasons_files={306: "series_past_seasons.json"},
         season_list_files={(2025, 4): "season_list.json"},
+        past_seasons_source="series_seasons_2023s2_full.json",
     ),
     # The full 2023 S2 quarter (137 seasons) for demo scale; only reference data besides the seasons,
     # because the other captures (race guide, season lists, past seasons) belong to 2025.
@@ -286,6 +289,7 @@ class FakeIracing:
         self._bytes: dict[str, bytes] = {}
         self._synthesized: dict[int, bytes] = {}
         self._seasons: dict[int, Any] | None = None
+        self._past: tuple[dict[int, list[Any]], dict[int, Any]] | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -712,7 +716,7 @@ class FakeIracing:
             cached = self._synthesized.get(season_id)
             if cached is not None:
                 return cached
-            season = self._season_index().get(season_id)
+            season = self._season_index().get(season_id) or self._past_index()[1].get(season_id)
             if season is None:
                 raise _HttpError(404, _json({"error": "Not Found"}))
             # Only one real season_schedule body is bundled (season 5935). For every other active season
@@ -741,13 +745,57 @@ class FakeIracing:
             return self._schedule_body(season_id), False
         if endpoint == "series/past_seasons":
             (series_id,) = _ints(_require(query, "series_id"), "series_id")
-            return self._lookup(snap.past_seasons_files, series_id), False
+            if series_id in snap.past_seasons_files:
+                return self._lookup(snap.past_seasons_files, series_id), False
+            return self._past_seasons_body(series_id), False
         if endpoint == "season/list":
             key = _ints(_require(query, "season_year", "season_quarter"), "season_year", "season_quarter")
             return self._lookup(snap.season_list_files, (key[0], key[1])), False
         if endpoint in snap.files:
             return self._file(snap.files[endpoint]), False
         raise _HttpError(404, _json({"error": "Not Found"}))
+
+    def _past_index(self) -> tuple[dict[int, list[Any]], dict[int, Any]]:
+        """Past seasons by series and by season ID, from the snapshot's ``past_seasons_source``.
+
+        Only one real series/past_seasons body is bundled (series 306). The full 2023 S2 dump holds real
+        seasons that are past seasons of their series by 2025-09-09, with their schedules, so the fake
+        answers past_seasons and season_schedule for them in the real shapes. The bundled 306 body's
+        seasons also resolve; they carry only tracks (race_weeks), so their weeks have no session times.
+        """
+        with self._lock:
+            if self._past is None:
+                by_series: dict[int, list[Any]] = {}
+                by_season: dict[int, Any] = {}
+                if self._snap.past_seasons_source:
+                    for season in json.loads(self._file(self._snap.past_seasons_source)):
+                        by_series.setdefault(int(season["series_id"]), []).append(season)
+                        by_season[int(season["season_id"])] = season
+                for filename in self._snap.past_seasons_files.values():
+                    for season in json.loads(self._file(filename))["series"]["seasons"]:
+                        by_season.setdefault(int(season["season_id"]), {**season, "schedules": season["race_weeks"]})
+                self._past = (by_series, by_season)
+            return self._past
+
+    def _past_seasons_body(self, series_id: int) -> bytes:
+        seasons = self._past_index()[0].get(series_id, [])
+        known = {int(x["series_id"]): x for x in json.loads(self._file(_REFERENCE_FILES["series/get"]))}
+        if not seasons and series_id not in known:
+            raise _HttpError(404, _json({"error": "Not Found"}))
+        # A known series without a season in the dump answers as a series with no past seasons.
+        past = [
+            {
+                **{k: v for k, v in s.items() if k != "schedules"},
+                "race_weeks": [
+                    {"season_id": w["season_id"], "race_week_num": w["race_week_num"], "track": w.get("track")}
+                    for w in s.get("schedules", [])
+                ],
+            }
+            for s in seasons
+        ]
+        name = seasons[0].get("series_name") if seasons else known[series_id].get("series_name")
+        series = {"series_id": series_id, "series_name": name, "seasons": past}
+        return _json({"success": True, "series": series, "series_id": series_id})
 
     def _lookup(self, files: Mapping[Any, str], key: Any) -> bytes:
         if key not in files:

@@ -104,16 +104,23 @@ def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> It
         yield LocalStack(dynamodb, fake)
 
 
-def _execution(kind: str, target: int | None) -> tuple[str, dict[str, Any]]:
-    if kind == "series":
-        return "sync_series", {}
-    if kind == "current":
-        return "sync_current_seasons", {}
+def execution_for(kind: str, target: int | None = None) -> tuple[str, dict[str, Any]]:
+    """The state machine and input of one `iracing-sync sync KIND [ID]`."""
+    simple = {
+        "series": "sync_series",
+        "reference": "sync_reference_data",
+        "current": "sync_current_seasons",
+        "all-past": "sync_all_past_seasons",
+    }
+    if kind in simple:
+        return simple[kind], {}
+    if target is None:
+        raise UsageError(f"sync {kind} needs an ID")
     if kind == "season":
-        if target is None:
-            raise UsageError("sync season needs a season ID")
         return "sync_season", {"season_ids": [target]}
-    raise UsageError(f"sync {kind} is not available yet (tracked in the Step Functions orchestration issue)")
+    if kind == "past":
+        return "sync_past_seasons", {"series_ids": [target]}
+    raise UsageError(f"unknown sync kind {kind!r}")
 
 
 def run_sync(
@@ -129,7 +136,7 @@ def run_sync(
         raise UsageError("--stack (running on a deployed stack) is not available yet")
     if replay is not None:
         raise UsageError("--replay is not available yet")
-    name, execution_input = _execution(kind, target)
+    name, execution_input = execution_for(kind, target)
     from iracing_sync_local.stepfunctions import local_step_functions
 
     with local_stack(snapshot), local_step_functions() as sfn:

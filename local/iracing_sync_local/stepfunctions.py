@@ -39,8 +39,11 @@ FUNCTIONS = {
 # State machine file -> its name in template.yaml.
 STATE_MACHINES = {
     "sync_series": "SyncSeriesStateMachine",
+    "sync_reference_data": "SyncReferenceDataStateMachine",
     "sync_current_seasons": "SyncCurrentSeasonsStateMachine",
     "sync_season": "SyncSeasonStateMachine",
+    "sync_past_seasons": "SyncPastSeasonsStateMachine",
+    "sync_all_past_seasons": "SyncAllPastSeasonsStateMachine",
 }
 
 

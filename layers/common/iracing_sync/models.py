@@ -6,6 +6,7 @@ camelCase spelling.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
@@ -149,6 +150,77 @@ class Series(IracingModel):
     category: str | None = None
     category_id: int | None = None
     logo: str | None = None
+    large_image: str | None = None
+    small_image: str | None = None
+
+
+class CarInClass(IracingModel):
+    car_id: int
+
+
+class CarClass(IracingModel):
+    """A car class from carclass/get: which cars race together."""
+
+    car_class_id: int
+    name: str
+    short_name: str | None = None
+    relative_speed: int | None = None
+    cars_in_class: list[CarInClass] = Field(default_factory=list)
+
+    @property
+    def car_ids(self) -> list[int]:
+        """The IDs of the cars in this class, sorted."""
+        return sorted({c.car_id for c in self.cars_in_class})
+
+
+class Car(IracingModel):
+    """A car from car/get, merged with its car/assets entry."""
+
+    car_id: int
+    car_name: str
+    car_name_abbreviated: str | None = None
+    car_dirpath: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    hp: int | None = None
+    car_weight: int | None = None
+    retired: bool | None = None
+    logo: str | None = None
+    small_image: str | None = None
+    large_image: str | None = None
+    folder: str | None = None
+
+
+class TrackConfig(IracingModel):
+    """A track configuration from track/get, merged with its track/assets entry (map and SVG layers)."""
+
+    track_id: int
+    track_name: str
+    config_name: str | None = None
+    category: str | None = None
+    category_id: int | None = None
+    time_zone: str | None = None
+    location: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    track_config_length: float | None = None
+    retired: bool | None = None
+    logo: str | None = None
+    small_image: str | None = None
+    folder: str | None = None
+    track_map: str | None = None
+    # Layer name -> SVG file; the URL of a layer is track_map + file.
+    track_map_layers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("track_map_layers", mode="before")
+    @classmethod
+    def _no_layers(cls, value: object) -> object:
+        return {} if value is None else value
+
+    @property
+    def map_layer_urls(self) -> dict[str, str]:
+        """Layer name -> absolute SVG URL."""
+        base = self.track_map or ""
+        return {name: base + file for name, file in sorted(self.track_map_layers.items())} if base else {}
 
 
 class Slot(BaseModel):
@@ -275,12 +347,16 @@ class SyncSeasonEvent(TaskEvent):
     season_id: int = Field(gt=0)
     # Pointer to an archived series/seasons body holding this season; absent = fetch season_schedule.
     archive_key: str | None = None
+    # Pointer to an archived series/past_seasons body with this season's facts (name, year, quarter...),
+    # which a season_schedule body lacks.
+    meta_key: str | None = None
 
 
 class SeasonOutcome(BaseModel):
     """One season's result inside a run: counts on success, the error on failure."""
 
     season_id: int | None = None
+    series_id: int | None = None
     ok: bool = True
     api_requests: int = 0
     items_written: int = 0
@@ -289,36 +365,116 @@ class SeasonOutcome(BaseModel):
     error: dict[str, Any] | None = None
 
 
-class RecordRunEvent(TaskEvent):
-    action: Literal["record_run"]
-    kind: str = Field(min_length=1)
-    api_requests: int = 0
-    outcomes: list[SeasonOutcome | None] = Field(default_factory=list)
+class Tally(BaseModel):
+    """Totals over many outcomes; what a run records and what a backfill's child summarizes to."""
 
-
-SeasonTask = Annotated[ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent, Field(discriminator="action")]
-SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask)
-
-
-class SyncSeriesEvent(TaskEvent):
-    """Input of the series function: sync series and their assets."""
-
-
-SERIES_TASK: TypeAdapter[SyncSeriesEvent] = TypeAdapter(SyncSeriesEvent)
-
-
-class RunSummary(BaseModel):
-    """The JSON summary a sync prints as its last line and records as a sync run."""
-
-    run_id: str
-    kind: str
-    status: str
     api_requests: int = 0
     items_written: int = 0
     items_unchanged: int = 0
     items_deleted: int = 0
     seasons_synced: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
+
+    def add(self, entry: Any) -> None:
+        """Add a SeasonOutcome, a Tally, their dict forms, or (nested) lists of them."""
+        if entry is None:
+            # A Map iteration without a result: never expected (every failure is caught), so never hidden.
+            self.failed.append({"error": "MissingResult", "cause": "a Map iteration returned no result"})
+        elif isinstance(entry, list):
+            for item in entry:
+                self.add(item)
+        elif isinstance(entry, dict) and "failed" in entry:
+            self.add(Tally.model_validate(entry))
+        elif isinstance(entry, Tally):
+            for field in ("api_requests", "items_written", "items_unchanged", "items_deleted", "seasons_synced"):
+                setattr(self, field, getattr(self, field) + getattr(entry, field))
+            self.failed.extend(entry.failed)
+        else:
+            outcome = entry if isinstance(entry, SeasonOutcome) else SeasonOutcome.model_validate(entry)
+            self.api_requests += outcome.api_requests
+            if not outcome.ok:
+                where = {k: v for k, v in (("season_id", outcome.season_id), ("series_id", outcome.series_id)) if v}
+                self.failed.append({**where, **_error_summary(outcome.error)})
+                return
+            self.items_written += outcome.items_written
+            self.items_unchanged += outcome.items_unchanged
+            self.items_deleted += outcome.items_deleted
+            self.seasons_synced += 1 if outcome.season_id is not None else 0
+
+
+def _error_summary(error: dict[str, Any] | None) -> dict[str, Any]:
+    """Error name and message of a Step Functions Catch result ({"Error", "Cause"})."""
+    if not error:
+        return {"error": "Unknown"}
+    cause: Any = error.get("Cause", "")
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else cause
+    except json.JSONDecodeError:
+        parsed = None
+    message = parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
+    return {"error": error.get("Error", "Unknown"), "reason": " ".join(str(message).split())[:500]}
+
+
+class RecordRunEvent(TaskEvent):
+    action: Literal["record_run"]
+    kind: str = Field(min_length=1)
+    api_requests: int = 0
+    outcomes: list[Any] = Field(default_factory=list)
+
+
+class SummarizeEvent(TaskEvent):
+    """Sum outcomes into a Tally without recording a run (a backfill child's compact result)."""
+
+    action: Literal["summarize"]
+    api_requests: int = 0
+    outcomes: list[Any] = Field(default_factory=list)
+
+
+SeasonTask = Annotated[
+    ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent | SummarizeEvent, Field(discriminator="action")
+]
+SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask)
+
+
+class SyncSeriesEvent(TaskEvent):
+    """Sync every series with its assets."""
+
+    action: Literal["series"] = "series"
+
+
+class SyncReferenceEvent(TaskEvent):
+    """Sync the reference data: car classes (with car IDs), cars, tracks (with map layers)."""
+
+    action: Literal["reference"]
+
+
+SeriesTask = Annotated[SyncSeriesEvent | SyncReferenceEvent, Field(discriminator="action")]
+SERIES_TASK: TypeAdapter[SeriesTask] = TypeAdapter(SeriesTask)
+
+
+class ListPastSeasonsEvent(TaskEvent):
+    """List the past season IDs of one series (series/past_seasons)."""
+
+    action: Literal["list_past"] = "list_past"
+    series_id: int = Field(gt=0)
+
+
+class ListSeriesEvent(TaskEvent):
+    """List every series ID (series/get), the start of a full backfill."""
+
+    action: Literal["list_series"]
+
+
+PastSeasonsTask = Annotated[ListPastSeasonsEvent | ListSeriesEvent, Field(discriminator="action")]
+PAST_SEASONS_TASK: TypeAdapter[PastSeasonsTask] = TypeAdapter(PastSeasonsTask)
+
+
+class RunSummary(Tally):
+    """The JSON summary a sync prints as its last line and records as a sync run."""
+
+    run_id: str
+    kind: str
+    status: str
 
 
 def parse_event[T](adapter: TypeAdapter[T], event: Any) -> T:

@@ -40,11 +40,14 @@ from pynamodb.models import Model
 
 from iracing_sync.errors import RetryableError
 from iracing_sync.models import (
+    Car,
+    CarClass,
     RaceTimeDescriptor,
     RunSummary,
     SeasonRecord,
     Series,
     Slot,
+    TrackConfig,
     WeekPattern,
     WeekRecord,
     iso_z,
@@ -123,6 +126,50 @@ class SeriesItem(Item, discriminator="series"):
     category = UnicodeAttribute(null=True)
     category_id = NumberAttribute(null=True)
     logo = UnicodeAttribute(null=True)
+    large_image = UnicodeAttribute(null=True)
+    small_image = UnicodeAttribute(null=True)
+
+
+class CarClassItem(Item, discriminator="car_class"):
+    car_class_id = NumberAttribute()
+    name = UnicodeAttribute()
+    short_name = UnicodeAttribute(null=True)
+    relative_speed = NumberAttribute(null=True)
+    car_ids = ListAttribute(of=NumberAttribute, default=list)
+
+
+class CarItem(Item, discriminator="car"):
+    car_id = NumberAttribute()
+    car_name = UnicodeAttribute()
+    car_name_abbreviated = UnicodeAttribute(null=True)
+    car_dirpath = UnicodeAttribute(null=True)
+    categories = ListAttribute(of=UnicodeAttribute, default=list)
+    hp = NumberAttribute(null=True)
+    car_weight = NumberAttribute(null=True)
+    retired = BooleanAttribute(null=True)
+    logo = UnicodeAttribute(null=True)
+    small_image = UnicodeAttribute(null=True)
+    large_image = UnicodeAttribute(null=True)
+    folder = UnicodeAttribute(null=True)
+
+
+class TrackItem(Item, discriminator="track"):
+    track_id = NumberAttribute()
+    track_name = UnicodeAttribute()
+    config_name = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    category_id = NumberAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)
+    location = UnicodeAttribute(null=True)
+    latitude = NumberAttribute(null=True)
+    longitude = NumberAttribute(null=True)
+    track_config_length = NumberAttribute(null=True)
+    retired = BooleanAttribute(null=True)
+    logo = UnicodeAttribute(null=True)
+    small_image = UnicodeAttribute(null=True)
+    folder = UnicodeAttribute(null=True)
+    track_map = UnicodeAttribute(null=True)
+    track_map_layers = MapAttribute[str, Any](default=dict)  # layer name -> SVG URL
 
 
 class SeasonItem(Item, discriminator="season"):
@@ -289,23 +336,83 @@ def put_season(season: SeasonRecord) -> WriteCounts:
     return counts
 
 
-def put_series(series: Iterable[Series]) -> WriteCounts:
-    """Upsert series items, writing only those whose content changed."""
-    items = [_series_item(s) for s in series]
+def _put_catalog(parent: str, items: list[Item], what: str) -> WriteCounts:
+    """Make the catalog under ``parent`` (by_parent) exactly ``items``: write changes, delete what vanished."""
     counts = WriteCounts()
     try:
-        existing = {i.pk: i.content_hash for i in Item.by_parent.query("SERIES")}
+        existing = {(i.pk, i.sk): i.content_hash for i in Item.by_parent.query(parent)}
+        desired = set()
         with Item.batch_write() as batch:
             for item in items:
                 item.content_hash = _content_hash(item)
-                if existing.get(item.pk) == item.content_hash:
+                desired.add((item.pk, item.sk))
+                if existing.get((item.pk, item.sk)) == item.content_hash:
                     counts.unchanged += 1
                     continue
                 batch.save(item)
                 counts.written += 1
+            for pk, sk in existing.keys() - desired:
+                batch.delete(Item(pk=pk, sk=sk))
+                counts.deleted += 1
     except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB write of series failed: {exc.msg}") from exc
+        raise RetryableError(f"DynamoDB write of {what} failed: {exc.msg}") from exc
     return counts
+
+
+def put_series(series: Iterable[Series]) -> WriteCounts:
+    """Make the stored series exactly these (by content hash)."""
+    return _put_catalog("SERIES", [_series_item(s) for s in series], "series")
+
+
+def put_car_classes(classes: Iterable[CarClass]) -> WriteCounts:
+    """Make the stored car classes exactly these, each with its car IDs."""
+    items: list[Item] = [
+        CarClassItem(
+            pk=f"CARCLASS#{c.car_class_id}",
+            sk="META",
+            gsi1pk="CARCLASSES",
+            gsi1sk=f"{c.car_class_id:08d}",
+            car_class_id=c.car_class_id,
+            name=c.name,
+            short_name=c.short_name,
+            relative_speed=c.relative_speed,
+            car_ids=c.car_ids,
+        )
+        for c in classes
+    ]
+    return _put_catalog("CARCLASSES", items, "car classes")
+
+
+def put_cars(cars: Iterable[Car]) -> WriteCounts:
+    """Make the stored cars exactly these."""
+    items: list[Item] = [
+        CarItem(pk=f"CAR#{c.car_id}", sk="META", gsi1pk="CARS", gsi1sk=f"{c.car_id:08d}", **c.model_dump())
+        for c in cars
+    ]
+    return _put_catalog("CARS", items, "cars")
+
+
+def put_tracks(tracks: Iterable[TrackConfig]) -> WriteCounts:
+    """Make the stored track configurations exactly these, with their SVG map layer URLs."""
+    items: list[Item] = []
+    for t in tracks:
+        data = t.model_dump(exclude={"track_map_layers"})
+        items.append(
+            TrackItem(
+                pk=f"TRACK#{t.track_id}",
+                sk="META",
+                gsi1pk="TRACKS",
+                gsi1sk=f"{t.track_id:08d}",
+                track_map_layers=t.map_layer_urls,
+                **data,
+            )
+        )
+    return _put_catalog("TRACKS", items, "tracks")
+
+
+def list_catalog(parent: str) -> list[Item]:
+    """Every item of a catalog (SERIES, CARCLASSES, CARS, TRACKS) in ID order (one Query)."""
+    return _read(Item.by_parent.query(parent), parent.lower())
 
 
 def _series_item(s: Series) -> SeriesItem:
@@ -320,6 +427,8 @@ def _series_item(s: Series) -> SeriesItem:
         category=s.category,
         category_id=s.category_id,
         logo=s.logo,
+        large_image=s.large_image,
+        small_image=s.small_image,
     )
 
 

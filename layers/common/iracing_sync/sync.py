@@ -8,17 +8,27 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from pydantic import ValidationError
+
 from iracing_sync import store
 from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, parse_credentials
 from iracing_sync.errors import MalformedPayload, PermanentError
 from iracing_sync.models import (
+    Car,
+    CarClass,
+    IracingModel,
     ListCurrentSeasonsEvent,
+    ListPastSeasonsEvent,
+    ListSeriesEvent,
     RecordRunEvent,
     RunSummary,
     SeasonOutcome,
     Series,
+    SummarizeEvent,
     SyncSeasonEvent,
+    Tally,
+    TrackConfig,
 )
 from iracing_sync.observability import logger, metrics
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
@@ -86,16 +96,27 @@ def _raw_season(body: Any, season_id: int) -> Any:
     return body
 
 
+def _past_season_meta(body: Any, season_id: int) -> dict[str, Any]:
+    """A season's own facts from a series/past_seasons body (without its race_weeks)."""
+    seasons = body.get("series", {}).get("seasons") if isinstance(body, dict) else None
+    for raw in seasons or []:
+        if isinstance(raw, dict) and raw.get("season_id") == season_id:
+            return {k: v for k, v in raw.items() if k not in ("race_weeks", "schedules")}
+    raise PermanentError(f"season {season_id} is not in the archived series/past_seasons body")
+
+
 def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     """Store one season exactly as iRacing has it (from the archive, or fetched by ID)."""
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
     if event.archive_key:
-        body = _archive().get(event.archive_key)
+        body = _raw_season(_archive().get(event.archive_key), event.season_id)
     else:
         client = new_client()
         body, _ = _fetch(client, "series/season_schedule", season_id=event.season_id)
-    seasons = parse_schedule_body(_raw_season(body, event.season_id))
+        if event.meta_key and isinstance(body, dict):
+            body = {**_past_season_meta(_archive().get(event.meta_key), event.season_id), **body}
+    seasons = parse_schedule_body(body)
     season = next((s for s in seasons if s.season_id == event.season_id), None)
     if season is None:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
@@ -112,47 +133,110 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     )
 
 
+def _outcome(client: IracingClient, *counts: store.WriteCounts) -> dict[str, Any]:
+    total = store.WriteCounts()
+    for c in counts:
+        total += c
+    return SeasonOutcome(
+        api_requests=client.api_requests,
+        items_written=total.written,
+        items_unchanged=total.unchanged,
+        items_deleted=total.deleted,
+    ).model_dump(exclude={"season_id", "ok", "error"})
+
+
+def _by_id(body: Any, endpoint: str) -> dict[str, Any]:
+    """An assets body ({"<id>": {...}}) checked for shape."""
+    if not isinstance(body, dict):
+        raise MalformedPayload(f"{endpoint}: expected an object keyed by ID, got {type(body).__name__}")
+    return body
+
+
+def _validated[M: IracingModel](model: type[M], raws: Any, endpoint: str, assets: dict[str, Any], key: str) -> list[M]:
+    """Validate each element of a list body merged with its asset entry; one bad element fails loudly."""
+    if not isinstance(raws, list):
+        raise MalformedPayload(f"{endpoint}: expected an array, got {type(raws).__name__}")
+    out = []
+    for raw in raws:
+        if not isinstance(raw, dict):
+            raise MalformedPayload(f"{endpoint}: expected objects, got {type(raw).__name__}")
+        asset = assets.get(str(raw.get(key)))
+        # Asset fields fill gaps only: the data endpoint wins where both have a field.
+        merged = {**{k: v for k, v in asset.items() if v is not None}, **raw} if isinstance(asset, dict) else raw
+        try:
+            out.append(model.model_validate(merged))
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            field = ".".join(str(p) for p in first["loc"])
+            raise MalformedPayload(f"{endpoint} {key}={raw.get(key)!r}: {field}: {first['msg']}") from exc
+    return out
+
+
 def sync_series() -> dict[str, Any]:
-    """Store every series with its logo (series/get + series/assets: 2 requests)."""
+    """Store every series with its logos (series/get + series/assets: 2 requests)."""
     client = new_client()
     body, _ = _fetch(client, "series/get")
-    assets, _ = _fetch(client, "series/assets")
-    if not isinstance(body, list) or not isinstance(assets, dict):
-        raise MalformedPayload("series/get must be an array and series/assets an object")
-    series = []
-    for raw in body:
-        asset = assets.get(str(raw.get("series_id"))) if isinstance(raw, dict) else None
-        merged = {**raw, "logo": asset.get("logo")} if isinstance(asset, dict) else raw
-        series.append(Series.model_validate(merged))
+    assets = _by_id(_fetch(client, "series/assets")[0], "series/assets")
+    series = _validated(Series, body, "series/get", assets, "series_id")
     counts = store.put_series(series)
     metrics.add_metric(name="SeriesSynced", unit="Count", value=len(series))
-    return {
-        "api_requests": client.api_requests,
-        "items_written": counts.written,
-        "items_unchanged": counts.unchanged,
-        "items_deleted": counts.deleted,
-        "failed": [],
-    }
+    return {**_outcome(client, counts), "failed": []}
+
+
+def sync_reference() -> dict[str, Any]:
+    """Store car classes (with car IDs), cars (with assets) and tracks (with SVG map layers): 5 requests."""
+    client = new_client()
+    classes = _validated(CarClass, _fetch(client, "carclass/get")[0], "carclass/get", {}, "car_class_id")
+    car_assets = _by_id(_fetch(client, "car/assets")[0], "car/assets")
+    cars = _validated(Car, _fetch(client, "car/get")[0], "car/get", car_assets, "car_id")
+    track_assets = _by_id(_fetch(client, "track/assets")[0], "track/assets")
+    tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
+    counts = (store.put_car_classes(classes), store.put_cars(cars), store.put_tracks(tracks))
+    metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
+    return {**_outcome(client, *counts), "failed": []}
+
+
+def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
+    """Every series ID (series/get: 1 request), to fan a backfill out over."""
+    client = new_client()
+    body, _ = _fetch(client, "series/get")
+    if not isinstance(body, list):
+        raise MalformedPayload(f"series/get: expected an array, got {type(body).__name__}")
+    ids = sorted({s["series_id"] for s in body if isinstance(s, dict) and isinstance(s.get("series_id"), int)})
+    metrics.add_metric(name="SeriesListed", unit="Count", value=len(ids))
+    return {"series_ids": ids, "api_requests": client.api_requests}
+
+
+def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
+    """The past season IDs of one series (series/past_seasons: 1 request), with the archived body's key."""
+    logger.append_keys(series_id=event.series_id)
+    client = new_client()
+    body, key = _fetch(client, "series/past_seasons", series_id=event.series_id)
+    seasons = body.get("series", {}).get("seasons") if isinstance(body, dict) else None
+    if not isinstance(seasons, list):
+        raise MalformedPayload(f"series/past_seasons series_id={event.series_id}: no series.seasons array")
+    ids = sorted({s["season_id"] for s in seasons if isinstance(s, dict) and isinstance(s.get("season_id"), int)})
+    metrics.add_metric(name="PastSeasonsListed", unit="Count", value=len(ids))
+    return {"series_id": event.series_id, "season_ids": ids, "meta_key": key, "api_requests": client.api_requests}
+
+
+def summarize(event: SummarizeEvent) -> dict[str, Any]:
+    """Sum outcomes into one compact Tally (keeps a backfill's per-series results small)."""
+    tally = Tally(api_requests=event.api_requests)
+    tally.add(event.outcomes)
+    return tally.model_dump()
 
 
 def record_run(event: RecordRunEvent) -> dict[str, Any]:
-    """Total a run's season outcomes, record the run, return its summary."""
+    """Total a run's outcomes, record the run, return its summary."""
     started = datetime.now(UTC)
-    outcomes = [o for o in event.outcomes if o is not None]
-    failed = [{"season_id": o.season_id, **(o.error or {})} for o in outcomes if not o.ok]
-    ok = [o for o in outcomes if o.ok]
+    tally = Tally(api_requests=event.api_requests)
+    tally.add(event.outcomes)
     run_id = (event.execution_id or "").rsplit(":", 1)[-1] or uuid.uuid4().hex
-    summary = RunSummary(
-        run_id=run_id,
-        kind=event.kind,
-        status="SUCCEEDED" if not failed else "PARTIAL" if ok else "FAILED",
-        api_requests=event.api_requests + sum(o.api_requests for o in outcomes),
-        items_written=sum(o.items_written for o in ok),
-        items_unchanged=sum(o.items_unchanged for o in ok),
-        items_deleted=sum(o.items_deleted for o in ok),
-        seasons_synced=len(ok),
-        failed=failed,
-    )
+    succeeded = tally.seasons_synced > 0 or tally.items_written + tally.items_unchanged > 0
+    status = "SUCCEEDED" if not tally.failed else "PARTIAL" if succeeded else "FAILED"
+    summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
     store.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
-    metrics.add_metric(name="SeasonsFailed", unit="Count", value=len(failed))
+    metrics.add_metric(name="SeasonsFailed", unit="Count", value=len(tally.failed))
+    logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": len(tally.failed)})
     return summary.model_dump()

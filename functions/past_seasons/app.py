@@ -1,0 +1,21 @@
+"""Past seasons function: the past season IDs of one series, or every series ID (Step Functions tasks)."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from iracing_sync import sync
+from iracing_sync.models import PAST_SEASONS_TASK, ListPastSeasonsEvent, parse_event
+from iracing_sync.observability import logger, metrics, tracer
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """List past season IDs of a series (``action: list_past``) or all series IDs (``action: list_series``)."""
+    task = parse_event(PAST_SEASONS_TASK, event)
+    logger.append_keys(execution_id=task.execution_id)
+    if isinstance(task, ListPastSeasonsEvent):
+        return sync.list_past_seasons(task)
+    return sync.list_series_ids(task)
