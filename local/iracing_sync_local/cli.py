@@ -259,7 +259,14 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     for name in ("snapshot", "stack", "replay"):
         if hasattr(args, name):  # pass only what was given: the stack owns the defaults
             options[name] = getattr(args, name)
-    summary = _call_stack("run_sync", args.kind, getattr(args, "target", None), **options)
+    try:
+        summary = _call_stack("run_sync", args.kind, getattr(args, "target", None), **options)
+    except IracingSyncError as exc:
+        # A run that failed still ends stdout with its recorded summary, when there is one.
+        recorded = getattr(exc, "summary", None)
+        if recorded is not None:
+            sys.stdout.write(json.dumps(recorded, default=str, sort_keys=True) + "\n")
+        raise
     if hasattr(summary, "model_dump"):  # a RunSummary model rather than its dict
         summary = summary.model_dump(mode="json")
     sys.stdout.write(json.dumps(summary, default=str, sort_keys=True) + "\n")

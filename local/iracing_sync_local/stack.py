@@ -16,6 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from iracing_sync.errors import IracingSyncError
 from iracing_sync_local import LOCAL_DIR
 from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
@@ -123,6 +124,20 @@ def execution_for(kind: str, target: int | None = None) -> tuple[str, dict[str, 
     raise UsageError(f"unknown sync kind {kind!r}")
 
 
+class SyncRunFailed(IracingSyncError):
+    """A sync ran and failed; ``summary`` is its recorded run (None if none was recorded)."""
+
+    def __init__(self, message: str, summary: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.summary = summary
+
+
+def _recorded(execution_name: str) -> dict[str, Any] | None:
+    from iracing_sync import store
+
+    return next((r for r in store.list_sync_runs(limit=50) if r["run_id"] == execution_name), None)
+
+
 def run_sync(
     kind: str,
     target: int | None = None,
@@ -131,17 +146,49 @@ def run_sync(
     stack: str | None = None,
     replay: str | None = None,
 ) -> dict[str, Any]:
-    """Run one sync state machine locally and return its JSON summary."""
+    """Run one sync state machine (locally, or on the deployed ``stack``) and return its JSON summary."""
+    name, execution_input = execution_for(kind, target)
     if stack is not None:
-        raise UsageError("--stack (running on a deployed stack) is not available yet")
+        return run_on_stack(stack, name, execution_input)
     if replay is not None:
         raise UsageError("--replay is not available yet")
-    name, execution_input = execution_for(kind, target)
-    from iracing_sync_local.stepfunctions import local_step_functions
+    from iracing_sync_local.stepfunctions import ExecutionFailed, local_step_functions
 
     with local_stack(snapshot), local_step_functions() as sfn:
         _log(f"running {name} locally")
-        return dict(sfn.run(name, execution_input))
+        try:
+            return dict(sfn.run(name, execution_input))
+        except ExecutionFailed as exc:
+            raise SyncRunFailed(str(exc), _recorded(exc.execution_name)) from exc
+
+
+def stack_outputs(stack_name: str) -> dict[str, str]:
+    """The Outputs of a deployed CloudFormation stack."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        described = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"][0]
+    except (BotoCoreError, ClientError) as exc:
+        raise UsageError(f"cannot read stack {stack_name!r}: {exc}") from exc
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def run_on_stack(stack_name: str, name: str, execution_input: dict[str, Any]) -> dict[str, Any]:
+    """Start the state machine on a deployed stack (found from its outputs) and follow it to the end."""
+    import boto3
+
+    from iracing_sync_local.stepfunctions import STATE_MACHINES, ExecutionFailed, execute
+
+    output_key = f"{STATE_MACHINES[name]}Arn"
+    outputs = stack_outputs(stack_name)
+    if output_key not in outputs:
+        raise UsageError(f"stack {stack_name!r} has no output {output_key}")
+    _log(f"starting {name} on stack {stack_name}")
+    try:
+        return dict(execute(boto3.client("stepfunctions"), outputs[output_key], execution_input, prefix="cli"))
+    except ExecutionFailed as exc:
+        raise SyncRunFailed(str(exc), None) from exc
 
 
 def list_runs(limit: int = 20) -> list[dict[str, Any]]:

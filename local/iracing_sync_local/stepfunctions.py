@@ -144,9 +144,9 @@ def _dispatch(
 class ExecutionFailed(IracingSyncError):
     """A local state machine execution ended in FAILED, TIMED_OUT or ABORTED."""
 
-    def __init__(self, status: str, error: str | None, cause: str | None) -> None:
+    def __init__(self, status: str, error: str | None, cause: str | None, execution_name: str = "") -> None:
         super().__init__(f"execution {status}: {error or ''} {_cause_message(cause)}".strip())
-        self.status, self.error, self.cause = status, error, cause
+        self.status, self.error, self.cause, self.execution_name = status, error, cause, execution_name
 
 
 class LocalStepFunctions:
@@ -167,29 +167,49 @@ class LocalStepFunctions:
             self._arns[name] = created["stateMachineArn"]
         return self._arns[name]
 
+    def arn(self, name: str) -> str:
+        """The ARN of a state machine, created in moto on first use."""
+        return self._arn(name)
+
     def run(
         self, name: str, execution_input: dict[str, Any] | None = None, *, progress: bool = True, timeout: float = 3600
     ) -> Any:
         """Start an execution (unique name), wait for it, return its output or raise ExecutionFailed."""
-        started = self._client.start_execution(
-            stateMachineArn=self._arn(name),
-            name=f"local-{uuid.uuid4().hex[:12]}",
-            input=json.dumps(execution_input or {}),
-        )
-        arn, deadline, last = started["executionArn"], time.monotonic() + timeout, ""
-        while True:
-            described = self._client.describe_execution(executionArn=arn)
-            status = described["status"]
-            if status != "RUNNING":
-                break
-            if progress:
-                last = _report_progress(self._client, arn, last)
-            if time.monotonic() > deadline:
-                raise ExecutionFailed("TIMED_OUT", "LocalTimeout", f"still running after {timeout}s")
-            time.sleep(0.05)
-        if status != "SUCCEEDED":
-            raise ExecutionFailed(status, described.get("error"), described.get("cause"))
-        return json.loads(described.get("output") or "null")
+        return execute(self._client, self._arn(name), execution_input, progress=progress, timeout=timeout, poll=0.05)
+
+
+def execute(
+    client: Any,
+    state_machine_arn: str,
+    execution_input: dict[str, Any] | None = None,
+    *,
+    progress: bool = True,
+    timeout: float = 3600,
+    poll: float = 2.0,
+    prefix: str = "local",
+) -> Any:
+    """Start an execution with a unique name and follow it to the end (locally or on AWS).
+
+    Returns the execution's output; raises ExecutionFailed (with the execution name) otherwise.
+    """
+    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    started = client.start_execution(
+        stateMachineArn=state_machine_arn, name=name, input=json.dumps(execution_input or {})
+    )
+    arn, deadline, last = started["executionArn"], time.monotonic() + timeout, ""
+    while True:
+        described = client.describe_execution(executionArn=arn)
+        status = described["status"]
+        if status != "RUNNING":
+            break
+        if progress:
+            last = _report_progress(client, arn, last)
+        if time.monotonic() > deadline:
+            raise ExecutionFailed("TIMED_OUT", "LocalTimeout", f"still running after {timeout}s", name)
+        time.sleep(poll)
+    if status != "SUCCEEDED":
+        raise ExecutionFailed(status, described.get("error"), described.get("cause"), name)
+    return json.loads(described.get("output") or "null")
 
 
 def _cause_message(cause: str | None) -> str:

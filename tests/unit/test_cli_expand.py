@@ -452,3 +452,16 @@ def test_sync_summary_model_is_printed_as_json(
     code, out, _ = run(capsys, "sync", "series")
     assert code == 0
     assert json.loads(out.splitlines()[-1]) == summary.model_dump(mode="json")
+
+
+def test_sync_failure_with_a_recorded_run_prints_it_last_and_exits_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run that failed but was recorded
+    recorded = {"run_id": "r1", "status": "FAILED", "failed": [{"season_id": 1, "error": "PermanentError"}]}
+    monkeypatch.setattr(stack, "run_sync", Recorder(error=stack.SyncRunFailed("execution FAILED", recorded)))
+    code, out, err = run(capsys, "sync", "current")
+    # Then stdout ends with the recorded summary and stderr has one line
+    assert code == 1
+    assert json.loads(out.splitlines()[-1]) == recorded
+    assert err.count("\n") == 1
