@@ -1,0 +1,606 @@
+"""Infrastructure and code can't drift: template.yaml and statemachine/*.asl.json against the code.
+
+Static checks only (no sockets, no AWS): the table against the PynamoDB model, the ASL error names
+against iracing_sync.errors, placeholders against DefinitionSubstitutions, functions against their
+folders, env vars against settings, IAM against least privilege, routes against the API contract.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+# PynamoDB reads the table name and region when iracing_sync.store is imported (tests/conftest.py
+# normally sets these first; setdefault keeps this module runnable on its own).
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+
+from iracing_sync import errors  # noqa: E402
+from iracing_sync.settings import _ENV  # noqa: E402
+from iracing_sync.store import Item  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO_ROOT / "template.yaml"
+STATEMACHINE_DIR = REPO_ROOT / "statemachine"
+
+LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.TooManyRequestsException",
+]
+# Every predefined Step Functions error name; a misspelling (States.TaskFailedId) silently never matches.
+STATES_ERRORS = {
+    "States.ALL",
+    "States.DataLimitExceeded",
+    "States.ExceedToleratedFailureThreshold",
+    "States.HeartbeatTimeout",
+    "States.Http.Socket",
+    "States.IntrinsicFailure",
+    "States.ItemReaderFailed",
+    "States.NoChoiceMatched",
+    "States.ParameterPathFailure",
+    "States.Permissions",
+    "States.QueryEvaluationError",
+    "States.ResultPathMatchFailure",
+    "States.ResultWriterFailed",
+    "States.Runtime",
+    "States.TaskFailed",
+    "States.Timeout",
+}
+API_ROUTES = {
+    ("GET", "/slots"),
+    ("GET", "/series"),
+    ("GET", "/series/{id}"),
+    ("GET", "/series/{id}/seasons"),
+    ("GET", "/seasons/{id}"),
+    ("GET", "/seasons/{id}/slots"),
+    ("GET", "/series/{id}/next"),
+    ("GET", "/series/{id}/calendar.ics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+}
+# CloudWatch Logs' vended-log delivery API (Step Functions logging) takes no resource-level permissions.
+RESOURCE_STAR_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+}
+PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
+
+
+# --- loading ---------------------------------------------------------------------------------------
+
+
+class CloudFormationLoader(yaml.SafeLoader):
+    """A SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, !If...) as their long form."""
+
+
+def _construct_short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {key: value}
+
+
+CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
+
+
+@cache
+def template() -> dict[str, Any]:
+    return yaml.load(TEMPLATE.read_text(), Loader=CloudFormationLoader)
+
+
+def resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template()["Resources"].items() if r["Type"] == kind}
+
+
+def props(logical_id: str) -> dict[str, Any]:
+    return template()["Resources"][logical_id].get("Properties", {})
+
+
+def functions() -> dict[str, dict[str, Any]]:
+    return resources("AWS::Serverless::Function")
+
+
+def state_machines() -> dict[str, dict[str, Any]]:
+    return resources("AWS::Serverless::StateMachine")
+
+
+def asl_files() -> list[Path]:
+    return sorted(STATEMACHINE_DIR.glob("*.asl.json"))
+
+
+def load_asl(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
+def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state, including those inside Map processors and Parallel branches."""
+    for name, state in definition.get("States", {}).items():
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from walk_states(branch)
+        for key in ("ItemProcessor", "Iterator"):
+            if key in state:
+                yield from walk_states(state[key])
+
+
+def is_lambda_task(state: dict[str, Any]) -> bool:
+    resource = str(state.get("Resource", ""))
+    return state.get("Type") == "Task" and (":lambda:invoke" in resource or "FunctionArn}" in resource)
+
+
+def function_env(logical_id: str) -> dict[str, Any]:
+    return props(logical_id).get("Environment", {}).get("Variables", {})
+
+
+def policy_template(logical_id: str, name: str) -> list[dict[str, Any]]:
+    """The arguments of every use of one SAM policy template in a resource's Policies."""
+    return [p[name] for p in props(logical_id).get("Policies", []) if isinstance(p, dict) and name in p]
+
+
+def iam_statements() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every IAM statement in the template: inline SAM Policies and IAM resources' documents."""
+    for name, resource in template()["Resources"].items():
+        p = resource.get("Properties", {})
+        for policy in p.get("Policies", []) if resource["Type"].startswith("AWS::Serverless::") else []:
+            if isinstance(policy, dict) and "Statement" in policy:
+                for statement in policy["Statement"]:
+                    yield name, statement
+        documents = [p.get("PolicyDocument")] + [x.get("PolicyDocument") for x in p.get("Policies", [])]
+        if resource["Type"].startswith("AWS::IAM::"):
+            for document in filter(None, documents):
+                for statement in document.get("Statement", []):
+                    yield name, statement
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def sub_string(value: Any) -> str:
+    """The format string of a !Sub (short or long form), or a plain string."""
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return str(sub[0] if isinstance(sub, list) else sub)
+    return str(value)
+
+
+def ref_target(value: Any) -> str | None:
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return str(value["Ref"])
+        if "Fn::GetAtt" in value:
+            return str(value["Fn::GetAtt"][0])
+    return None
+
+
+# --- (a) the table is the PynamoDB model ------------------------------------------------------------
+
+
+def _keys(key_schema: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {k["KeyType"]: k["AttributeName"] for k in key_schema}
+
+
+def _table() -> dict[str, Any]:
+    tables = resources("AWS::DynamoDB::Table")
+    assert list(tables) == ["IracingSyncTable"]
+    return tables["IracingSyncTable"]["Properties"]
+
+
+def test_table_key_schema_equals_item_model_keys() -> None:
+    schema = Item._get_schema()
+
+    assert _keys(_table()["KeySchema"]) == _keys(schema["key_schema"])
+    assert _keys(_table()["KeySchema"]) == {"HASH": Item._hash_keyname, "RANGE": Item._range_keyname}
+    assert _table()["KeySchema"][0]["KeyType"] == "HASH"
+
+
+def test_table_attribute_definitions_equal_item_model_key_attributes() -> None:
+    schema = Item._get_schema()
+    declared = [d["AttributeName"] for d in _table()["AttributeDefinitions"]]
+
+    assert len(declared) == len(set(declared)), "an attribute is defined twice"
+    assert {d["AttributeName"]: d["AttributeType"] for d in _table()["AttributeDefinitions"]} == {
+        d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]
+    }
+
+
+def _index_shape(index: Mapping[str, Any], name_key: str, key_schema_key: str, projection_key: str) -> dict[str, Any]:
+    projection = index[projection_key]
+    return {
+        "name": index[name_key],
+        "keys": _keys(index[key_schema_key]),
+        "projection": projection["ProjectionType"],
+        "non_key_attributes": set(projection.get("NonKeyAttributes", [])),
+    }
+
+
+def test_table_global_secondary_indexes_equal_item_model_indexes() -> None:
+    schema = Item._get_schema()
+    declared = [
+        _index_shape(i, "IndexName", "KeySchema", "Projection") for i in _table().get("GlobalSecondaryIndexes", [])
+    ]
+    modelled = [_index_shape(i, "index_name", "key_schema", "projection") for i in schema["global_secondary_indexes"]]
+
+    assert sorted(declared, key=lambda i: i["name"]) == sorted(modelled, key=lambda i: i["name"])
+    assert {i["name"] for i in modelled} == set(Item._indexes)
+    assert not _table().get("LocalSecondaryIndexes") and not schema["local_secondary_indexes"]
+
+
+def test_table_billing_mode_equals_item_model() -> None:
+    assert _table()["BillingMode"] == Item.Meta.billing_mode == "PAY_PER_REQUEST"
+    assert all("ProvisionedThroughput" not in i for i in _table()["GlobalSecondaryIndexes"])
+
+
+def test_table_has_point_in_time_recovery_and_encryption() -> None:
+    assert _table()["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert _table()["SSESpecification"]["SSEEnabled"] is True
+    assert "TableName" not in _table()
+
+
+# --- (b) state machines: files, placeholders and substitutions ----------------------------------------
+
+
+def test_state_machines_definition_files_exist() -> None:
+    for name, machine in state_machines().items():
+        assert (REPO_ROOT / machine["Properties"]["DefinitionUri"]).is_file(), name
+
+
+def test_state_machines_every_asl_file_is_declared_once() -> None:
+    declared = [machine["Properties"]["DefinitionUri"] for machine in state_machines().values()]
+
+    assert len(declared) == len(set(declared))
+    assert sorted(declared) == [str(p.relative_to(REPO_ROOT)) for p in asl_files()]
+
+
+def test_state_machines_placeholders_equal_definition_substitutions() -> None:
+    for name, machine in state_machines().items():
+        text = (REPO_ROOT / machine["Properties"]["DefinitionUri"]).read_text()
+        placeholders = set(PLACEHOLDER.findall(text))
+        substitutions = set(machine["Properties"].get("DefinitionSubstitutions", {}))
+        assert placeholders - substitutions == set(), f"{name}: placeholders without a substitution"
+        assert substitutions - placeholders == set(), f"{name}: substitutions its ASL never uses"
+
+
+def test_state_machines_substitutions_are_function_arns_with_invoke_policy() -> None:
+    for name, machine in state_machines().items():
+        invoked = set()
+        for key, value in machine["Properties"]["DefinitionSubstitutions"].items():
+            # Given a `<Name>FunctionArn` key, its value is that function's ARN
+            assert value == {"Fn::GetAtt": [key.removesuffix("Arn"), "Arn"]}, f"{name}: {key}"
+            assert key.removesuffix("Arn") in functions(), f"{name}: {key}"
+            invoked.add(key.removesuffix("Arn"))
+        # Then the machine may invoke exactly the functions its ASL names
+        allowed = {ref_target(p["FunctionName"]) for p in policy_template(name, "LambdaInvokePolicy")}
+        assert allowed == invoked, name
+
+
+def test_state_machines_match_local_runner_names() -> None:
+    from iracing_sync_local import stepfunctions
+
+    # The local runner (moto + in-process handlers) must run the same files under the same names as AWS.
+    by_file = {Path(props(n)["DefinitionUri"]).name.removesuffix(".asl.json"): n for n in state_machines()}
+    folders = {n: Path(props(n)["CodeUri"]).name for n in functions()}
+
+    assert by_file == stepfunctions.STATE_MACHINES
+    assert folders == stepfunctions.FUNCTIONS
+
+
+def test_state_machines_log_to_own_group_and_trace() -> None:
+    for name, machine in state_machines().items():
+        p = machine["Properties"]
+        destinations = p["Logging"]["Destinations"]
+        group = ref_target(destinations[0]["CloudWatchLogsLogGroup"]["LogGroupArn"])
+        assert len(destinations) == 1 and group == f"{name}LogGroup", name
+        assert template()["Resources"][group]["Type"] == "AWS::Logs::LogGroup"
+        assert {"Ref": "StateMachineLogDeliveryPolicy"} in p["Policies"], name
+        assert p["Tracing"] == {"Enabled": True}, name
+
+
+def test_state_machines_with_distributed_map_may_run_their_own_children() -> None:
+    for name, machine in state_machines().items():
+        definition = load_asl(REPO_ROOT / machine["Properties"]["DefinitionUri"])
+        distributed = any(
+            s.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED"
+            for _, s in walk_states(definition)
+        )
+        if not distributed:
+            continue
+        # Given a Distributed Map (child executions of this machine), the machine is named from the stack
+        machine_name = sub_string(machine["Properties"]["Name"])
+        assert machine_name.startswith("${AWS::StackName}-"), name
+        statements = [s for n, s in iam_statements() if n == name]
+        grants = {(a, sub_string(r)) for s in statements for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+        # Then it may start, describe and stop its own executions, and nothing else's
+        assert ("states:StartExecution", f"{_states_arn('stateMachine')}:{machine_name}") in grants, name
+        for action in ("states:DescribeExecution", "states:StopExecution"):
+            assert (action, f"{_states_arn('execution')}:{machine_name}/*") in grants, name
+
+
+def _states_arn(kind: str) -> str:
+    return f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:{kind}"
+
+
+def test_current_seasons_schedule_is_hourly_and_enabled_only_in_prod() -> None:
+    schedules = {
+        (name, event_name): event["Properties"]
+        for name, machine in state_machines().items()
+        for event_name, event in machine["Properties"].get("Events", {}).items()
+        if event["Type"] == "ScheduleV2"
+    }
+
+    assert list(schedules) == [("SyncCurrentSeasonsStateMachine", "Hourly")]
+    schedule = schedules["SyncCurrentSeasonsStateMachine", "Hourly"]
+    assert schedule["ScheduleExpression"] == "rate(1 hour)"
+    assert schedule["State"] == {"Fn::If": ["IsProd", "ENABLED", "DISABLED"]}
+    assert sub_string(schedule["Name"]).startswith("${AWS::StackName}-")
+    assert template()["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
+
+
+# --- (c) ASL: error names and Lambda task resilience --------------------------------------------------
+
+
+def _error_classes() -> set[str]:
+    return {
+        name
+        for name, obj in vars(errors).items()
+        if isinstance(obj, type) and issubclass(obj, BaseException) and obj.__module__ == errors.__name__
+    }
+
+
+@pytest.mark.parametrize("path", asl_files(), ids=lambda p: p.name)
+def test_asl_error_equals_names_are_known(path: Path) -> None:
+    known = STATES_ERRORS | set(LAMBDA_TRANSIENT_ERRORS) | _error_classes()
+    for state_name, state in walk_states(load_asl(path)):
+        for handler in state.get("Retry", []) + state.get("Catch", []):
+            unknown = set(handler["ErrorEquals"]) - known
+            assert not unknown, f"{path.name} {state_name}: unknown error names {sorted(unknown)}"
+
+
+@pytest.mark.parametrize("path", asl_files(), ids=lambda p: p.name)
+def test_asl_lambda_tasks_retry_catch_and_time_out(path: Path) -> None:
+    tasks = [(n, s) for n, s in walk_states(load_asl(path)) if is_lambda_task(s)]
+
+    assert tasks, f"{path.name} has no Lambda task"
+    for name, task in tasks:
+        where = f"{path.name} {name}"
+        assert PLACEHOLDER.fullmatch(task["Parameters"]["FunctionName"]), f"{where}: FunctionName is not a placeholder"
+        assert isinstance(task.get("TimeoutSeconds"), int) and task["TimeoutSeconds"] > 0, f"{where}: no TimeoutSeconds"
+        retries = task.get("Retry", [])
+        assert retries and retries[0]["ErrorEquals"] == LAMBDA_TRANSIENT_ERRORS, f"{where}: transient Retry not first"
+        assert any("RetryableError" in r["ErrorEquals"] for r in retries), f"{where}: no Retry on RetryableError"
+        catch_all = [c for c in task.get("Catch", []) if c["ErrorEquals"] == ["States.ALL"]]
+        assert catch_all and catch_all[0]["ResultPath"] == "$.error", f"{where}: no Catch States.ALL to $.error"
+
+
+def test_asl_error_classes_exist_for_retry_contract() -> None:
+    assert {"RetryableError", "RateLimited", "PermanentError"} <= _error_classes()
+
+
+# --- (d) functions: folders, handlers, logs -------------------------------------------------------------
+
+
+def test_functions_code_uri_is_a_folder_with_lambda_handler() -> None:
+    handler_default = template()["Globals"]["Function"].get("Handler")
+    for name in functions():
+        p = props(name)
+        assert re.fullmatch(r"functions/[a-z_]+/", p["CodeUri"]), f"{name}: {p['CodeUri']}"
+        assert p.get("Handler", handler_default) == "app.lambda_handler", name
+        app = REPO_ROOT / p["CodeUri"] / "app.py"
+        assert app.is_file(), f"{name}: {app} is missing"
+        defined = {n.name for n in ast.parse(app.read_text()).body if isinstance(n, ast.FunctionDef)}
+        assert "lambda_handler" in defined, f"{name}: {app} defines no lambda_handler"
+        assert "FunctionName" not in p, f"{name}: hard-coded FunctionName"
+
+
+def test_functions_every_function_folder_is_declared() -> None:
+    folders = {f"functions/{p.parent.name}/" for p in (REPO_ROOT / "functions").glob("*/app.py")}
+    assert folders == {props(name)["CodeUri"] for name in functions()}
+    assert {"SeriesFunction", "SeasonFunction", "PastSeasonsFunction", "SlotsApiFunction"} == set(functions())
+
+
+def test_functions_log_json_to_own_group_with_retention() -> None:
+    assert template()["Globals"]["Function"]["LoggingConfig"] == {"LogFormat": "JSON"}
+    for name in functions():
+        group = ref_target(props(name)["LoggingConfig"]["LogGroup"])
+        assert group == f"{name}LogGroup", name
+
+
+def test_log_groups_keep_logs_for_log_retention_days() -> None:
+    groups = resources("AWS::Logs::LogGroup")
+
+    assert len(groups) == len(functions()) + len(state_machines()) + 1  # + the API access log
+    for name, group in groups.items():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+
+
+def test_globals_runtime_architecture_tracing_and_layer() -> None:
+    g = template()["Globals"]["Function"]
+
+    assert g["Runtime"] == "python3.13"
+    assert g["Architectures"] == ["arm64"]
+    assert g["Tracing"] == "Active"
+    assert g["Layers"] == [{"Ref": "CommonLayer"}]
+    assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "TABLE_NAME"} <= set(
+        g["Environment"]["Variables"]
+    )
+    assert g["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "IracingSyncTable"}
+
+
+def test_common_layer_builds_the_service_package_for_arm64() -> None:
+    layer = template()["Resources"]["CommonLayer"]
+
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "layers/common/"
+    assert (REPO_ROOT / "layers/common/iracing_sync/__init__.py").is_file()
+    assert (REPO_ROOT / "layers/common/requirements.txt").is_file()
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+# --- (e) environment variables are the ones settings reads ---------------------------------------------
+
+
+def test_function_env_vars_are_known_to_settings() -> None:
+    known = set(_ENV.values())
+    blocks = {"Globals": template()["Globals"]["Function"]["Environment"]["Variables"]}
+    blocks |= {name: function_env(name) for name in functions()}
+    for where, variables in blocks.items():
+        for var in variables:
+            assert var in known or var.startswith(("POWERTOOLS_", "AWS_")), f"{where}: {var} is read by nothing"
+
+
+def test_functions_with_secret_env_have_secret_policy_and_only_they() -> None:
+    # Secrets Manager appends "-" and 6 random characters to a secret's name in its ARN.
+    secret_arn = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${IracingSecretName}"
+    secret_arn += "-??????"
+    for name in functions():
+        policies = policy_template(name, "AWSSecretsManagerGetSecretValuePolicy")
+        has_env = function_env(name).get("IRACING_SECRET_NAME") == {"Ref": "IracingSecretName"}
+        assert has_env == bool(policies), name
+        assert [sub_string(p["SecretArn"]) for p in policies] in ([], [secret_arn]), name
+
+
+def test_functions_with_archive_env_have_archive_access_and_only_they() -> None:
+    for name in functions():
+        archive_resources = [
+            sub_string(r)
+            for n, s in iam_statements()
+            if n == name
+            for r in as_list(s["Resource"])
+            if "RawArchiveBucket" in json.dumps(r)
+        ]
+        has_env = function_env(name).get("ARCHIVE_BUCKET") == {"Ref": "RawArchiveBucket"}
+        assert has_env == bool(archive_resources), name
+
+
+# --- (f) least privilege ----------------------------------------------------------------------------------
+
+
+def test_iam_statements_name_explicit_actions() -> None:
+    statements = list(iam_statements())
+
+    assert statements
+    for name, statement in statements:
+        for action in as_list(statement["Action"]):
+            assert action != "*" and not action.endswith(":*"), f"{name}: wildcard action {action}"
+
+
+def test_iam_resource_star_only_for_actions_without_resource_permissions() -> None:
+    for name, statement in iam_statements():
+        if statement.get("Effect") == "Allow" and "*" in as_list(statement["Resource"]):
+            assert set(as_list(statement["Action"])) <= RESOURCE_STAR_ACTIONS, name
+
+
+def test_iam_uses_no_full_access_managed_policy() -> None:
+    for name, resource in template()["Resources"].items():
+        policies = resource.get("Properties", {}).get("Policies", [])
+        for policy in policies if isinstance(policies, list) else [policies]:
+            text = json.dumps(policy)
+            assert "FullAccess" not in text, f"{name}: {text}"
+
+
+def test_only_writers_get_table_write_access() -> None:
+    assert policy_template("SlotsApiFunction", "DynamoDBReadPolicy") == [{"TableName": {"Ref": "IracingSyncTable"}}]
+    assert not policy_template("SlotsApiFunction", "DynamoDBCrudPolicy")
+    for name in ("SeriesFunction", "SeasonFunction"):
+        assert policy_template(name, "DynamoDBCrudPolicy") == [{"TableName": {"Ref": "IracingSyncTable"}}], name
+    # Lists iRacing's seasons and archives the body; it stores nothing in the table.
+    assert not policy_template("PastSeasonsFunction", "DynamoDBCrudPolicy")
+
+
+def test_archive_bucket_is_private_encrypted_and_expires_raw_payloads() -> None:
+    bucket = props("RawArchiveBucket")
+
+    assert set(bucket["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    rules = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireRawPayloads"]["Prefix"] == "raw/"
+    assert rules["ExpireRawPayloads"]["ExpirationInDays"] == {"Ref": "RawArchiveRetentionDays"}
+
+
+# --- (g) HTTP API: explicit routes --------------------------------------------------------------------------
+
+
+def test_http_api_routes_are_explicit_and_cover_the_contract() -> None:
+    routes = set()
+    for name in functions():
+        for event in props(name).get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                assert name == "SlotsApiFunction"
+                assert event["Properties"]["ApiId"] == {"Ref": "SlotsHttpApi"}
+                routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
+
+    assert routes == API_ROUTES
+    assert not any("proxy+" in path or method.upper() == "ANY" for method, path in routes)
+
+
+def test_http_api_has_default_throttling() -> None:
+    api = resources("AWS::Serverless::HttpApi")
+
+    assert list(api) == ["SlotsHttpApi"]
+    throttling = api["SlotsHttpApi"]["Properties"]["DefaultRouteSettings"]
+    assert throttling["ThrottlingBurstLimit"] > 0 and throttling["ThrottlingRateLimit"] > 0
+
+
+# --- parameters, outputs and deploy configuration ---------------------------------------------------------
+
+
+def test_parameters_stage_and_secret_name() -> None:
+    parameters = template()["Parameters"]
+
+    assert parameters["Stage"]["AllowedValues"] == ["dev", "prod"]
+    assert parameters["IracingSecretName"]["Default"] == "iracing-sync/credentials"
+    assert "LogRetentionDays" in parameters
+
+
+def test_outputs_name_what_clients_and_e2e_tests_need() -> None:
+    outputs = template()["Outputs"]
+    expected = {"ApiUrl", "TableName", "RawArchiveBucketName", "CommonLayerArn"}
+    expected |= {f"{name}Arn" for name in state_machines()}
+
+    assert expected <= set(outputs)
+    for name in state_machines():
+        assert outputs[f"{name}Arn"]["Value"] == {"Ref": name}
+
+
+def test_samconfig_dev_and_prod_deploy_their_own_stage() -> None:
+    config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
+
+    assert config["version"] == 0.1
+    for env in ("default", "dev", "prod"):
+        deploy = config[env]["deploy"]["parameters"]
+        stage = "prod" if env == "prod" else "dev"
+        assert deploy["stack_name"] == f"iracing-sync-{stage}"
+        assert f"Stage={stage}" in deploy["parameter_overrides"].split()
+        assert deploy["resolve_s3"] is True and deploy["capabilities"] == "CAPABILITY_IAM"
+        assert config[env]["build"]["parameters"] == {"cached": True, "parallel": True}
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
