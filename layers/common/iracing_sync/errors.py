@@ -30,6 +30,10 @@ class RateLimited(RetryableError):
         self.reset_at = reset_at
 
 
+class ConcurrentUpdate(RetryableError):
+    """Another sync changed the same season meanwhile; retrying reconciles against its result."""
+
+
 class PermanentError(IracingSyncError):
     """A failure that retrying cannot fix (bad request, malformed payload, missing credentials)."""
 

@@ -34,11 +34,11 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
 )
-from pynamodb.exceptions import PynamoDBException
+from pynamodb.exceptions import PutError, PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
-from iracing_sync.errors import RetryableError
+from iracing_sync.errors import ConcurrentUpdate, RetryableError
 from iracing_sync.models import (
     Car,
     CarClass,
@@ -187,6 +187,12 @@ class SeasonItem(Item, discriminator="season"):
     schedule_description = UnicodeAttribute(null=True)
 
 
+class SeasonVersionItem(Item, discriminator="season_version"):
+    """Bumped by every sync that changes a season partition (optimistic concurrency)."""
+
+    version = NumberAttribute(default=0)
+
+
 class CarRestrictionMap(MapAttribute[str, Any]):
     car_id = NumberAttribute()
     max_dry_tire_sets = NumberAttribute(null=True)
@@ -312,9 +318,18 @@ def _existing_hashes(pk: str) -> dict[str, str | None]:
 
 
 def put_season(season: SeasonRecord) -> WriteCounts:
-    """Make the season's partition exactly this record: write what changed, delete what vanished."""
+    """Make the season's partition exactly this record: write what changed, delete what vanished.
+
+    Concurrent syncs of one season are serialized optimistically: the partition's VERSION item is
+    bumped with a condition on the version read first. The loser raises ConcurrentUpdate (retryable),
+    and its retry reconciles against the winner's items, so the partition always ends as exactly the
+    items of one sync, never a mix.
+    """
     pk = season_key(season.season_id)
-    existing = _existing_hashes(pk)
+    items = _read(Item.query(pk, attributes_to_get=["pk", "sk", "item_type", "content_hash", "version"]), pk)
+    version_item = next((i for i in items if isinstance(i, SeasonVersionItem)), None)
+    read_version = int(version_item.version) if version_item is not None else 0
+    existing = {i.sk: i.content_hash for i in items if not isinstance(i, SeasonVersionItem)}
     desired: list[Item] = [_season_item(season), *map(_week_item, season.weeks), *map(_slot_item, season.fixed_slots)]
     counts = WriteCounts()
     seen: set[str] = set()
@@ -331,6 +346,17 @@ def put_season(season: SeasonRecord) -> WriteCounts:
             for sk in existing.keys() - seen:
                 batch.delete(Item(pk=pk, sk=sk))
                 counts.deleted += 1
+        if counts.written or counts.deleted:
+            condition = (
+                SeasonVersionItem.version == read_version
+                if version_item is not None
+                else SeasonVersionItem.pk.does_not_exist()
+            )
+            SeasonVersionItem(pk=pk, sk="VERSION", version=read_version + 1).save(condition=condition)
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            raise ConcurrentUpdate(f"season {season.season_id} was synced concurrently; retry") from exc
+        raise RetryableError(f"DynamoDB write of season {season.season_id} failed: {exc.msg}") from exc
     except PynamoDBException as exc:
         raise RetryableError(f"DynamoDB write of season {season.season_id} failed: {exc.msg}") from exc
     return counts
@@ -593,6 +619,33 @@ def get_season(season_id: int) -> StoredSeason | None:
     weeks = sorted((i for i in items if isinstance(i, WeekItem)), key=lambda w: int(w.race_week_num))
     slots = [_slot(i) for i in items if isinstance(i, SlotItem)]
     return StoredSeason(season, weeks, SlotSources([_pattern(w) for w in weeks], slots))
+
+
+SEASON_FACTS = (
+    "series_id",
+    "season_name",
+    "season_short_name",
+    "season_year",
+    "season_quarter",
+    "license_group",
+    "car_class_ids",
+    "active",
+    "official",
+    "start_date",
+    "schedule_description",
+)
+
+
+def season_facts(season_id: int) -> dict[str, Any]:
+    """The stored facts of a season (iRacing field names), or {} if it is not stored (one GetItem)."""
+    try:
+        item = Item.get(season_key(season_id), "META")
+    except Item.DoesNotExist:
+        return {}
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of season {season_id} failed: {exc.msg}") from exc
+    values = item.attribute_values
+    return {k: values[k] for k in SEASON_FACTS if values.get(k) is not None}
 
 
 def get_series(series_id: int) -> SeriesItem | None:

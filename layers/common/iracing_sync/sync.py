@@ -114,8 +114,11 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     else:
         client = new_client()
         body, _ = _fetch(client, "series/season_schedule", season_id=event.season_id)
-        if event.meta_key and isinstance(body, dict):
-            body = {**_past_season_meta(_archive().get(event.meta_key), event.season_id), **body}
+        if isinstance(body, dict):
+            # season_schedule carries weeks only: take the season's facts from past_seasons or from
+            # what is stored, so the same season gives the same items whichever endpoint it came from.
+            facts = _past_season_meta(_archive().get(event.meta_key), event.season_id) if event.meta_key else {}
+            body = {**store.season_facts(event.season_id), **facts, **body}
     seasons = parse_schedule_body(body)
     season = next((s for s in seasons if s.season_id == event.season_id), None)
     if season is None:

@@ -1,0 +1,146 @@
+"""ScheduleProcessor + store against DynamoDB Local: idempotent, reconciling, shape-independent, safe under
+concurrency."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any
+
+import pytest
+
+from iracing_sync.errors import ConcurrentUpdate
+from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+from tests.conftest import load_sample
+
+pytestmark = pytest.mark.integration
+
+
+def season_body(season_id: int = 5376) -> dict[str, Any]:
+    """One season object of the real series/seasons capture (a deep copy to change freely)."""
+    return copy.deepcopy(next(s for s in load_sample("series_seasons.json") if s["season_id"] == season_id))
+
+
+def sync(body: Any) -> Any:
+    from iracing_sync import store
+
+    (season,) = parse_schedule_body(body)
+    return store.put_season(ScheduleProcessor().process(season))
+
+
+def partition(season_id: int) -> dict[str, str | None]:
+    from iracing_sync import store
+
+    return {
+        i.sk: i.content_hash
+        for i in store.Item.query(store.season_key(season_id))
+        if not isinstance(i, store.SeasonVersionItem)
+    }
+
+
+def test_syncing_the_same_snapshot_twice_writes_nothing_the_second_time(table: None) -> None:
+    first = sync(season_body())
+    second = sync(season_body())
+    assert first.written == len(partition(5376)) and first.deleted == 0
+    assert (second.written, second.deleted, second.unchanged) == (0, 0, first.written)
+
+
+def test_changing_one_weeks_track_updates_that_week_only(table: None) -> None:
+    # Given a stored season
+    body = season_body()
+    sync(body)
+    before = partition(5376)
+    # When week 3's track changes in a copy of the real sample
+    body["schedules"][3]["track"] = {"track_id": 999, "track_name": "Somewhere Else", "config_name": "Oval"}
+    counts = sync(body)
+    # Then exactly that week's item is rewritten, in place (same key, no duplicate)
+    after = partition(5376)
+    assert (counts.written, counts.deleted) == (1, 0)
+    assert after.keys() == before.keys()
+    assert [k for k in after if after[k] != before[k]] == ["WEEK#003"]
+    from iracing_sync import store
+
+    assert store.get_season(5376).weeks[3].track_name == "Somewhere Else"  # type: ignore[union-attr]
+
+
+def test_weeks_and_fixed_slots_that_vanish_are_deleted(table: None) -> None:
+    # Given a stored season with fixed session times (an annual NASCAR season)
+    body = next(
+        copy.deepcopy(s)
+        for s in load_sample("series_seasons.json")
+        if any(not d["repeating"] for w in s["schedules"] for d in w.get("race_time_descriptors") or [])
+    )
+    sid = body["season_id"]
+    sync(body)
+    stored = partition(sid)
+    # When the last week disappears and another week loses one fixed session time
+    dropped_week = body["schedules"].pop()
+    fixed_week = next(
+        w for w in body["schedules"] if any(not d["repeating"] for d in w.get("race_time_descriptors") or [])
+    )
+    descriptor = next(d for d in fixed_week["race_time_descriptors"] if not d["repeating"])
+    removed_time = descriptor["session_times"].pop()
+    counts = sync(body)
+    # Then the week and the slots are gone from the store, and nothing else changed
+    after = partition(sid)
+    gone = stored.keys() - after.keys()
+    assert f"WEEK#{dropped_week['race_week_num']:03d}" in gone
+    assert any(k.startswith(f"SLOT#{fixed_week['race_week_num']:03d}#{removed_time}") for k in gone)
+    assert counts.deleted == len(gone) and not after.keys() - stored.keys()
+
+
+def test_the_same_season_gives_the_same_items_from_either_endpoint(table: None) -> None:
+    # Given a season stored from series/seasons
+    body = season_body()
+    sync(body)
+    before = partition(5376)
+    # When the same season arrives in the season_schedule shape (weeks only, as that endpoint answers)
+    from iracing_sync import store
+
+    schedule_shape = {"success": True, "season_id": 5376, "schedules": body["schedules"]}
+    merged = {**store.season_facts(5376), **schedule_shape}
+    counts = sync(merged)
+    # Then nothing changes: every item is identical
+    assert counts.written == 0 and partition(5376) == before
+
+
+def test_two_concurrent_syncs_leave_exactly_the_items_of_one(table: None) -> None:
+    # Given two different versions of the same season
+    a, b = season_body(), season_body()
+    for week in b["schedules"][:6]:
+        week["track"] = {"track_id": 1, "track_name": "Variant B", "config_name": None}
+    b["schedules"].pop()
+    expected = {}
+    for name, body in (("a", a), ("b", b)):
+        from iracing_sync import store
+
+        sync(body)
+        expected[name] = partition(5376)
+        store.Item(pk=store.season_key(5376), sk="VERSION").delete()
+        for sk in list(partition(5376)):
+            store.Item(pk=store.season_key(5376), sk=sk).delete()
+    assert expected["a"] != expected["b"]
+
+    # When both are synced at the same time, each retried on ConcurrentUpdate as Step Functions would
+    errors: list[BaseException] = []
+
+    def worker(body: dict[str, Any]) -> None:
+        for _ in range(10):
+            try:
+                sync(body)
+                return
+            except ConcurrentUpdate:
+                continue
+            except BaseException as exc:  # surfaced below: a thread cannot fail the test itself
+                errors.append(exc)
+                return
+
+    for _ in range(5):
+        threads = [threading.Thread(target=worker, args=(copy.deepcopy(x),)) for x in (a, b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # Then the partition is exactly one version's items, never a mix
+        assert not errors
+        assert partition(5376) in (expected["a"], expected["b"])
