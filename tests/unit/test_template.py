@@ -348,7 +348,7 @@ def _states_arn(kind: str) -> str:
     return f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:{kind}"
 
 
-def test_current_seasons_schedule_is_hourly_and_enabled_only_in_prod() -> None:
+def test_schedules_current_hourly_reference_daily_backfill_manual_enabled_only_in_prod() -> None:
     schedules = {
         (name, event_name): event["Properties"]
         for name, machine in state_machines().items()
@@ -356,11 +356,16 @@ def test_current_seasons_schedule_is_hourly_and_enabled_only_in_prod() -> None:
         if event["Type"] == "ScheduleV2"
     }
 
-    assert list(schedules) == [("SyncCurrentSeasonsStateMachine", "Hourly")]
-    schedule = schedules["SyncCurrentSeasonsStateMachine", "Hourly"]
-    assert schedule["ScheduleExpression"] == "rate(1 hour)"
-    assert schedule["State"] == {"Fn::If": ["IsProd", "ENABLED", "DISABLED"]}
-    assert sub_string(schedule["Name"]).startswith("${AWS::StackName}-")
+    # The backfill has no schedule: it is started by hand.
+    assert sorted(schedules) == [
+        ("SyncCurrentSeasonsStateMachine", "Hourly"),
+        ("SyncReferenceDataStateMachine", "Daily"),
+    ]
+    assert schedules["SyncCurrentSeasonsStateMachine", "Hourly"]["ScheduleExpression"] == "rate(1 hour)"
+    assert schedules["SyncReferenceDataStateMachine", "Daily"]["ScheduleExpression"].startswith("cron(")
+    for schedule in schedules.values():
+        assert schedule["State"] == {"Fn::If": ["IsProd", "ENABLED", "DISABLED"]}
+        assert sub_string(schedule["Name"]).startswith("${AWS::StackName}-")
     assert template()["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
