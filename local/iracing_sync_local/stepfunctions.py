@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import threading
 import time
 import traceback
 import uuid
@@ -130,12 +131,37 @@ def invoke(logical_id: str, event: dict[str, Any]) -> tuple[dict[str, Any] | lis
         }, "Unhandled"
 
 
+class _Progress:
+    """Counts season tasks as the local Lambda "service" runs them, for a progress line on stderr."""
+
+    def __init__(self) -> None:
+        self.enabled = False
+        self.done = 0
+        self.failed = 0
+        self._lock = threading.Lock()
+
+    def record(self, event: dict[str, Any], error: str | None) -> None:
+        if not self.enabled or event.get("action") != "sync":
+            return
+        with self._lock:
+            self.done += 1
+            self.failed += bool(error)
+            done, failed = self.done, self.failed
+        if done % 10 == 0 or error:
+            what = f"season {event.get('season_id')} failed" if error else "seasons"
+            print(f"  ... {done} synced{f', {failed} failed' if failed else ''} ({what})", file=sys.stderr)
+
+
+_progress = _Progress()
+
+
 def _dispatch(
     self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
 ) -> bytes:
     logical_id = function_name.rsplit(":", 1)[-1]
     event = json.loads(body) if body else {}
     payload, error = invoke(logical_id, event)
+    _progress.record(event, error)
     if error:
         response_headers["x-amz-function-error"] = error
     return json.dumps(payload).encode()
@@ -175,7 +201,12 @@ class LocalStepFunctions:
         self, name: str, execution_input: dict[str, Any] | None = None, *, progress: bool = True, timeout: float = 3600
     ) -> Any:
         """Start an execution (unique name), wait for it, return its output or raise ExecutionFailed."""
-        return execute(self._client, self._arn(name), execution_input, progress=progress, timeout=timeout, poll=0.05)
+        _progress.enabled, _progress.done, _progress.failed = progress, 0, 0
+        try:
+            arn = self._arn(name)
+            return execute(self._client, arn, execution_input, progress=progress, timeout=timeout, poll=0.05)
+        finally:
+            _progress.enabled = False
 
 
 def execute(
