@@ -426,6 +426,20 @@ class FakeIracing:
             for link in self._links.values():
                 link.revoked = True
 
+    def issued_secrets(self) -> set[str]:
+        """Every access and refresh token handed out so far, plus the account's secrets and their masks.
+
+        For tests that must prove none of them ever reaches a log.
+        """
+        with self._lock:
+            tokens = set(self._access) | set(self._refresh)
+        return tokens | {
+            self.password,
+            self.client_secret,
+            mask(self.password, self.username),
+            mask(self.client_secret, self.client_id),
+        }
+
     def issue_token(self) -> str:
         """A valid access token for the configured account without an OAuth round trip (not counted)."""
         with self._lock:
