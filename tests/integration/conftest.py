@@ -11,16 +11,33 @@ import pytest
 from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions, local_step_functions
+from tests.support.dynamodb_proxy import DynamoDBProxy
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="session")
 def dynamodb() -> Iterator[DynamoDBLocal]:
-    """One in-memory DynamoDB Local for the session, on the port conftest chose."""
+    """One in-memory DynamoDB Local for the session, behind the fault-injecting proxy on the service's port."""
     port = urlsplit(os.environ["DYNAMODB_ENDPOINT"]).port
-    with DynamoDBLocal(port=port) as engine:
+    assert port is not None
+    with DynamoDBLocal() as engine:
+        proxy = DynamoDBProxy(port, engine.port).start()
+        _PROXY.append(proxy)
         yield engine
+        proxy.stop()
+
+
+_PROXY: list[DynamoDBProxy] = []
+
+
+@pytest.fixture
+def dynamodb_proxy(dynamodb: DynamoDBLocal) -> Iterator[DynamoDBProxy]:
+    """The proxy every service call to DynamoDB goes through: counts operations, throttles on demand."""
+    proxy = _PROXY[0]
+    proxy.reset_counts()
+    yield proxy
+    proxy._throttle.clear()
 
 
 def _empty_table() -> None:

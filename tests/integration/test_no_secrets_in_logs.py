@@ -1,4 +1,5 @@
-"""A full sync at DEBUG log level (ours and the HTTP stack's) leaks no token, password or client secret (masked or not) into the logs."""
+"""A full sync at DEBUG log level (ours and the HTTP stack's) leaks no token, password or client secret
+(masked or not) into the logs."""
 
 from __future__ import annotations
 
