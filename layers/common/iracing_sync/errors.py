@@ -67,6 +67,12 @@ class InvalidInputError(AppError):
     code = "invalid_input"
 
 
+class UnknownTimeZoneError(InvalidInputError):
+    """A ``tz`` parameter that names no IANA time zone (400)."""
+
+    code = "unknown_time_zone"
+
+
 class UnprocessableError(AppError):
     """Well-formed input that cannot be served, e.g. `from` after `to` or a too long window (422)."""
 
