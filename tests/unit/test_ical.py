@@ -132,3 +132,67 @@ def test_calendar_for_summary_round_trips_non_ascii() -> None:
     slot = _slot(track_name="Autódromo José Carlos Pace")
     (event,) = Calendar.from_ical(calendar_for([slot], "x", stamp=STAMP)).walk("VEVENT")
     assert str(event["summary"]) == slot_summary(slot)
+
+
+# --- feeds of a series or season (the calendar.ics routes) ---------------------------------------------
+
+
+def _processed_slots(body: object, season_id: int, start: datetime, end: datetime) -> list[Slot]:
+    """What the calendar route serves for a season: the processor's stored record, expanded like the API."""
+    from iracing_sync.schedule import ScheduleProcessor
+
+    (season,) = [s for s in parse_schedule_body(body) if s.season_id == season_id]
+    record = ScheduleProcessor().process(season)
+    return expand([w.pattern for w in record.weeks], start, end, repeating=True, fixed=record.fixed_slots)
+
+
+def test_calendar_uids_stable_across_two_processor_runs_and_both_body_shapes() -> None:
+    # Given season 5376 from the series/seasons array, and the same season object alone (season_schedule shape)
+    body = json.loads((SAMPLES_DIR / "series_seasons.json").read_text(encoding="utf-8"))
+    alone = next(s for s in body if s["season_id"] == 5376)
+    start, end = datetime(2025, 9, 9, tzinfo=UTC), datetime(2025, 10, 7, tzinfo=UTC)
+    # When each is processed (two independent runs, as two syncs would) and rendered as a calendar
+    first = Calendar.from_ical(calendar_for(_processed_slots(body, 5376, start, end), "a"))
+    second = Calendar.from_ical(calendar_for(_processed_slots(alone, 5376, start, end), "b"))
+    # Then every slot has the same UID in both, derived only from season, week and start
+    uids = [str(e["uid"]) for e in first.walk("VEVENT")]
+    assert uids == [str(e["uid"]) for e in second.walk("VEVENT")]
+    assert len(uids) == len(set(uids)) > 50
+    assert all(uid.startswith("5376-") and uid.endswith("Z@iracing-sync") for uid in uids)
+
+
+def test_calendar_uids_of_shared_slots_equal_in_overlapping_windows() -> None:
+    body = json.loads((SAMPLES_DIR / "series_seasons.json").read_text(encoding="utf-8"))
+    t0 = datetime(2025, 9, 9, tzinfo=UTC)
+    early = {slot_uid(s) for s in _processed_slots(body, 5376, t0, t0 + timedelta(days=10))}
+    late = {slot_uid(s) for s in _processed_slots(body, 5376, t0 + timedelta(days=5), t0 + timedelta(days=15))}
+    both = {slot_uid(s) for s in _processed_slots(body, 5376, t0 + timedelta(days=5), t0 + timedelta(days=10))}
+    assert early & late == both != set()
+
+
+def test_calendar_for_feed_properties_for_subscribers() -> None:
+    # Given a feed with a description
+    data = calendar_for([_slot()], "iRacing — IMSA", stamp=STAMP, description="window")
+    cal = Calendar.from_ical(data)
+    # Then it is published, names itself, asks to be refreshed every 6 hours, and events are transparent
+    lines = data.split(b"\r\n")
+    assert b"METHOD:PUBLISH" in lines
+    assert b"REFRESH-INTERVAL;VALUE=DURATION:PT6H" in lines
+    assert b"X-PUBLISHED-TTL:PT6H" in lines
+    assert str(cal["X-WR-CALNAME"]) == "iRacing — IMSA"
+    assert str(cal["X-WR-CALDESC"]) == "window"
+    (event,) = cal.walk("VEVENT")
+    assert str(event["TRANSP"]) == "TRANSPARENT"
+
+
+def test_calendar_names_and_window_description() -> None:
+    from iracing_sync.ical import season_calendar_name, series_calendar_name, window_description
+
+    assert series_calendar_name(47, "NASCAR iRacing Class C Series") == "iRacing — NASCAR iRacing Class C Series"
+    assert series_calendar_name(47, None) == "iRacing — Series 47"
+    assert season_calendar_name(5376, None) == "iRacing — Season 5376"
+    plus2 = timezone(timedelta(hours=2))
+    assert (
+        window_description(datetime(2025, 9, 9, 2, tzinfo=plus2), datetime(2025, 10, 7, tzinfo=UTC))
+        == "Race sessions starting from 2025-09-09 00:00 to 2025-10-07 00:00 UTC"
+    )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
 
 from iracing_sync.models import Slot
 
 PRODID = "-//iracing-sync//race slots//EN"
 UID_DOMAIN = "iracing-sync"
+# How often a subscribed calendar should be fetched again (schedules change rarely within a day).
+REFRESH = timedelta(hours=6)
 
 
 def slot_uid(slot: Slot) -> str:
@@ -29,17 +31,27 @@ def slot_summary(slot: Slot) -> str:
     return f"{head} (week {slot.race_week_num + 1})"
 
 
-def calendar_for(slots: Iterable[Slot], name: str, *, stamp: datetime | None = None) -> bytes:
+def calendar_for(
+    slots: Iterable[Slot], name: str, *, stamp: datetime | None = None, description: str | None = None
+) -> bytes:
     """An iCalendar (RFC 5545) document with one VEVENT per slot, all times in UTC.
 
     ``stamp`` is the DTSTAMP of every event (default: now); pass a fixed value for reproducible output.
+    UIDs depend only on the slot's identity, so a client that subscribes sees the same event again
+    on every fetch, not a duplicate. Events are transparent: a race one could join is not busy time.
     """
     dtstamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", name)
+    if description:
+        cal.add("x-wr-caldesc", description)
+    # RFC 7986 REFRESH-INTERVAL plus the older X-PUBLISHED-TTL that Outlook and others read.
+    cal.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", vDuration(REFRESH))
     for slot in slots:
         event = Event()
         event.add("uid", slot_uid(slot))
@@ -55,5 +67,22 @@ def calendar_for(slots: Iterable[Slot], name: str, *, stamp: datetime | None = N
         event.add("description", ", ".join(details))
         if slot.track_name:
             event.add("location", slot.track_name)
+        event.add("transp", "TRANSPARENT")
         cal.add_component(event)
     return bytes(cal.to_ical())
+
+
+def series_calendar_name(series_id: int, series_name: str | None) -> str:
+    """The calendar name of a series' feed: ``iRacing — <series name>``."""
+    return f"iRacing — {series_name or f'Series {series_id}'}"
+
+
+def season_calendar_name(season_id: int, season_name: str | None) -> str:
+    """The calendar name of a season's feed: ``iRacing — <season name>``."""
+    return f"iRacing — {season_name or f'Season {season_id}'}"
+
+
+def window_description(start: datetime, end: datetime) -> str:
+    """The X-WR-CALDESC of a windowed feed: which starts it holds, in UTC."""
+    lo, hi = start.astimezone(UTC), end.astimezone(UTC)
+    return f"Race sessions starting from {lo:%Y-%m-%d %H:%M} to {hi:%Y-%m-%d %H:%M} UTC"
