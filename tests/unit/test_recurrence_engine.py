@@ -262,3 +262,33 @@ def test_to_seconds_floor_and_ceil() -> None:
 def test_compile_descriptor_last_start_of_a_day(first: time, repeat: int, last: time) -> None:
     p = compile_descriptor(_minutely(1, repeat=repeat, first=first).descriptors[0])
     assert p.last == last.hour * 3600 + last.minute * 60
+
+
+# --- every bundled sample against the naive reference ---------------------------------------------------
+
+SAMPLE_BODIES = [
+    "series_seasons.json",
+    "series_seasons_2023s2_full.json",
+    "series_season_schedule.json",
+    "extract_series_seasons_2023_chili_bowl_camelcase.json",
+    "extract_series_seasons_2023s3_lotus_split_descriptors_camelcase.json",
+    "extract_series_seasons_2023s4_dallara_fir_8day_week.json",
+    "extract_series_seasons_2024s1_weekly_race_challenge_camelcase.json",
+]
+
+
+@pytest.mark.parametrize("sample", SAMPLE_BODIES)
+def test_expand_every_bundled_sample_equals_the_naive_reference(sample: str) -> None:
+    # Given every week of a bundled body: one-day weeks, 8-day weeks, split descriptors, super sessions...
+    from tests.unit.test_recurrence_properties import naive_keys
+
+    weeks = week_patterns(parse_schedule_body(load_sample(sample)))
+    # When all of it is expanded, and a one-week window in the middle of it
+    ours = expand(weeks, *EVER)
+    assert ours, sample
+    middle = ours[len(ours) // 2].start_time
+    window = (middle - 3 * DAY, middle + 4 * DAY)
+    # Then keys, order, ends and super flags equal the naive reference's, slot for slot
+    for lo, hi in (EVER, window):
+        got = expand(weeks, lo, hi) if (lo, hi) != EVER else ours
+        assert [(s.key, s.end_time, s.super_session) for s in got] == naive_keys(weeks, lo, hi)
