@@ -2,8 +2,9 @@
 
 It serves the bundled real samples (data/iracing-samples) with the transport behaviour that matters to a
 client: OAuth2 ``password_limited`` with masked secrets, single-use refresh tokens, a rate-limited password
-grant, ``{"link", "expires"}`` indirection to unauthenticated, expiring links, ``x-ratelimit-*`` headers with
-a plain-text 429, and scriptable faults (status codes, maintenance pages, slow and truncated bodies).
+grant, ``{"link", "expires"}`` indirection to unauthenticated, expiring links, ``chunk_info`` bodies split into
+chunk files on request, ``x-ratelimit-*`` headers with a plain-text 429, and scriptable faults (status codes,
+maintenance pages, slow and truncated bodies).
 Used by ``make demo``, the local CLI and the integration tests.
 """
 
@@ -283,7 +284,8 @@ class FakeIracing:
         self._season_faults: dict[int, tuple[int, int | None]] = {}  # season_id -> (status, times left | None)
         self._access: dict[str, _AccessToken] = {}
         self._refresh: dict[str, _RefreshToken] = {}
-        self._links: dict[str, _Link] = {}
+        self._links: dict[str, _Link] = {}  # link id (or chunk "<folder>/<file>") -> body
+        self._chunked: dict[str, int] = {}  # endpoint -> rows per chunk file
         self._windows: dict[str, tuple[float, int]] = {}  # owner -> (window start, requests in window)
         self._password_attempts: collections.deque[float] = collections.deque()
         self._bytes: dict[str, bytes] = {}
@@ -409,6 +411,18 @@ class FakeIracing:
         with self._lock:
             self._season_faults[season_id] = (status, times)
 
+    def chunk(self, endpoint: str, chunk_size: int = 100) -> None:
+        """Serve an endpoint whose body is an array the way iRacing serves large results: chunk_info.
+
+        The link then leads to a body in the shape of chunk_info_season_driver_standings.json (``chunk_info``
+        with chunk_size, num_chunks, rows, base_download_url, chunk_file_names), and each chunk file, fetched
+        without auth like a link, holds the next ``chunk_size`` rows of the real body, in order.
+        """
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be >= 1")
+        with self._lock:
+            self._chunked[endpoint.strip("/")] = chunk_size
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
@@ -518,6 +532,8 @@ class FakeIracing:
             return self._data(method, path[len("/data/") :], query, auth)
         if path.startswith("/links/") and method == "GET":
             return self._link(path[len("/links/") :])
+        if path.startswith("/chunks/") and method == "GET":
+            return self._link(path[len("/chunks/") :])
         return _Response(404, _json({"error": "Not Found"}))
 
     def _fault_response(self, fault: _Fault, path: str) -> _Response:
@@ -537,7 +553,7 @@ class FakeIracing:
             body, ctype = _json(_sample_content("error_401_unauthorized.json")), JSON
         elif status == 400:
             body, ctype = _json(_sample_content("error_400_bad_request.json")), JSON
-        elif status == 403 and path.startswith("/links/"):
+        elif status == 403 and path.startswith(("/links/", "/chunks/")):
             body, ctype = self._s3_denied("Access Denied"), XML
         else:
             body, ctype = _json({"error": HTTPStatus(status).phrase}), JSON
@@ -682,9 +698,36 @@ class FakeIracing:
         link_id = secrets.token_hex(16)
         expires_at = self.clock() + self.link_expiry
         with self._lock:
+            chunk_size = self._chunked.get(endpoint.strip("/"))
+        if chunk_size is not None:
+            body = self._chunk_info_body(body, chunk_size, expires_at)
+        with self._lock:
             self._links[link_id] = _Link(body, expires_at)
         wrapper = {"link": f"{self.base_url}/links/{link_id}", "expires": _iso_z(expires_at)}
         return _Response(200, _json(wrapper), JSON, rate_headers)
+
+    def _chunk_info_body(self, body: bytes, chunk_size: int, expires_at: float) -> bytes:
+        """The chunk_info wrapper of an array body; its chunk files are registered like links."""
+        rows = json.loads(body)
+        if not isinstance(rows, list):
+            raise ValueError("only an array body can be served in chunks")
+        folder = secrets.token_hex(16)
+        names = []
+        with self._lock:
+            for start in range(0, len(rows), chunk_size):
+                part = _json(rows[start : start + chunk_size])
+                file = hashlib.sha256(folder.encode() + part).hexdigest() + ".json"
+                self._links[f"{folder}/{file}"] = _Link(part, expires_at)
+                # Real chunk names carry a pre-signed query; a client must append them verbatim.
+                names.append(f"{file}?X-Amz-Expires=3600&X-Amz-Signature={secrets.token_hex(32)}")
+        info = {
+            "chunk_size": chunk_size,
+            "num_chunks": len(names),
+            "rows": len(rows),
+            "base_download_url": f"{self.base_url}/chunks/{folder}/",
+            "chunk_file_names": names,
+        }
+        return _json({"success": True, "chunk_info": info, "last_updated": _iso_z(self.clock())})
 
     def _link(self, link_id: str) -> _Response:
         # Links stand for S3 pre-signed URLs: no auth needed, no rate limit, 403 once expired.

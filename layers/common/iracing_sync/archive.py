@@ -1,7 +1,8 @@
 """Raw payload archive: every fetched iRacing body, gzip, keyed by endpoint, parameters and fetch time.
 
 State machines pass archive keys between states, never payloads. In AWS the archive is an S3
-bucket; locally a directory.
+bucket; locally a directory. The newest body of an endpoint and parameters can be read back, which is
+what a replay (a sync that answers iRacing calls from an archive) runs on.
 """
 
 from __future__ import annotations
@@ -19,30 +20,48 @@ from botocore.exceptions import BotoCoreError, ClientError
 from iracing_sync.errors import PermanentError, RetryableError
 from iracing_sync.settings import Settings
 
+S3_SCHEME = "s3://"
+
+
+def archive_prefix(endpoint: str, params: dict[str, Any]) -> str:
+    """Where every fetch of one endpoint with these parameters lives: ``raw/<endpoint>/<params or _>/``."""
+    query = urlencode(sorted((k, str(v)) for k, v in params.items())) or "_"
+    return f"raw/{endpoint.strip('/')}/{query}/"
+
 
 def archive_key(endpoint: str, params: dict[str, Any], fetched_at: datetime | None = None) -> str:
-    """Deterministic key: ``raw/<endpoint>/<params or _>/<fetch time>.json.gz``."""
-    when = (fetched_at or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    query = urlencode(sorted(params.items())) or "_"
-    return f"raw/{endpoint}/{query}/{when}.json.gz"
+    """Deterministic key: ``raw/<endpoint>/<params or _>/<fetch time, UTC, sortable>.json.gz``."""
+    when = (fetched_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return f"{archive_prefix(endpoint, params)}{when}.json.gz"
 
 
 class Archive:
-    """Stores and loads archived bodies in S3 (``archive_bucket``) or a directory (``archive_dir``)."""
+    """Stores and loads archived bodies in S3 (``archive_bucket``) or a directory (``archive_dir``).
 
-    def __init__(self, settings: Settings) -> None:
-        if settings.archive_bucket:
-            self._bucket: str | None = settings.archive_bucket
-            self._dir: Path | None = None
-            self._s3 = boto3.client("s3", region_name=settings.region)
+    ``location`` (a directory or ``s3://bucket``) overrides the settings, e.g. to read a replay archive.
+    """
+
+    def __init__(self, settings: Settings, *, location: str | Path | None = None) -> None:
+        self._bucket: str | None = None
+        self._dir: Path | None = None
+        if location is not None:
+            text = str(location)
+            if text.startswith(S3_SCHEME):
+                self._bucket = text[len(S3_SCHEME) :].strip("/")
+            else:
+                self._dir = Path(text)
+        elif settings.archive_bucket:
+            self._bucket = settings.archive_bucket
         elif settings.archive_dir:
-            self._bucket, self._dir = None, settings.archive_dir
+            self._dir = settings.archive_dir
         else:
             raise PermanentError("no raw archive configured: set ARCHIVE_BUCKET or ARCHIVE_DIR")
+        if self._bucket is not None:
+            self._s3 = boto3.client("s3", region_name=settings.region)
 
-    def put(self, endpoint: str, params: dict[str, Any], body: Any) -> str:
+    def put(self, endpoint: str, params: dict[str, Any], body: Any, fetched_at: datetime | None = None) -> str:
         """Archive one body; returns its key."""
-        key = archive_key(endpoint, params)
+        key = archive_key(endpoint, params, fetched_at)
         data = gzip.compress(json.dumps(body, separators=(",", ":")).encode())
         if self._dir is not None:
             path = self._dir / key
@@ -71,3 +90,29 @@ class Archive:
         except BotoCoreError as exc:
             raise RetryableError(f"archive read {key} failed: {exc}") from exc
         return json.loads(gzip.decompress(data))
+
+    def latest_key(self, endpoint: str, params: dict[str, Any]) -> str:
+        """The key of the newest archived fetch of this endpoint with exactly these parameters."""
+        prefix = archive_prefix(endpoint, params)
+        keys: list[str] = []
+        if self._dir is not None:
+            folder = self._dir / prefix
+            if folder.is_dir():
+                keys = [f"{prefix}{p.name}" for p in folder.glob("*.json.gz")]
+        else:
+            try:
+                pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+                keys = [o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".json.gz")]
+            except (BotoCoreError, ClientError) as exc:
+                raise RetryableError(f"archive listing {prefix} failed: {exc}") from exc
+        if not keys:
+            raise PermanentError(f"{endpoint} {_describe(params)}: no archived body to replay")
+        return max(keys)  # fetch times are fixed-width UTC, so the newest sorts last
+
+    def latest(self, endpoint: str, params: dict[str, Any]) -> Any:
+        """The newest archived body of this endpoint with exactly these parameters."""
+        return self.get(self.latest_key(endpoint, params))
+
+
+def _describe(params: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in sorted(params.items())) or "(no parameters)"

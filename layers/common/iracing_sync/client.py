@@ -1,31 +1,68 @@
 """The iRacing Data API client: the only module that speaks HTTP to iRacing.
 
-OAuth2 ``password_limited`` grant, ``link`` indirection (followed without the auth header),
-rate-limit headers read on every call, typed errors instead of sleeps: throttling and transient
-faults raise RetryableError subclasses so Step Functions does the backing off.
+- Auth: OAuth2 ``password_limited`` (secret and password masked) and the ``refresh_token`` grant. The token
+  state lives in DynamoDB (``store.TokenStateItem``), shared by every concurrent invocation: a client uses
+  the stored access token; when it is missing, expiring or refused (401), one invocation takes a
+  conditional-write lock and renews it, by the refresh grant while a refresh token is valid, by the
+  password grant only when none is. Losers of the lock use the winner's token or raise RetryableError.
+  A single-use refresh token is therefore never sent twice, and a cold start costs no login.
+- Data: ``GET /data/<endpoint>``; a ``link`` answer is downloaded without the auth header (it is a
+  pre-signed S3 URL); ``chunk_info`` chunks are downloaded in order and concatenated into ``chunk_data``.
+  Every request has an explicit (connect, read) timeout.
+- Rate budget: every /data request first reserves one request of the account's shared budget
+  (``store.reserve_request``); the x-ratelimit-* headers of every answer are folded back into it. When the
+  budget is nearly spent the client raises RateLimited(reset_at) without sending: it never sleeps, Step
+  Functions does the backing off.
+- Errors (class names are the Step Functions contract): 429 or spent budget → RateLimited; 5xx (incl. 503
+  Site Maintenance, JSON or HTML), timeouts, broken or non-JSON bodies, expired links → RetryableError;
+  401 → one token renewal and one retry, then AuthError; other 4xx → PermanentError naming endpoint and
+  parameters.
+
+Nothing here logs or puts into an error message a token, password or client secret (masked or not), or a
+pre-signed link. Tokens are sealed before they go to DynamoDB (``TokenSeal``), so a DEBUG log of the DynamoDB
+calls, or a function that may only read the table, never sees a usable token.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
+import hmac
 import json
+import secrets
 import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from iracing_sync.errors import AuthError, MalformedPayload, PermanentError, RateLimited, RetryableError
+from iracing_sync import store
+from iracing_sync.archive import Archive
+from iracing_sync.errors import (
+    AuthError,
+    IracingSyncError,
+    MalformedPayload,
+    PermanentError,
+    RateLimited,
+    RetryableError,
+)
+from iracing_sync.observability import logger
 from iracing_sync.settings import Settings
 
-# Stop spending the shared account's budget when fewer requests than this remain in the window.
-RATE_RESERVE = 2
+# An access token this close to its expiry is renewed first, so it cannot die between check and use.
+TOKEN_MARGIN = 60.0
+# iRacing's documented limit; only used for a window opened before any x-ratelimit-limit header was seen.
+DEFAULT_RATE_LIMIT = 240
+OAUTH_SCOPE = "iracing.auth"
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """An iRacing account plus the OAuth client registered for it (never logged)."""
+    """An iRacing account plus the OAuth client registered for it (secrets never in a repr)."""
 
     username: str
     password: str = field(repr=False)
@@ -39,10 +76,73 @@ def mask(secret: str, identifier: str) -> str:
     return base64.b64encode(digest).decode()
 
 
-@dataclass
-class Token:
-    """An OAuth access token and when it stops being valid (epoch seconds)."""
+def parse_credentials(data: Any) -> Credentials:
+    """Credentials from a secret's JSON (keys username, password, client_id, client_secret)."""
+    keys = ("username", "password", "client_id", "client_secret")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) and data[k] for k in keys):
+        # Name the keys, never the values.
+        raise MalformedPayload("iRacing credentials need username, password, client_id and client_secret")
+    return Credentials(*(data[k] for k in keys))
 
+
+def describe(endpoint: str, params: dict[str, Any]) -> str:
+    """An endpoint with its parameters, for messages: ``series/season_schedule season_id=5935``."""
+    return " ".join([endpoint, *(f"{k}={v}" for k, v in sorted(params.items()))])
+
+
+class TokenSeal:
+    """Encrypts and authenticates token values stored in DynamoDB, with a key derived from the client secret.
+
+    The client secret lives only in Secrets Manager (or the local credentials), never in the table. The
+    construction is standard and stdlib-only: HMAC-SHA256 in counter mode as the key stream, and an
+    HMAC-SHA256 tag over nonce and ciphertext (encrypt-then-MAC), with separate derived keys. A value that
+    does not open (another client secret, tampering) reads as no token, which leads to a fresh login.
+    """
+
+    _VERSION = "v1."
+
+    def __init__(self, credentials: Credentials) -> None:
+        root = hashlib.sha256(
+            b"iracing-sync token seal\0"
+            + credentials.client_secret.encode()
+            + b"\0"
+            + credentials.username.strip().lower().encode()
+        ).digest()
+        self._enc = hmac.digest(root, b"encrypt", "sha256")
+        self._mac = hmac.digest(root, b"authenticate", "sha256")
+
+    def _stream(self, nonce: bytes, length: int) -> bytes:
+        blocks = (hmac.digest(self._enc, nonce + i.to_bytes(4, "big"), "sha256") for i in range(length // 32 + 1))
+        return b"".join(blocks)[:length]
+
+    def seal(self, value: str) -> str:
+        """The sealed form of a token, safe to store and to appear in a DynamoDB debug log."""
+        nonce = secrets.token_bytes(16)
+        data = value.encode()
+        cipher = bytes(a ^ b for a, b in zip(data, self._stream(nonce, len(data)), strict=True))
+        tag = hmac.digest(self._mac, nonce + cipher, "sha256")
+        return self._VERSION + base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+
+    def open(self, sealed: str | None) -> str | None:
+        """The token of a sealed value, or None if there is none or it does not open with this key."""
+        if not sealed or not sealed.startswith(self._VERSION):
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(sealed[len(self._VERSION) :])
+        except ValueError:
+            return None
+        nonce, cipher, tag = raw[:16], raw[16:-32], raw[-32:]
+        if len(raw) < 48 or not hmac.compare_digest(tag, hmac.digest(self._mac, nonce + cipher, "sha256")):
+            return None
+        data = bytes(a ^ b for a, b in zip(cipher, self._stream(nonce, len(cipher)), strict=True))
+        try:
+            return data.decode()
+        except UnicodeDecodeError:
+            return None
+
+
+@dataclass(frozen=True)
+class _Grant:
     access_token: str = field(repr=False)
     expires_at: float
     refresh_token: str | None = field(default=None, repr=False)
@@ -50,32 +150,203 @@ class Token:
 
 
 class IracingClient:
-    """Fetches /data endpoints; counts the requests it makes to iRacing (``api_requests``)."""
+    """Fetches /data endpoints for one invocation.
 
-    def __init__(self, settings: Settings, credentials: Credentials, session: requests.Session | None = None) -> None:
+    ``api_requests`` counts every HTTP request this client sent to iRacing: token grants, /data calls, and
+    link and chunk downloads (a sent request counts even when it fails). So one current-seasons listing
+    costs 2 requests (3 when this invocation had to obtain the token).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        credentials: Credentials,
+        *,
+        clock: Callable[[], float] = time.time,
+        session: requests.Session | None = None,
+    ) -> None:
         self._settings = settings
         self._credentials = credentials
+        self._clock = clock
         self._session = session or requests.Session()
-        self._token: Token | None = None
-        self._remaining: float | None = None
-        self._reset_at: float | None = None
+        self._account = store.iracing_account_key(credentials.username)
+        self._seal = TokenSeal(credentials)
+        self._access: str | None = None
+        self._access_expires = 0.0
+        self._rejected: str | None = None  # the access token iRacing last answered 401 to
+        self._reservation = store.Reservation(granted=False, reset_at=0.0, remaining=0)
         self.api_requests = 0
 
-    @property
-    def _timeout(self) -> tuple[float, float]:
-        return (self._settings.connect_timeout, self._settings.read_timeout)
+    # ----------------------------------------------------------------- data
+
+    def get(self, endpoint: str, **params: Any) -> Any:
+        """GET /data/<endpoint> and return the decoded body, following a ``link`` and ``chunk_info``."""
+        what = describe(endpoint, params)
+        body = self._data(endpoint, params, what)
+        if isinstance(body, dict) and isinstance(body.get("link"), str):
+            body = self._download(body["link"], f"{what} link")
+        return self._with_chunks(body, what)
+
+    def _data(self, endpoint: str, params: dict[str, Any], what: str) -> Any:
+        url = f"{self._settings.iracing_api_url}/data/{endpoint}"
+        for attempt in (1, 2):
+            token = self._access_token()
+            self._reserve(what)
+            response = self._send("GET", url, what, params=params, headers={"Authorization": f"Bearer {token}"})
+            self._observe(response)
+            if response.status_code == 401 and attempt == 1:
+                # Expired or revoked early: renew once (shared, under the lock) and try once more.
+                self._rejected, self._access = token, None
+                continue
+            return decode(response, what)
+        raise AssertionError("unreachable")  # pragma: no cover - the second pass always returns or raises
+
+    def _download(self, url: str, what: str) -> Any:
+        # A pre-signed S3 URL: no bearer token (it would leak to S3), and never in a message (it is a credential).
+        response = self._send("GET", url, what)
+        if response.status_code != 200:
+            # 403 is an expired link; any failure here is cured by asking /data again for a fresh one.
+            raise RetryableError(f"iRacing {what}: HTTP {response.status_code} (expired link?)")
+        return _json(response, what)
+
+    def _with_chunks(self, body: Any, what: str) -> Any:
+        """Download ``chunk_info`` chunks in order and put their concatenated rows next to it as ``chunk_data``."""
+        holder = body if isinstance(body, dict) and isinstance(body.get("chunk_info"), dict) else None
+        if holder is None and isinstance(body, dict) and isinstance(body.get("data"), dict):
+            # Search endpoints nest it: {"type": ..., "data": {"chunk_info": ...}}.
+            holder = body["data"] if isinstance(body["data"].get("chunk_info"), dict) else None
+        if holder is None:
+            return body
+        info = holder["chunk_info"]
+        names = info.get("chunk_file_names") or []
+        base = info.get("base_download_url")
+        if not isinstance(names, list) or (names and not isinstance(base, str)):
+            raise MalformedPayload(f"iRacing {what}: chunk_info without base_download_url/chunk_file_names")
+        rows: list[Any] = []
+        for number, name in enumerate(names, start=1):
+            chunk = self._download(f"{base}{name}", f"{what} chunk {number}/{len(names)}")
+            if not isinstance(chunk, list):
+                raise MalformedPayload(f"iRacing {what}: chunk {number} is not an array")
+            rows.extend(chunk)
+        holder["chunk_data"] = rows
+        return body
+
+    # ----------------------------------------------------------------- transport
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> requests.Response:
+        self.api_requests += 1  # sent is sent, whether or not an answer comes back
+        timeout = (self._settings.connect_timeout, self._settings.read_timeout)
         try:
-            return self._session.request(method, url, timeout=self._timeout, **kwargs)
+            return self._session.request(method, url, timeout=timeout, **kwargs)
         except requests.Timeout as exc:
             raise RetryableError(f"iRacing {what}: timed out") from exc
-        except requests.ConnectionError as exc:
-            raise RetryableError(f"iRacing {what}: connection failed") from exc
+        except (
+            requests.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
+            # The exception's text may hold the URL (a pre-signed link): name only its kind.
+            raise RetryableError(f"iRacing {what}: connection failed ({type(exc).__name__})") from exc
 
-    def _authorize(self) -> Token:
-        if self._token and self._token.expires_at > time.time() + 30:
-            return self._token
+    # ----------------------------------------------------------------- rate budget
+
+    def _reserve(self, what: str) -> None:
+        reservation = store.reserve_request(
+            self._account,
+            now=self._clock(),
+            reserve=self._settings.rate_reserve,
+            default_limit=DEFAULT_RATE_LIMIT,
+            window=self._settings.rate_window_seconds,
+        )
+        if not reservation.granted:
+            raise RateLimited(
+                f"iRacing {what}: not sent, the account's rate budget is nearly spent until "
+                f"{_iso(reservation.reset_at)}",
+                reset_at=reservation.reset_at,
+            )
+        self._reservation = reservation
+
+    def _observe(self, response: requests.Response) -> None:
+        reset = _number(response.headers.get("x-ratelimit-reset"))
+        remaining = _number(response.headers.get("x-ratelimit-remaining"))
+        if reset is None or remaining is None:
+            return
+        mine = self._reservation
+        if not mine.provisional and mine.reset_at == reset and remaining >= mine.remaining:
+            return  # the shared budget is already at or below what this answer says: nothing to write
+        limit = _number(response.headers.get("x-ratelimit-limit"))
+        store.observe_rate(
+            self._account,
+            reset_at=reset,
+            remaining=int(remaining),
+            limit=int(limit) if limit is not None else None,
+            now=self._clock(),
+        )
+
+    # ----------------------------------------------------------------- tokens
+
+    def _access_token(self) -> str:
+        now = self._clock()
+        if self._access is not None and self._access_expires > now + TOKEN_MARGIN:
+            return self._access
+        state = self._load()
+        if self._usable(state, now):
+            return self._use(state)
+        return self._renew(state, now)
+
+    def _load(self) -> store.TokenState | None:
+        """The shared token state with its tokens opened (a token that does not open counts as none)."""
+        state = store.load_token(self._account)
+        if state is None:
+            return None
+        return dataclasses.replace(
+            state, access_token=self._seal.open(state.access_token), refresh_token=self._seal.open(state.refresh_token)
+        )
+
+    def _usable(self, state: store.TokenState | None, now: float) -> bool:
+        return state is not None and state.access_valid(now, TOKEN_MARGIN) and state.access_token != self._rejected
+
+    def _use(self, state: store.TokenState | None) -> str:
+        assert state is not None and state.access_token is not None  # checked by _usable
+        self._access, self._access_expires = state.access_token, state.expires_at or 0.0
+        return state.access_token
+
+    def _renew(self, state: store.TokenState | None, now: float) -> str:
+        """Renew the shared token under the lock; a loser uses the winner's token or raises RetryableError."""
+        busy = "iRacing token: another invocation is renewing it; retry"
+        if state is not None and state.locked(now):
+            raise RetryableError(busy)
+        owner = uuid.uuid4().hex
+        version = state.version if state is not None else 0
+        if not store.lock_token(self._account, owner, version, now, now + self._settings.token_lock_seconds):
+            again = self._load()
+            if self._usable(again, now):
+                return self._use(again)
+            raise RetryableError(busy)
+        try:
+            grant = None
+            if state is not None and state.refresh_token and state.refresh_valid(now, TOKEN_MARGIN):
+                grant = self._refresh_grant(state.refresh_token)
+            if grant is None:
+                # No refresh token, or iRacing refused it (spent, expired, revoked): only now may we log in.
+                grant = self._password_grant()
+        except IracingSyncError:
+            store.unlock_token(self._account, owner)  # the next invocation may try at once, not after the lock expires
+            raise
+        stored = store.save_token(
+            self._account,
+            owner,
+            access_token=self._seal.seal(grant.access_token),
+            expires_at=grant.expires_at,
+            refresh_token=self._seal.seal(grant.refresh_token) if grant.refresh_token else None,
+            refresh_expires_at=grant.refresh_expires_at,
+        )
+        if not stored:
+            logger.warning("iRacing token renewed after the refresh lock expired; the renewal was not shared")
+        self._access, self._access_expires = grant.access_token, grant.expires_at
+        return grant.access_token
+
+    def _password_grant(self) -> _Grant:
         c = self._credentials
         form = {
             "grant_type": "password_limited",
@@ -83,89 +354,128 @@ class IracingClient:
             "client_secret": mask(c.client_secret, c.client_id),
             "username": c.username,
             "password": mask(c.password, c.username),
-            "scope": "iracing.auth",
+            "scope": OAUTH_SCOPE,
         }
-        response = self._send("POST", self._settings.iracing_oauth_url, "token", data=form)
-        self.api_requests += 1
-        if response.status_code == 429:
-            raise RateLimited("iRacing token endpoint: password grant rate limited")
-        if response.status_code in (400, 401, 403):
-            raise AuthError(f"iRacing token endpoint refused the credentials (HTTP {response.status_code})")
-        body = self._json(response, "token")
-        now = time.time()
-        self._token = Token(
+        grant = self._token_request(form, "password grant")
+        assert grant is not None  # only a refresh grant can come back refused
+        logger.info("iRacing token obtained by the password grant")
+        return grant
+
+    def _refresh_grant(self, refresh_token: str) -> _Grant | None:
+        c = self._credentials
+        form = {
+            "grant_type": "refresh_token",
+            "client_id": c.client_id,
+            "client_secret": mask(c.client_secret, c.client_id),
+            "refresh_token": refresh_token,
+        }
+        grant = self._token_request(form, "refresh grant")
+        if grant is None:
+            logger.info("iRacing refused the stored refresh token; falling back to the password grant")
+        else:
+            logger.info("iRacing token renewed by the refresh grant")
+        return grant
+
+    def _token_request(self, form: dict[str, str], what: str) -> _Grant | None:
+        """POST one grant; None when a refresh token is refused (invalid_grant), else a grant or a typed error."""
+        response = self._send("POST", self._settings.iracing_oauth_url, f"token endpoint ({what})", data=form)
+        status = response.status_code
+        error = _error_field(response)
+        if status == 429:
+            retry_after = _number(response.headers.get("retry-after"))
+            reset = self._clock() + retry_after if retry_after is not None else None
+            raise RateLimited(f"iRacing token endpoint: {what} rate limited (HTTP 429)", reset_at=reset)
+        if status >= 500:
+            raise RetryableError(f"iRacing token endpoint: {what}: {_server_error(response)}")
+        if status == 400 and form["grant_type"] == "refresh_token" and "invalid_grant" in error:
+            return None
+        if status != 200:
+            raise AuthError(f"iRacing token endpoint refused the {what} (HTTP {status}{error})")
+        body = _json(response, f"token endpoint ({what})")
+        now = self._clock()
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise MalformedPayload(f"iRacing token endpoint: {what} answered without an access_token")
+        refresh_in = _number(body.get("refresh_token_expires_in"))
+        return _Grant(
             access_token=body["access_token"],
-            expires_at=now + float(body.get("expires_in", 600)),
-            refresh_token=body.get("refresh_token"),
-            refresh_expires_at=now + float(body["refresh_token_expires_in"])
-            if body.get("refresh_token_expires_in")
-            else None,
+            expires_at=now + (_number(body.get("expires_in")) or 600.0),
+            refresh_token=body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None,
+            refresh_expires_at=now + refresh_in if refresh_in is not None else None,
         )
-        return self._token
+
+
+class ReplayClient(IracingClient):
+    """Answers every call with the newest archived body of that endpoint and parameters; sends nothing.
+
+    Same interface as IracingClient (``get``, ``api_requests`` which stays 0), so a sync runs unchanged.
+    """
+
+    def __init__(self, archive: Archive) -> None:  # no HTTP session, credentials or token state: none is used
+        self._archive = archive
+        self.api_requests = 0
 
     def get(self, endpoint: str, **params: Any) -> Any:
-        """GET /data/<endpoint> and return the decoded body, following a ``link`` if there is one."""
-        what = f"{endpoint} {params}" if params else endpoint
-        if self._remaining is not None and self._remaining < RATE_RESERVE and (self._reset_at or 0) > time.time():
-            # Spending the last requests would get the shared account refused: hand the wait to Step Functions.
-            raise RateLimited(f"iRacing {what}: rate budget spent until {self._reset_at}", reset_at=self._reset_at)
-        token = self._authorize()
-        response = self._send(
-            "GET",
-            f"{self._settings.iracing_api_url}/data/{endpoint}",
-            what,
-            params=params,
-            headers={"Authorization": f"Bearer {token.access_token}"},
-        )
-        self.api_requests += 1
-        self._check(response, what)
-        body = self._json(response, what)
-        if isinstance(body, dict) and isinstance(body.get("link"), str):
-            # The link is a pre-signed S3 URL: sending our bearer token there would leak it.
-            linked = self._send("GET", body["link"], f"{what} link")
-            if linked.status_code != 200:
-                raise RetryableError(f"iRacing {what}: link answered HTTP {linked.status_code}")
-            body = self._json(linked, f"{what} link")
-        return body
-
-    def _check(self, response: requests.Response, what: str) -> None:
-        status = response.status_code
-        reset = _float(response.headers.get("x-ratelimit-reset"))
-        if status == 429:
-            raise RateLimited(f"iRacing {what}: rate limited (HTTP 429)", reset_at=reset)
-        if status == 401:
-            self._token = None
-            raise AuthError(f"iRacing {what}: unauthorized (HTTP 401)")
-        if status >= 500:
-            raise RetryableError(f"iRacing {what}: HTTP {status}")
-        if status != 200:
-            raise PermanentError(f"iRacing {what}: HTTP {status}")
-        self._remaining = _float(response.headers.get("x-ratelimit-remaining"))
-        self._reset_at = reset
-
-    @staticmethod
-    def _json(response: requests.Response, what: str) -> Any:
-        try:
-            return response.json()
-        except (json.JSONDecodeError, requests.JSONDecodeError) as exc:
-            raise RetryableError(f"iRacing {what}: body is not JSON (truncated?)") from exc
+        """The newest archived body of ``endpoint`` with exactly ``params`` (PermanentError if none)."""
+        return self._archive.latest(endpoint, params)
 
 
-def _float(value: str | None) -> float | None:
+# --------------------------------------------------------------------------------------------------- helpers
+
+
+def decode(response: requests.Response, what: str) -> Any:
+    """A /data answer's JSON body, or the typed error its status means (``what`` names endpoint and parameters)."""
+    status = response.status_code
+    if status == 200:
+        return _json(response, what)
+    if status == 429:
+        reset = _number(response.headers.get("x-ratelimit-reset"))
+        raise RateLimited(f"iRacing {what}: rate limited (HTTP 429) until {_iso(reset)}", reset_at=reset)
+    if status == 401:
+        raise AuthError(f"iRacing {what}: unauthorized (HTTP 401) even with a renewed token")
+    if status >= 500:
+        raise RetryableError(f"iRacing {what}: {_server_error(response)}")
+    raise PermanentError(f"iRacing {what}: HTTP {status}{_error_field(response)}")
+
+
+def _json(response: requests.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, requests.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RetryableError(f"iRacing {what}: body is not JSON (truncated?)") from exc
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
     try:
         return float(value) if value is not None else None
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 
-def parse_credentials(data: Any) -> Credentials:
-    """Credentials from a secret's JSON (keys username, password, client_id, client_secret)."""
+def _iso(epoch: float | None) -> str:
+    if epoch is None:
+        return "an unknown time"
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _error_field(response: requests.Response) -> str:
+    """`` <error>`` from a JSON error body (iRacing's and OAuth's), or "" (never the whole body)."""
     try:
-        return Credentials(
-            username=str(data["username"]),
-            password=str(data["password"]),
-            client_id=str(data["client_id"]),
-            client_secret=str(data["client_secret"]),
-        )
-    except (KeyError, TypeError) as exc:
-        raise MalformedPayload("iRacing credentials need username, password, client_id and client_secret") from exc
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    return f" {error}" if isinstance(error, str) and len(error) < 100 else ""
+
+
+def _server_error(response: requests.Response) -> str:
+    """What a 5xx says: maintenance (iRacing's JSON, or its HTML page) or just the status."""
+    status = response.status_code
+    if "maintenance" in _error_field(response).lower() or (
+        "html" in response.headers.get("Content-Type", "") and b"maintenance" in response.content.lower()
+    ):
+        return f"down for Site Maintenance (HTTP {status})"
+    return f"HTTP {status}{_error_field(response)}"

@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Settings(BaseModel):
@@ -30,6 +30,16 @@ class Settings(BaseModel):
     iracing_client_secret: str | None = None
     connect_timeout: float = Field(default=3.05, gt=0)
     read_timeout: float = Field(default=20.0, gt=0)
+    # How long a token refresh may hold the shared lock; must outlast one token request (connect + read
+    # timeout), or a slow refresh could lose the lock and its single-use refresh token be spent twice.
+    token_lock_seconds: float = Field(default=30.0, gt=0)
+    # Requests of the shared rate window left unused: at least the number of iRacing calls that can be in
+    # flight at once (Map concurrency), since a window change can find that many not yet counted.
+    rate_reserve: int = Field(default=10, ge=0)
+    # Length of iRacing's rate window, used only until its x-ratelimit-reset headers are seen.
+    rate_window_seconds: float = Field(default=60.0, gt=0)
+    # Answer iRacing calls from a raw archive instead (a directory holding raw/, or s3://bucket): replay.
+    iracing_replay: str | None = None
     # Raw payload archive: an S3 bucket in AWS, a directory locally.
     archive_bucket: str | None = None
     archive_dir: Path | None = None
@@ -41,6 +51,15 @@ class Settings(BaseModel):
     def _empty_is_unset(cls, value: object) -> object:
         # SAM passes unset parameters as "" — treat them as absent, not as a value.
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _lock_outlasts_a_token_request(self) -> Settings:
+        if self.token_lock_seconds <= self.connect_timeout + self.read_timeout:
+            raise ValueError(
+                "IRACING_TOKEN_LOCK_SECONDS must exceed IRACING_CONNECT_TIMEOUT + IRACING_READ_TIMEOUT "
+                f"({self.connect_timeout + self.read_timeout:g} s)"
+            )
+        return self
 
 
 _ENV = {
@@ -56,6 +75,10 @@ _ENV = {
     "iracing_client_secret": "IRACING_CLIENT_SECRET",
     "connect_timeout": "IRACING_CONNECT_TIMEOUT",
     "read_timeout": "IRACING_READ_TIMEOUT",
+    "token_lock_seconds": "IRACING_TOKEN_LOCK_SECONDS",
+    "rate_reserve": "IRACING_RATE_RESERVE",
+    "rate_window_seconds": "IRACING_RATE_WINDOW_SECONDS",
+    "iracing_replay": "IRACING_REPLAY",
     "archive_bucket": "ARCHIVE_BUCKET",
     "archive_dir": "ARCHIVE_DIR",
     "max_window_days": "MAX_WINDOW_DAYS",
@@ -65,7 +88,8 @@ _ENV = {
 def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
     """Build Settings from an environment mapping (defaults to os.environ)."""
     env = os.environ if environ is None else environ
-    values: dict[str, object] = {field: env[var] for field, var in _ENV.items() if var in env}
+    # An empty value is an unset one (SAM passes unset parameters as ""): the field keeps its default.
+    values: dict[str, object] = {field: env[var] for field, var in _ENV.items() if env.get(var)}
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if region:
         values["region"] = region

@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from iracing_sync import store
 from iracing_sync.archive import Archive
-from iracing_sync.client import Credentials, IracingClient, parse_credentials
-from iracing_sync.errors import MalformedPayload, PermanentError
+from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
+from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models import (
     Car,
     CarClass,
@@ -36,11 +36,26 @@ from iracing_sync.settings import Settings, get_settings
 
 
 def load_credentials(settings: Settings) -> Credentials:
-    """iRacing credentials: Secrets Manager in AWS, else a local file, else the environment."""
+    """iRacing credentials: Secrets Manager in AWS, else a local file (outside the repo), else the environment.
+
+    Errors name where the credentials were looked for, never a value.
+    """
     if settings.iracing_secret_name:
         from aws_lambda_powertools.utilities import parameters
+        from botocore.exceptions import ClientError
 
-        secret = parameters.get_secret(settings.iracing_secret_name, transform="json", max_age=300)
+        try:
+            # Cached for 5 minutes across warm invocations: a sync's many Lambdas cost few Secrets Manager calls.
+            secret = parameters.get_secret(settings.iracing_secret_name, transform="json", max_age=300)
+        except parameters.exceptions.TransformParameterError as exc:
+            raise MalformedPayload(f"secret {settings.iracing_secret_name} is not JSON") from exc
+        except parameters.exceptions.GetParameterError as exc:
+            # Powertools wraps the AWS error (implicitly chained): a missing or forbidden secret stays so.
+            cause = exc.__cause__ or exc.__context__
+            code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
+            if code in ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure"):
+                raise PermanentError(f"cannot read secret {settings.iracing_secret_name}: {code}") from exc
+            raise RetryableError(f"cannot read secret {settings.iracing_secret_name} now; retry") from exc
         return parse_credentials(secret)
     if settings.iracing_credentials_file:
         try:
@@ -53,14 +68,23 @@ def load_credentials(settings: Settings) -> Credentials:
         "client_id": settings.iracing_client_id,
         "client_secret": settings.iracing_client_secret,
     }
-    if not all(env.values()):
+    missing = [f"IRACING_{key.upper()}" for key, value in env.items() if not value]
+    if len(missing) == len(env):
         raise PermanentError("no iRacing credentials: set IRACING_SECRET_NAME, IRACING_CREDENTIALS_FILE or IRACING_*")
+    if missing:
+        raise PermanentError(f"incomplete iRacing credentials: {', '.join(missing)} not set")
     return parse_credentials(env)
 
 
 def new_client() -> IracingClient:
-    """A client for one invocation (its request counter starts at 0)."""
+    """A client for one invocation (its request counter starts at 0).
+
+    Tokens and the rate budget are shared through DynamoDB, so a new client per invocation costs no login.
+    With IRACING_REPLAY set, the client answers from that archive and sends nothing to iRacing.
+    """
     settings = get_settings()
+    if settings.iracing_replay:
+        return ReplayClient(Archive(settings, location=settings.iracing_replay))
     return IracingClient(settings, load_credentials(settings))
 
 
