@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from iracing_sync.errors import IracingSyncError
@@ -151,7 +152,7 @@ def run_sync(
     if stack is not None:
         return run_on_stack(stack, name, execution_input)
     if replay is not None:
-        raise UsageError("--replay is not available yet")
+        return _run_replay(name, execution_input, replay)
     from iracing_sync_local.stepfunctions import ExecutionFailed, local_step_functions
 
     with local_stack(snapshot), local_step_functions() as sfn:
@@ -160,6 +161,34 @@ def run_sync(
             return dict(sfn.run(name, execution_input))
         except ExecutionFailed as exc:
             raise SyncRunFailed(str(exc), _recorded(exc.execution_name)) from exc
+
+
+def _run_replay(name: str, execution_input: dict[str, Any], archive: str) -> dict[str, Any]:
+    """Run a sync locally with every iRacing call answered from a raw archive (no fake server, no iRacing).
+
+    ``archive`` is a directory holding ``raw/`` (e.g. .local/archive) or ``s3://bucket``; each call gets the
+    newest archived body of its endpoint and parameters, and a call never archived fails that task.
+    """
+    from iracing_sync_local.stepfunctions import ExecutionFailed, local_step_functions
+
+    if not archive.startswith("s3://"):
+        folder = Path(archive).expanduser().resolve()
+        if not (folder / "raw").is_dir():
+            raise UsageError(f"--replay {archive}: not an archive directory (no raw/ inside)")
+        archive = str(folder)
+    with local_stack(iracing=False), local_step_functions() as sfn:
+        os.environ["IRACING_REPLAY"] = archive
+        from iracing_sync.settings import get_settings
+
+        get_settings.cache_clear()
+        _log(f"running {name} locally, replaying iRacing from {archive}")
+        try:
+            return dict(sfn.run(name, execution_input))
+        except ExecutionFailed as exc:
+            raise SyncRunFailed(str(exc), _recorded(exc.execution_name)) from exc
+        finally:
+            os.environ.pop("IRACING_REPLAY", None)
+            get_settings.cache_clear()
 
 
 def stack_outputs(stack_name: str) -> dict[str, str]:
