@@ -70,6 +70,8 @@ API_ROUTES = {
     ("GET", "/seasons/{id}/slots"),
     ("GET", "/series/{id}/next"),
     ("GET", "/series/{id}/calendar.ics"),
+    ("GET", "/seasons/{id}/next"),
+    ("GET", "/seasons/{id}/calendar.ics"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
 }
