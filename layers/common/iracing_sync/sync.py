@@ -58,10 +58,14 @@ def load_credentials(settings: Settings) -> Credentials:
             raise RetryableError(f"cannot read secret {settings.iracing_secret_name} now; retry") from exc
         return parse_credentials(secret)
     if settings.iracing_credentials_file:
+        path = settings.iracing_credentials_file.expanduser().resolve()
+        if any((folder / ".git").exists() for folder in path.parents):
+            # One `git add .` away from publishing the password: refuse instead of warning.
+            raise PermanentError(f"credentials file {path} is inside a git repository; keep it outside the repo")
         try:
-            return parse_credentials(json.loads(settings.iracing_credentials_file.read_text()))
+            return parse_credentials(json.loads(path.read_text()))
         except (OSError, json.JSONDecodeError) as exc:
-            raise PermanentError(f"cannot read credentials file {settings.iracing_credentials_file}") from exc
+            raise PermanentError(f"cannot read credentials file {path}") from exc
     env = {
         "username": settings.iracing_username,
         "password": settings.iracing_password,
