@@ -542,6 +542,13 @@ def test_only_writers_get_table_write_access() -> None:
         assert policy_template(name, "DynamoDBCrudPolicy") == [{"TableName": {"Ref": "IracingSyncTable"}}], name
     # Lists iRacing's seasons and archives the body; it stores nothing in the table.
     assert not policy_template("PastSeasonsFunction", "DynamoDBCrudPolicy")
+    # It only shares the iRacing token and rate budget: item-level access to IRACING# keys.
+    (shared,) = [
+        st
+        for name, st in iam_statements()
+        if name == "PastSeasonsFunction" and any(str(a).startswith("dynamodb:") for a in as_list(st["Action"]))
+    ]
+    assert shared["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"] == ["IRACING#*"]
 
 
 def test_archive_bucket_is_private_encrypted_and_expires_raw_payloads() -> None:
