@@ -144,3 +144,66 @@ def test_two_concurrent_syncs_leave_exactly_the_items_of_one(table: None) -> Non
         # Then the partition is exactly one version's items, never a mix
         assert not errors
         assert partition(5376) in (expected["a"], expected["b"])
+
+
+def test_a_week_keeps_track_bop_weather_and_cars_as_iracing_sent_them(table: None) -> None:
+    from iracing_sync import store
+
+    # Given the real IMSA season_schedule (BOP car_restrictions with fractional values, weather)
+    body = load_sample("series_season_schedule.json")
+    sync(body)
+    # When its weeks are read back as the API shows them
+    stored = store.get_season(5935)
+    assert stored is not None
+    for raw, item in zip(body["schedules"], stored.weeks, strict=True):
+        week = store.item_to_dict(item)
+        # Then track, config, dates, BOP, weather summary and limits are iRacing's values
+        assert week["track_id"] == raw["track"]["track_id"] and week["config_name"] == raw["track"].get("config_name")
+        assert week["start_date"] == raw["start_date"] and week["week_end_time"] == raw["week_end_time"]
+        assert week["weather_summary"] == raw["weather"]["weather_summary"]
+        assert [r["car_id"] for r in week["car_restrictions"]] == [r["car_id"] for r in raw["car_restrictions"]]
+        for ours, theirs in zip(week["car_restrictions"], raw["car_restrictions"], strict=True):
+            assert ours["max_pct_fuel_fill"] == theirs["max_pct_fuel_fill"]
+            assert ours["power_adjust_pct"] == theirs["power_adjust_pct"]
+        assert week.get("race_lap_limit") == raw["race_lap_limit"]
+        assert week.get("race_time_limit") == raw["race_time_limit"]
+
+
+def test_ten_repeated_and_two_concurrent_syncs_of_the_snapshot_leave_the_identical_item_set(table: None) -> None:
+    from iracing_sync import store
+
+    seasons = load_sample("series_seasons.json")
+    # Processing is pure and deterministic; what must hold across repeats is the store's reconciliation.
+    records = [ScheduleProcessor().process(season) for season in parse_schedule_body(seasons)]
+
+    def sync_all() -> None:
+        for record in records:
+            for _ in range(10):  # a concurrent twin may win a season's version race: retry as Step Functions would
+                try:
+                    store.put_season(record)
+                    break
+                except ConcurrentUpdate:
+                    continue
+
+    def item_set() -> dict[tuple[str, str], str | None]:
+        return {
+            (i.pk, i.sk): i.content_hash
+            for s in seasons
+            for i in store.Item.query(store.season_key(s["season_id"]))
+            if not isinstance(i, store.SeasonVersionItem)
+        }
+
+    # Given the snapshot synced once
+    sync_all()
+    first = item_set()
+    # When it is synced 10 more times, then twice at the same time
+    for _ in range(10):
+        sync_all()
+    assert item_set() == first
+    threads = [threading.Thread(target=sync_all) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then the item set is identical to the first sync's
+    assert item_set() == first

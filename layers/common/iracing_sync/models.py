@@ -85,6 +85,12 @@ class CarRestriction(IracingModel):
     weight_penalty_kg: float | None = None
 
 
+class Weather(IracingModel):
+    """The part of a week's weather we keep: iRacing's forecast summary."""
+
+    weather_summary: dict[str, Any] | None = None
+
+
 class ScheduleWeek(IracingModel):
     """One race week of a season schedule."""
 
@@ -103,8 +109,17 @@ class ScheduleWeek(IracingModel):
     race_week_car_class_ids: list[int] = Field(default_factory=list)
     race_lap_limit: int | None = None
     race_time_limit: int | None = None
+    weather: Weather | None = None
+    # Cars of a car-switching week: iRacing sends car objects (with car_id) or bare IDs.
+    race_week_cars: list[Any] = Field(default_factory=list)
 
-    @field_validator("car_restrictions", "race_week_car_class_ids", mode="before")
+    @property
+    def race_week_car_ids(self) -> list[int]:
+        """IDs of the week's cars (car-switching series), sorted."""
+        ids = {c.get("car_id") if isinstance(c, dict) else c for c in self.race_week_cars}
+        return sorted(i for i in ids if isinstance(i, int))
+
+    @field_validator("car_restrictions", "race_week_car_class_ids", "race_week_cars", mode="before")
     @classmethod
     def _null_is_empty(cls, value: object) -> object:
         return [] if value is None else value
@@ -301,6 +316,8 @@ class WeekRecord(BaseModel):
     car_restrictions: list[CarRestriction] = Field(default_factory=list)
     race_lap_limit: int | None = None
     race_time_limit: int | None = None
+    weather_summary: dict[str, Any] | None = None
+    race_week_car_ids: list[int] = Field(default_factory=list)
     # First session day and the end of the last session day of the repeating pattern (None if none).
     span_start: datetime | None = None
     span_end: datetime | None = None
@@ -321,6 +338,7 @@ class SeasonRecord(BaseModel):
     car_class_ids: list[int] = Field(default_factory=list)
     active: bool | None = None
     official: bool | None = None
+    car_switching: bool | None = None
     start_date: date | None = None
     schedule_description: str | None = None
     weeks: list[WeekRecord] = Field(default_factory=list)

@@ -87,6 +87,8 @@ class ScheduleProcessor:
                     car_restrictions=week.car_restrictions,
                     race_lap_limit=week.race_lap_limit,
                     race_time_limit=week.race_time_limit,
+                    weather_summary=week.weather.weather_summary if week.weather else None,
+                    race_week_car_ids=week.race_week_car_ids,
                     span_start=span_start,
                     span_end=span_end,
                 )
@@ -102,6 +104,7 @@ class ScheduleProcessor:
             car_class_ids=season.car_class_ids,
             active=season.active,
             official=season.official,
+            car_switching=season.car_switching,
             start_date=season.start_date,
             schedule_description=season.schedule_description,
             weeks=weeks,

@@ -183,6 +183,7 @@ class SeasonItem(Item, discriminator="season"):
     car_class_ids = ListAttribute(of=NumberAttribute, default=list)
     active = BooleanAttribute(null=True)
     official = BooleanAttribute(null=True)
+    car_switching = BooleanAttribute(null=True)
     start_date = UnicodeAttribute(null=True)
     schedule_description = UnicodeAttribute(null=True)
 
@@ -217,6 +218,8 @@ class WeekItem(Item, discriminator="week"):
     car_restrictions = ListAttribute(of=CarRestrictionMap, default=list)
     race_lap_limit = NumberAttribute(null=True)
     race_time_limit = NumberAttribute(null=True)
+    weather_summary = MapAttribute[str, Any](null=True)
+    race_week_car_ids = ListAttribute(of=NumberAttribute, default=list)
     # The week's repeating race_time_descriptors as JSON: the pattern the slot engine expands.
     descriptors = UnicodeAttribute(default="[]")
     span_end = UnicodeAttribute(null=True)
@@ -474,6 +477,7 @@ def _season_item(s: SeasonRecord) -> SeasonItem:
         car_class_ids=list(s.car_class_ids),
         active=s.active,
         official=s.official,
+        car_switching=s.car_switching,
         start_date=s.start_date.isoformat() if s.start_date else None,
         schedule_description=s.schedule_description,
     )
@@ -503,6 +507,8 @@ def _week_item(w: WeekRecord) -> WeekItem:
         car_restrictions=[CarRestrictionMap(**r.model_dump()) for r in w.car_restrictions],
         race_lap_limit=w.race_lap_limit,
         race_time_limit=w.race_time_limit,
+        weather_summary=w.weather_summary,
+        race_week_car_ids=list(w.race_week_car_ids),
         descriptors=json.dumps([d.model_dump(mode="json") for d in p.descriptors], sort_keys=True),
     )
     if w.span_start is not None and w.span_end is not None:
@@ -631,6 +637,7 @@ SEASON_FACTS = (
     "car_class_ids",
     "active",
     "official",
+    "car_switching",
     "start_date",
     "schedule_description",
 )
@@ -677,6 +684,8 @@ def item_to_dict(item: Item) -> dict[str, Any]:
     for k, v in data.items():
         if isinstance(v, list):
             data[k] = [x.as_dict() if isinstance(x, MapAttribute) else x for x in v]
+        elif isinstance(v, MapAttribute):
+            data[k] = v.as_dict()
     if isinstance(item, WeekItem):
         data["descriptors"] = json.loads(item.descriptors or "[]")
     return data
