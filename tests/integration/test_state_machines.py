@@ -142,3 +142,22 @@ def test_sync_past_seasons_stores_each_past_season_with_its_facts(
     assert stored[first["season_id"]].season_name == first["season_name"]
     assert store.list_seasons_of_series(47)
     assert summary["seasons_synced"] == len(stored) + len(store.list_seasons_of_series(47))
+
+
+def test_sync_all_past_seasons_backfills_every_series(
+    step_functions: LocalStepFunctions, settings_env: pytest.MonkeyPatch
+) -> None:
+    from iracing_sync import store
+    from tests.integration.conftest import _point_at
+
+    # Given an iRacing whose budget is no constraint here (pacing is measured by the backfill benchmark)
+    with FakeIracing("2025-09-09", rate_limit=100_000) as fake:
+        _point_at(settings_env, fake)
+        # When every series' past seasons are backfilled
+        summary = step_functions.run("sync_all_past_seasons", progress=False, timeout=600)
+        # Then every past season iRacing listed is stored, none failed, one listing request per series
+        listed = {r.query["series_id"] for r in fake.requests_to("/data/series/past_seasons")}
+    assert summary["failed"] == [] and summary["status"] == "SUCCEEDED"
+    assert len(listed) == len(load_sample("series_get.json"))
+    stored = sum(len(store.list_seasons_of_series(int(sid))) for sid in listed)
+    assert stored == summary["seasons_synced"] > 100
