@@ -54,16 +54,40 @@ def http_api_event(method: str, raw_path: str, headers: dict[str, str], body: by
     return event
 
 
+# Statuses that never carry a body (RFC 9110): no Content-Length either, so clients do not wait for one.
+_BODILESS = {204, 304}
+
+
 def make_server(handler: Handler, context_factory: Callable[[], Any], port: int = 3000) -> ThreadingHTTPServer:
-    """A ThreadingHTTPServer on 127.0.0.1:port that answers every GET with ``handler``."""
+    """A ThreadingHTTPServer on 127.0.0.1:port that answers every GET (and HEAD) with ``handler``.
+
+    Request headers reach the event as API Gateway passes them (lower-cased), so If-None-Match gives a 304.
+    HEAD is answered as the GET it stands for, without the body; any other method reaches the handler too,
+    which answers what the function answers for a route it does not have.
+    """
 
     class RequestHandler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 — http.server's naming
-            event = http_api_event("GET", self.path, dict(self.headers.items()))
+            self._answer("GET", send_body=True)
+
+        def do_HEAD(self) -> None:  # noqa: N802
+            self._answer("GET", send_body=False)
+
+        def __getattr__(self, name: str) -> Any:
+            # http.server looks up do_<METHOD>: every method other than GET/HEAD (POST, TRACE, QUERY...) lands here.
+            if name.startswith("do_"):
+                return lambda: self._answer(self.command, send_body=True)
+            raise AttributeError(name)
+
+        def _answer(self, method: str, *, send_body: bool) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body_in = self.rfile.read(length) if length > 0 else b""
+            event = http_api_event(method, self.path, dict(self.headers.items()), body_in)
             result = handler(event, context_factory())
             body = result.get("body") or ""
             data = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
-            self.send_response(int(result.get("statusCode", 200)))
+            status = int(result.get("statusCode", 200))
+            self.send_response(status)
             for key, value in (result.get("headers") or {}).items():
                 self.send_header(key, value)
             for key, values in (result.get("multiValueHeaders") or {}).items():
@@ -71,9 +95,11 @@ def make_server(handler: Handler, context_factory: Callable[[], Any], port: int 
                     self.send_header(key, value)
             for cookie in result.get("cookies") or []:
                 self.send_header("Set-Cookie", cookie)
-            self.send_header("Content-Length", str(len(data)))
+            if status not in _BODILESS:
+                self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if send_body and status not in _BODILESS:
+                self.wfile.write(data)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 — keep stderr for progress
             pass

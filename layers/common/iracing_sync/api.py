@@ -2,32 +2,83 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+from bisect import bisect_right
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cache, partial
 from operator import itemgetter
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.shared.json_encoder import Encoder
 
 from iracing_sync import store
-from iracing_sync.errors import AppError, InvalidInputError, NotFoundError, RetryableError, UnprocessableError
+from iracing_sync.errors import (
+    AppError,
+    InvalidCursorError,
+    InvalidInputError,
+    NotFoundError,
+    RetryableError,
+    UnprocessableError,
+)
 from iracing_sync.ical import calendar_for, season_calendar_name, series_calendar_name, window_description
-from iracing_sync.models import Slot, iso_z
+from iracing_sync.models import (
+    ErrorBody,
+    SeasonSlotsPage,
+    SeasonWithWeeks,
+    SeriesList,
+    SeriesOut,
+    SeriesSeasons,
+    Slot,
+    SlotsPage,
+    iso_z,
+)
 from iracing_sync.observability import logger
 from iracing_sync.recurrence import expand, next_slots
 from iracing_sync.settings import get_settings
 from iracing_sync.timezones import get_zone, slot_json
 
-app = APIGatewayHttpResolver(enable_validation=True)
-app.enable_swagger(path="/docs", title="iracing-sync", description="iRacing series, seasons and race time slots")
+_serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder)
 
-Id = Annotated[int, Path(gt=0, description="iRacing ID")]
+
+class _Resolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver whose OpenAPI document states what this API really answers (see below)."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        return finish_openapi(super().get_openapi_schema(**kwargs))
+
+
+app = _Resolver(enable_validation=True, serializer=_serialize)
+app.configure_openapi(
+    title="iracing-sync",
+    version="1.0.0",
+    description="iRacing series, seasons and race time slots, computed from each week's schedule pattern. "
+    'All times UTC unless a tz is given. Errors: {"error": {"code", "message"}}.',
+)
+app.enable_swagger(path="/docs")
+
+# iRacing IDs are 32-bit; a larger number is bad input (400), never a key DynamoDB would refuse (5xx).
+MAX_ID = 2**31 - 1
+Id = Annotated[int, Path(gt=0, le=MAX_ID, description="iRacing ID")]
 Tz = Annotated[
     str | None,
     Query(description="IANA time zone, e.g. Europe/London: adds tz, start_local and end_local to each slot"),
 ]
+
+
+# Instants outside these years are bad input: no iRacing schedule is there, and date arithmetic near
+# datetime's limits (a window's lookback, a season's) would overflow.
+FIRST_YEAR, LAST_YEAR = 1970, 2199
 
 
 def parse_instant(name: str, value: str) -> datetime:
@@ -40,6 +91,8 @@ def parse_instant(name: str, value: str) -> datetime:
         except ValueError:
             raise InvalidInputError(f"{name}: {value!r} is not an ISO 8601 date/time") from None
         parsed = datetime(d.year, d.month, d.day)
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise InvalidInputError(f"{name}: {value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR}")
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
@@ -63,35 +116,206 @@ def _zone(tz: str | None) -> ZoneInfo | None:
     return None if tz is None else get_zone(tz)
 
 
-@app.get("/slots")
-def get_slots(
-    start: Annotated[str, Query(alias="from", description="window start, ISO 8601 (UTC if no offset)")],
-    end: Annotated[str, Query(alias="to", description="window end (exclusive), ISO 8601")],
-    series_id: Annotated[int | None, Query(gt=0)] = None,
-    season_id: Annotated[int | None, Query(gt=0)] = None,
-    tz: Tz = None,
+# --- slots: filters and pages ----------------------------------------------------------------------
+
+# A page at most this long stays near 3-4 MB of JSON (with tz), under Lambda's 6 MB response limit. It is
+# also the default, so a window of a few days over all seasons is one page, as before pagination.
+MAX_PAGE = 10_000
+# iRacing's track categories; "road" also means the two it was split into in 2024 (older data knows only road).
+CATEGORIES: dict[str, frozenset[str]] = {
+    "oval": frozenset({"oval"}),
+    "road": frozenset({"road", "sports_car", "formula_car"}),
+    "dirt_oval": frozenset({"dirt_oval"}),
+    "dirt_road": frozenset({"dirt_road"}),
+    "sports_car": frozenset({"sports_car"}),
+    "formula_car": frozenset({"formula_car"}),
+}
+# iRacing's license groups (lookup/licenses): the letter or the group number.
+LICENSE_GROUPS = {"R": 1, "D": 2, "C": 3, "B": 4, "A": 5}
+ISO_INSTANT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?([Zz]|[+-]\d{2}:\d{2})?$"
+LICENSE = "^[RDCBArdcba1-5]$"
+PATTERN_MEANS = {
+    ISO_INSTANT: "an ISO 8601 date or date-time, e.g. 2025-09-09 or 2025-09-09T12:00:00Z",
+    LICENSE: "a license group: R, D, C, B, A or 1-5",
+}
+
+From = Annotated[
+    str,
+    Query(alias="from", pattern=ISO_INSTANT, description="window start, ISO 8601 date or date-time (UTC if no offset)"),
+]
+To = Annotated[str, Query(alias="to", pattern=ISO_INSTANT, description="window end (exclusive), ISO 8601")]
+FilterId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
+Category = Annotated[
+    Literal["oval", "road", "dirt_oval", "dirt_road", "sports_car", "formula_car"] | None,
+    Query(description="track category; road includes sports_car and formula_car"),
+]
+License = Annotated[
+    str | None,
+    Query(
+        alias="license",
+        pattern=LICENSE,
+        description="license group: R, D, C, B, A (or 1-5): series of that license",
+    ),
+]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"slots per page (default and maximum {MAX_PAGE})")]
+Cursor = Annotated[
+    str | None, Query(max_length=200, description="next_cursor of the previous page (same query otherwise)")
+]
+
+
+@dataclass(frozen=True)
+class _After:
+    """Where a page starts: after the slot (start, season_id, race_week_num) that ended the previous one."""
+
+    start: datetime
+    season_id: int
+    race_week_num: int
+
+    @property
+    def key(self) -> tuple[datetime, int, int]:
+        return (self.start, self.season_id, self.race_week_num)
+
+
+def _fingerprint(*parts: object) -> str:
+    """What a cursor is bound to: the window and filters of the query that issued it."""
+    return hashlib.blake2b(json.dumps(parts, default=str).encode(), digest_size=8).hexdigest()
+
+
+def encode_cursor(last: Slot, fingerprint: str) -> str:
+    """An opaque cursor: the last slot's sort key plus the query's fingerprint (keyset pagination, no state)."""
+    raw = f"{int(last.start_time.timestamp())}.{last.season_id}.{last.race_week_num}.{fingerprint}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, fingerprint: str, lo: datetime, hi: datetime) -> _After:
+    """The position a cursor stands for; InvalidCursorError if it is malformed, foreign or outside [lo, hi)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+        start, season_id, week, bound = raw.split(".")
+        after = _After(datetime.fromtimestamp(int(start), UTC), int(season_id), int(week))
+    except (binascii.Error, UnicodeDecodeError, ValueError, OverflowError, OSError):
+        raise InvalidCursorError("cursor: not a cursor this API issued") from None
+    if bound != fingerprint:
+        raise InvalidCursorError("cursor: it belongs to a query with other from, to or filters")
+    if not lo <= after.start < hi:
+        raise InvalidCursorError("cursor: outside the window")
+    return after
+
+
+def _page(
+    sources: Callable[[datetime], store.SlotSources | None],
+    lo: datetime,
+    hi: datetime,
+    limit: int,
+    after: _After | None,
+) -> tuple[list[Slot], bool] | None:
+    """Up to ``limit`` slots of [lo, hi) after ``after``, and whether more follow; None if the sources are unknown.
+
+    The next page reads only from the cursor's start on: each page costs the same few Queries, wherever it is.
+    """
+    start = after.start if after is not None else lo
+    found = sources(start)
+    if found is None:
+        return None
+    slots = slots_from(found, start, hi)
+    if after is not None:
+        slots = slots[bisect_right(slots, after.key, key=lambda s: s.key) :]
+    return slots[:limit], len(slots) > limit
+
+
+def _slot_filter(
+    series_id: int | None,
+    season_id: int | None,
+    category: str | None,
+    license_group: str | None,
+    car_id: int | None,
+    track_id: int | None,
+) -> store.SlotFilter:
+    """The filter of a /slots query; a car_id costs one Query of the car classes (NotFoundError if in none)."""
+    classes: frozenset[int] = frozenset()
+    if car_id is not None:
+        classes = store.car_classes_with_car(car_id)
+        if not classes:
+            raise NotFoundError(f"car {car_id} is in no stored car class")
+    group = None if license_group is None else LICENSE_GROUPS.get(license_group.upper()) or int(license_group)
+    return store.SlotFilter(
+        series_id=series_id,
+        season_id=season_id,
+        categories=CATEGORIES[category] if category is not None else None,
+        license_group=group,
+        track_id=track_id,
+        car_id=car_id,
+        car_class_ids=classes,
+    )
+
+
+def _check_known(where: store.SlotFilter) -> None:
+    """NotFoundError for an ID filter that names nothing stored (asked only when a query found no slot)."""
+    for kind, ident in (("series", where.series_id), ("track", where.track_id)):
+        if ident is not None and not store.is_stored(kind, ident):
+            raise NotFoundError(f"{kind} {ident} not found")
+
+
+def _slot_page_body(
+    head: dict[str, Any], page: list[Slot], more: bool, limit: int, bound: str, zone: ZoneInfo | None
 ) -> dict[str, Any]:
-    """Race slots starting in [from, to), optionally for one series or season."""
-    zone = _zone(tz)
-    lo, hi = _window(start, end)
-    slots = slots_from(store.slot_sources_between(lo, hi), lo, hi)
-    if series_id is not None:
-        slots = [s for s in slots if s.series_id == series_id]
-    if season_id is not None:
-        slots = [s for s in slots if s.season_id == season_id]
-    body: dict[str, Any] = {"from": iso_z(lo), "to": iso_z(hi), "count": len(slots)}
+    body = {**head, "count": len(page), "limit": limit, "next_cursor": encode_cursor(page[-1], bound) if more else None}
     if zone is not None:
         body["tz"] = zone.key
-    return {**body, "slots": [slot_json(s, zone) for s in slots]}
+    return {**body, "slots": [slot_json(s, zone) for s in page]}
 
 
-@app.get("/series")
+def _ok(model: type, description: str) -> dict[int, OpenAPIResponse]:
+    return {200: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}}
+
+
+@app.get("/slots", responses=_ok(SlotsPage, "the slots starting in [from, to), one page"))
+def get_slots(
+    start: From,
+    end: To,
+    series_id: FilterId = None,
+    season_id: FilterId = None,
+    category: Category = None,
+    license_group: License = None,
+    car_id: FilterId = None,
+    track_id: FilterId = None,
+    tz: Tz = None,
+    limit: Limit = MAX_PAGE,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """Race slots starting in [from, to) (at most the configured days), filtered, a page at a time.
+
+    Filters combine (AND): series_id, season_id, category, license, car_id (the car races that week: one of
+    its classes, or of a car-switching week's cars), track_id. An ID filter that names nothing stored is a 404.
+    Sorted by start_time, season_id, race_week_num; next_cursor fetches the next page.
+    """
+    zone = _zone(tz)
+    lo, hi = _window(start, end)
+    where = _slot_filter(series_id, season_id, category, license_group, car_id, track_id)
+    bound = _fingerprint(
+        "slots", iso_z(lo), iso_z(hi), series_id, season_id, category, where.license_group, car_id, track_id
+    )
+    after = decode_cursor(cursor, bound, lo, hi) if cursor else None
+    if season_id is not None:  # one season: its partition in one Query beats the time index
+        page = _page(lambda at: store.season_slot_sources(season_id, where), lo, hi, limit, after)
+        if page is None:
+            raise NotFoundError(f"season {season_id} not found")
+    else:
+        page = _page(lambda at: store.slot_sources_between(at, hi, where), lo, hi, limit, after)
+        assert page is not None  # the time index always answers
+    slots, more = page
+    if not slots and after is None:
+        _check_known(where)
+    return _slot_page_body({"from": iso_z(lo), "to": iso_z(hi)}, slots, more, limit, bound, zone)
+
+
+@app.get("/series", responses=_ok(SeriesList, "every stored series"))
 def get_series_list() -> dict[str, Any]:
     """Every series."""
     return {"series": [store.item_to_dict(s) for s in store.list_series()]}
 
 
-@app.get("/series/<series_id>")
+@app.get("/series/<series_id>", responses=_ok(SeriesOut, "the series"))
 def get_series(series_id: Id) -> dict[str, Any]:
     """One series."""
     item = store.get_series(series_id)
@@ -100,7 +324,7 @@ def get_series(series_id: Id) -> dict[str, Any]:
     return store.item_to_dict(item)
 
 
-@app.get("/series/<series_id>/seasons")
+@app.get("/series/<series_id>/seasons", responses=_ok(SeriesSeasons, "the series' stored seasons"))
 def get_series_seasons(series_id: Id) -> dict[str, Any]:
     """The stored seasons of one series."""
     seasons = store.list_seasons_of_series(series_id)
@@ -116,32 +340,39 @@ def _season(season_id: int) -> store.StoredSeason:
     return stored
 
 
-@app.get("/seasons/<season_id>")
+@app.get("/seasons/<season_id>", responses=_ok(SeasonWithWeeks, "the season with its weeks"))
 def get_season(season_id: Id) -> dict[str, Any]:
     """One season with its weeks."""
     stored = _season(season_id)
     return {**store.item_to_dict(stored.season), "weeks": [store.item_to_dict(w) for w in stored.weeks]}
 
 
-@app.get("/seasons/<season_id>/slots")
+@app.get("/seasons/<season_id>/slots", responses=_ok(SeasonSlotsPage, "the season's slots, one page"))
 def get_season_slots(
     season_id: Id,
-    start: Annotated[str | None, Query(alias="from")] = None,
-    end: Annotated[str | None, Query(alias="to")] = None,
+    start: Annotated[
+        str | None, Query(alias="from", pattern=ISO_INSTANT, description="first start (default: all)")
+    ] = None,
+    end: Annotated[
+        str | None, Query(alias="to", pattern=ISO_INSTANT, description="end, exclusive (default: all)")
+    ] = None,
     tz: Tz = None,
+    limit: Limit = MAX_PAGE,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
-    """The slots of one season, within [from, to) if given."""
+    """The slots of one season, within [from, to) if given, a page at a time (one Query per page)."""
     zone = _zone(tz)
-    stored = _season(season_id)
-    lo = parse_instant("from", start) if start else datetime(1970, 1, 1, tzinfo=UTC)
-    hi = parse_instant("to", end) if end else datetime(9999, 1, 1, tzinfo=UTC)
+    lo = parse_instant("from", start) if start else datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+    hi = parse_instant("to", end) if end else datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
     if lo >= hi:
         raise UnprocessableError("from must be before to")
-    slots = slots_from(stored.sources, lo, hi)
-    body: dict[str, Any] = {"season_id": season_id, "count": len(slots)}
-    if zone is not None:
-        body["tz"] = zone.key
-    return {**body, "slots": [slot_json(s, zone) for s in slots]}
+    bound = _fingerprint("season", season_id, iso_z(lo), iso_z(hi))
+    after = decode_cursor(cursor, bound, lo, hi) if cursor else None
+    page = _page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, after)
+    if page is None:
+        raise NotFoundError(f"season {season_id} not found")
+    slots, more = page
+    return _slot_page_body({"season_id": season_id}, slots, more, limit, bound, zone)
 
 
 # --- next race and calendars ------------------------------------------------------------------------
@@ -282,14 +513,21 @@ def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: Calendar
 @app.get("/openapi.json")
 def get_openapi() -> Response[str]:
     """This API's OpenAPI document."""
-    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema(title="iracing-sync"))
+    return Response(200, content_types.APPLICATION_JSON, openapi_json())
+
+
+@cache
+def openapi_json() -> str:
+    """The OpenAPI document (built once per process: the routes never change while it runs)."""
+    return app.get_openapi_json_schema()
 
 
 # --- the one place errors become HTTP responses ------------------------------------------------------
 
 
 def _error(status: int, code: str, message: str) -> Response[dict[str, Any]]:
-    return Response(status, content_types.APPLICATION_JSON, {"error": {"code": code, "message": message}})
+    body = {"error": {"code": code, "message": message}}
+    return Response(status, content_types.APPLICATION_JSON, body, headers={"Cache-Control": "no-store"})
 
 
 @app.exception_handler(AppError)
@@ -298,11 +536,18 @@ def _app_error(exc: AppError) -> Response[dict[str, Any]]:
     return _error(exc.status, exc.code, exc.message)
 
 
+def _validation_message(error: dict[str, Any]) -> str:
+    """One parameter's problem in words: a pattern is named by what it means, not shown as a regex."""
+    where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+    hint = PATTERN_MEANS.get(str(error.get("ctx", {}).get("pattern")))
+    if error.get("type") == "string_pattern_mismatch" and hint:
+        return f"{where}: {error.get('input')!r} is not {hint}"
+    return f"{where}: {error.get('msg')}"
+
+
 @app.exception_handler(RequestValidationError)
 def _validation_error(exc: RequestValidationError) -> Response[dict[str, Any]]:
-    details = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}" for e in exc.errors()
-    )
+    details = "; ".join(_validation_message(e) for e in exc.errors())
     return _error(400, "invalid_input", details or "invalid request")
 
 
@@ -315,3 +560,158 @@ def _not_found(exc: Exception) -> Response[dict[str, Any]]:
 def _unavailable(exc: RetryableError) -> Response[dict[str, Any]]:
     logger.exception("backend unavailable")
     return _error(503, "unavailable", "the data store is unavailable, try again")
+
+
+# --- HTTP caching: Cache-Control by how often an answer can change, ETag and conditional GET --------------
+
+# Answers about stored schedules change only when a sync runs; these change with the clock or with a deploy.
+NOW_RELATIVE_SECONDS = 60  # /next without `at`: the next race changes when a race starts
+FEED_SECONDS = 900  # calendar.ics without `from` (window from now): calendar apps poll hourly at best
+STATIC_SECONDS = 3600  # the OpenAPI document and Swagger UI change only with a deploy
+
+
+def cache_control(route: str, query: dict[str, str]) -> str:
+    """The Cache-Control of a 200 answer of ``route`` (the resolver's rule, e.g. /series/<series_id>/next)."""
+    if route in ("/openapi.json", "/docs"):
+        seconds = STATIC_SECONDS
+    elif route.endswith("/next") and "at" not in query:
+        seconds = NOW_RELATIVE_SECONDS
+    elif route.endswith("/calendar.ics") and "from" not in query:
+        seconds = FEED_SECONDS
+    else:
+        seconds = get_settings().api_cache_seconds
+    return f"public, max-age={seconds}"
+
+
+def etag_of(body: str | bytes) -> str:
+    """A strong ETag: a digest of the exact bytes sent."""
+    data = body.encode() if isinstance(body, str) else body
+    return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 If-None-Match (weak comparison): "*" or one of the listed tags."""
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def _http_caching(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """Every 200 gets Cache-Control and an ETag; a GET whose If-None-Match holds that ETag gets a bodiless 304."""
+    response = next_middleware(app)
+    if response.status_code != 200:
+        return response
+    if not isinstance(response.body, str | bytes):
+        response.body = _serialize(response.body)
+    etag = etag_of(response.body)
+    event = app.current_event
+    headers = {"Cache-Control": cache_control(app.context["_route"].path, event.query_string_parameters or {})}
+    headers["ETag"] = etag
+    if _matches(event.headers.get("if-none-match"), etag):
+        return Response(304, None, "", headers=headers)
+    response.headers.update(headers)
+    return response
+
+
+def _known_parameters(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """A query parameter the route does not take is a 400, not silently ignored (a typo would widen the answer)."""
+    route = app.context["_route"]
+    # Not /docs (it reads Swagger UI's own parameters), nor the catch-all route of an unknown path (a 404 wins).
+    if route.include_in_schema and route.rule.pattern != "^.*$":
+        takes = {field.alias for field in route.dependant.query_params}
+        unknown = sorted(set(app.current_event.query_string_parameters or {}) - takes)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown query parameter {unknown[0]!r}; this route takes: {', '.join(sorted(takes)) or 'none'}"
+            )
+    return next_middleware(app)
+
+
+app.use(middlewares=[_known_parameters, _http_caching])
+
+
+# --- the OpenAPI document: what the API really answers ----------------------------------------------------
+#
+# Powertools documents a 422 "HTTPValidationError" for bad input; this API answers 400 with its own error
+# body (see _validation_error), and 404/422/503 with the same body. The calendars answer text/calendar, and
+# every 200 carries ETag and Cache-Control. finish_openapi states that for every route, so a client (and the
+# fuzz test, which checks every answer against this document) sees the truth.
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_ID_FILTERS = {"series_id", "season_id", "car_id", "track_id"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"schema": _ERROR_REF}}}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter's schema without Powertools' ``anyOf [..., null]`` (absent is how it is unset)."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**options[0], **rest}
+
+
+_INSTANTS = {"from", "to", "at"}
+
+
+def _instant_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An instant parameter's schema stating what it takes: an RFC 3339 date or date-time, or what the route accepts.
+
+    The last branch is the parameter's own constraint (the ISO pattern, or any string where the route parses
+    the value itself), so the document accepts exactly what the API accepts; the first two tell clients, and
+    the fuzz test's generator, that real dates are meant (schemathesis then tries years 0001 and 9999 too).
+    """
+    own = {"pattern": schema["pattern"]} if "pattern" in schema else {}
+    rest = {k: v for k, v in schema.items() if k != "pattern"}
+    return {**rest, "anyOf": [{"format": "date"}, {"format": "date-time"}, own]}
+
+
+def _finish_operation(path: str, operation: dict[str, Any]) -> None:
+    params = operation.get("parameters", [])
+    for param in params:
+        if param.get("in") == "query" and "schema" in param:
+            param["schema"] = _without_null(param["schema"])
+            if param["name"] in _INSTANTS and param["schema"].get("type") == "string":
+                param["schema"] = _instant_schema(param["schema"])
+    names = {p["name"] for p in params}
+    # (keys are strings: the document was dumped in JSON mode)
+    responses: dict[str, Any] = {k: v for k, v in operation["responses"].items() if k != "422"}
+    ok: dict[str, Any] = responses.setdefault("200", {"description": "OK"})
+    if path.endswith(".ics"):
+        ok["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+    elif path == "/openapi.json":
+        ok["content"] = {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}}
+    cache_headers = {
+        "ETag": {"description": "digest of the body; send it as If-None-Match", "schema": {"type": "string"}},
+        "Cache-Control": {"description": "how long the answer may be reused", "schema": {"type": "string"}},
+    }
+    ok["headers"] = {name: {**h, "required": True} for name, h in cache_headers.items()}
+    responses["304"] = {"description": "Not Modified: If-None-Match holds the current ETag", "headers": cache_headers}
+    if params:
+        responses["400"] = _error_response("Bad input: malformed date, ID, tz, cursor or parameter")
+    if any(p.get("in") == "path" for p in params) or names & _ID_FILTERS:
+        responses["404"] = _error_response("Unknown series, season, car or track")
+    if names & {"from", "to"}:
+        responses["422"] = _error_response("from not before to, or a window longer than allowed")
+    if path != "/openapi.json":
+        responses["503"] = _error_response("The data store is unavailable; retry")
+    operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}
+
+
+def finish_openapi(schema: OpenAPI) -> OpenAPI:
+    """Powertools' generated document with this API's real error, calendar and caching responses."""
+    document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path, item in document.get("paths", {}).items():
+        for operation in item.values():
+            _finish_operation(path, operation)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorBody"] = error_schema
+    return OpenAPI.model_validate(document)

@@ -73,6 +73,12 @@ class UnknownTimeZoneError(InvalidInputError):
     code = "unknown_time_zone"
 
 
+class InvalidCursorError(InvalidInputError):
+    """A ``cursor`` that is malformed or belongs to another query (400)."""
+
+    code = "invalid_cursor"
+
+
 class UnprocessableError(AppError):
     """Well-formed input that cannot be served, e.g. `from` after `to` or a too long window (422)."""
 

@@ -503,3 +503,97 @@ def parse_event[T](adapter: TypeAdapter[T], event: Any) -> T:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "event"
         raise InvalidEvent(f"invalid event: {where}: {first['msg']}") from exc
+
+
+# --- HTTP API response shapes (documentation: the OpenAPI document's schemas, checked by the API fuzz test) ---
+
+
+class _Open(BaseModel):
+    """A stored item as the API returns it: the fields below plus any other stored fact."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class SlotOut(BaseModel):
+    """One race slot: times in UTC (``YYYY-MM-DDTHH:MM:SSZ``); with ``tz``, also local times with their offset."""
+
+    season_id: int
+    series_id: int | None
+    race_week_num: int
+    start_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    end_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    super_session: bool
+    series_name: str | None
+    track_id: int | None
+    track_name: str | None
+    config_name: str | None
+    tz: str | None = None
+    start_local: str | None = None
+    end_local: str | None = None
+
+
+class SlotsPage(BaseModel):
+    """A page of the slots starting in [from, to); ``next_cursor`` fetches the next page (null on the last)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from")
+    to: str
+    count: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    next_cursor: str | None
+    tz: str | None = None
+    slots: list[SlotOut]
+
+
+class SeasonSlotsPage(BaseModel):
+    """A page of one season's slots (within [from, to) if given)."""
+
+    season_id: int
+    count: int = Field(ge=0)
+    limit: int = Field(ge=1)
+    next_cursor: str | None
+    tz: str | None = None
+    slots: list[SlotOut]
+
+
+class SeriesOut(_Open):
+    series_id: int
+    series_name: str
+
+
+class SeriesList(BaseModel):
+    series: list[SeriesOut]
+
+
+class SeasonOut(_Open):
+    season_id: int
+    series_id: int | None = None
+
+
+class SeriesSeasons(BaseModel):
+    series_id: int
+    seasons: list[SeasonOut]
+
+
+class WeekOut(_Open):
+    """A race week: its facts and its repeating race_time_descriptors as iRacing sent them."""
+
+    season_id: int
+    race_week_num: int
+    descriptors: list[dict[str, Any]]
+
+
+class SeasonWithWeeks(SeasonOut):
+    weeks: list[WeekOut]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx answer of the HTTP API."""
+
+    error: ErrorDetail

@@ -45,6 +45,9 @@ class Settings(BaseModel):
     archive_dir: Path | None = None
     # Upper bound for one /slots window, in days.
     max_window_days: int = Field(default=31, gt=0)
+    # How long a client or CDN may reuse an API answer about stored schedules (Cache-Control max-age, seconds):
+    # they change only when a sync runs (hourly at most), and an ETag makes revalidation cheap.
+    api_cache_seconds: int = Field(default=300, ge=0)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -82,6 +85,7 @@ _ENV = {
     "archive_bucket": "ARCHIVE_BUCKET",
     "archive_dir": "ARCHIVE_DIR",
     "max_window_days": "MAX_WINDOW_DAYS",
+    "api_cache_seconds": "API_CACHE_SECONDS",
 }
 
 

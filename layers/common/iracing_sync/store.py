@@ -19,8 +19,10 @@ Repeating patterns live once on the week item; only fixed session_times become s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +37,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.exceptions import PutError, PynamoDBException
+from pynamodb.expressions.condition import Condition, size
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
@@ -79,6 +82,9 @@ TIME_INDEX_ATTRIBUTES = [
     "config_name",
     "category",
     "license_group",
+    # What a car_id filter needs (GET /slots?car_id): the week's car classes, or a car-switching week's cars.
+    "car_class_ids",
+    "race_week_car_ids",
     "descriptors",
     "span_end",
     "start_time",
@@ -238,6 +244,9 @@ class SlotItem(Item, discriminator="slot"):
     start_time = UnicodeAttribute()
     end_time = UnicodeAttribute()
     super_session = BooleanAttribute(default=False)
+    # The week's facts a /slots filter reads, as on the week item (a fixed slot is found without its week).
+    car_class_ids = ListAttribute(of=NumberAttribute, default=list)
+    race_week_car_ids = ListAttribute(of=NumberAttribute, default=list)
 
 
 class SyncRunItem(Item, discriminator="sync_run"):
@@ -333,7 +342,12 @@ def put_season(season: SeasonRecord) -> WriteCounts:
     version_item = next((i for i in items if isinstance(i, SeasonVersionItem)), None)
     read_version = int(version_item.version) if version_item is not None else 0
     existing = {i.sk: i.content_hash for i in items if not isinstance(i, SeasonVersionItem)}
-    desired: list[Item] = [_season_item(season), *map(_week_item, season.weeks), *map(_slot_item, season.fixed_slots)]
+    weeks = {w.pattern.race_week_num: w for w in season.weeks}
+    desired: list[Item] = [
+        _season_item(season),
+        *map(_week_item, season.weeks),
+        *(_slot_item(s, weeks.get(s.race_week_num)) for s in season.fixed_slots),
+    ]
     counts = WriteCounts()
     seen: set[str] = set()
     try:
@@ -519,10 +533,14 @@ def _week_item(w: WeekRecord) -> WeekItem:
     return item
 
 
-def _slot_item(s: Slot) -> SlotItem:
+def _slot_item(s: Slot, week: WeekRecord | None = None) -> SlotItem:
     start = iso_z(s.start_time)
     keys = _time_keys(s.start_time, s.season_id, s.race_week_num, "S")
     return SlotItem(
+        category=week.category if week else None,
+        license_group=week.license_group if week else None,
+        car_class_ids=list(week.car_class_ids) if week else [],
+        race_week_car_ids=list(week.race_week_car_ids) if week else [],
         pk=season_key(s.season_id),
         sk=f"SLOT#{s.race_week_num:03d}#{start}",
         season_id=s.season_id,
@@ -590,14 +608,80 @@ def _read(query: Iterator[Item], what: str) -> list[Item]:
         raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
 
 
-def slot_sources_between(start: datetime, end: datetime) -> SlotSources:
-    """Week patterns that may have slots in [start, end) and fixed slots starting in it (Query only)."""
+@dataclass(frozen=True)
+class SlotFilter:
+    """Which weeks' slots a query wants; None is "any". Matched on the week's facts (week and fixed-slot items).
+
+    ``car_class_ids`` are the classes holding ``car_id`` (see ``car_classes_with_car``): a week races the
+    car if it is one of a car-switching week's cars or, for any other week, one of its classes holds it.
+    """
+
+    series_id: int | None = None
+    season_id: int | None = None
+    categories: frozenset[str] | None = None
+    license_group: int | None = None
+    track_id: int | None = None
+    car_id: int | None = None
+    car_class_ids: frozenset[int] = frozenset()
+
+    def accepts(self, week: WeekItem | SlotItem) -> bool:
+        """The same test as ``condition``, in Python (for a season read whole by its partition)."""
+        if self.series_id is not None and week.series_id != self.series_id:
+            return False
+        if self.season_id is not None and week.season_id != self.season_id:
+            return False
+        if self.categories is not None and week.category not in self.categories:
+            return False
+        if self.license_group is not None and week.license_group != self.license_group:
+            return False
+        if self.track_id is not None and week.track_id != self.track_id:
+            return False
+        if self.car_id is not None:
+            cars = week.race_week_car_ids or []
+            return self.car_id in cars if cars else not self.car_class_ids.isdisjoint(week.car_class_ids or [])
+        return True
+
+    def condition(self) -> Condition | None:
+        """A DynamoDB filter expression: items that fail it never leave DynamoDB (smaller, faster pages)."""
+        parts: list[Condition] = []
+        for value, attribute in (
+            (self.series_id, WeekItem.series_id),
+            (self.season_id, WeekItem.season_id),
+            (self.license_group, WeekItem.license_group),
+            (self.track_id, WeekItem.track_id),
+        ):
+            if value is not None:
+                parts.append(attribute == value)
+        if self.categories is not None:
+            parts.append(WeekItem.category.is_in(*sorted(self.categories)))
+        if self.car_id is not None:
+            car: Condition = WeekItem.race_week_car_ids.contains(self.car_id)
+            if self.car_class_ids:
+                no_week_cars = WeekItem.race_week_car_ids.does_not_exist() | (size(WeekItem.race_week_car_ids) == 0)
+                classes = [WeekItem.car_class_ids.contains(c) for c in sorted(self.car_class_ids)]
+                car = car | (no_week_cars & functools.reduce(operator.or_, classes))
+            parts.append(car)
+        return functools.reduce(operator.and_, parts) if parts else None
+
+
+ANY = SlotFilter()
+
+
+def slot_sources_between(start: datetime, end: datetime, where: SlotFilter = ANY) -> SlotSources:
+    """Week patterns that may have slots in [start, end) and fixed slots starting in it (Query only).
+
+    One Query per month bucket of [start - MAX_WEEK_SPAN, end) (two for any window up to two weeks), each
+    filtered in DynamoDB to weeks still running at ``start``, fixed slots from ``start`` on, and ``where``.
+    """
     lo = iso_z(start - MAX_WEEK_SPAN)
     hi = iso_z(end)  # "<end>#..." sorts after "<end>", so BETWEEN lo AND hi excludes starts at `end`
+    current = (WeekItem.span_end > iso_z(start)) | (SlotItem.start_time >= iso_z(start))
+    wanted = where.condition()
+    condition = current if wanted is None else current & wanted
     patterns: list[WeekPattern] = []
     fixed: list[Slot] = []
     for bucket in _month_buckets(start - MAX_WEEK_SPAN, end):
-        query = Item.by_time.query(bucket, Item.tsk.between(lo, hi))
+        query = Item.by_time.query(bucket, Item.tsk.between(lo, hi), filter_condition=condition)
         for item in _read(query, f"slots {bucket}"):
             if isinstance(item, WeekItem):
                 if item.span_end and _parse_time(item.span_end) > start:
@@ -625,6 +709,46 @@ def get_season(season_id: int) -> StoredSeason | None:
     weeks = sorted((i for i in items if isinstance(i, WeekItem)), key=lambda w: int(w.race_week_num))
     slots = [_slot(i) for i in items if isinstance(i, SlotItem)]
     return StoredSeason(season, weeks, SlotSources([_pattern(w) for w in weeks], slots))
+
+
+def season_slot_sources(season_id: int, where: SlotFilter = ANY) -> SlotSources | None:
+    """The patterns and fixed slots of one season's weeks that ``where`` accepts (one Query); None if unknown.
+
+    A fixed slot is judged by its week's item, so slots stored before they carried the week's facts filter right.
+    """
+    items = _read(Item.query(season_key(season_id)), f"season {season_id}")
+    if not any(isinstance(i, SeasonItem) for i in items):
+        return None
+    weeks = {int(i.race_week_num): i for i in items if isinstance(i, WeekItem) and where.accepts(i)}
+    return SlotSources(
+        [_pattern(weeks[n]) for n in sorted(weeks)],
+        [_slot(i) for i in items if isinstance(i, SlotItem) and int(i.race_week_num) in weeks],
+    )
+
+
+def car_classes_with_car(car_id: int) -> frozenset[int]:
+    """The IDs of the stored car classes that hold ``car_id`` (one Query of the CARCLASSES catalog)."""
+    query = Item.by_parent.query("CARCLASSES", attributes_to_get=["pk", "sk", "item_type", "car_class_id", "car_ids"])
+    return frozenset(
+        int(i.car_class_id)
+        for i in _read(query, "car classes")
+        if isinstance(i, CarClassItem) and car_id in (i.car_ids or [])
+    )
+
+
+_CATALOG_KEYS = {"series": series_key, "season": season_key, "track": lambda track_id: f"TRACK#{track_id}"}
+
+
+def is_stored(kind: str, ident: int) -> bool:
+    """Whether the series, season or track ``ident`` is stored (one GetItem of its META item's keys)."""
+    key = _CATALOG_KEYS[kind](ident)
+    try:
+        Item.get(key, "META", attributes_to_get=["pk", "sk", "item_type"])
+    except Item.DoesNotExist:
+        return False
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of {kind} {ident} failed: {exc.msg}") from exc
+    return True
 
 
 SEASON_FACTS = (

@@ -1,0 +1,147 @@
+"""DynamoDB requests per API route, counted on the wire: every route is GetItem/Query only, never a Scan.
+
+Both bundled snapshots are synced by the real state machines into one table: the 2025-09-09 capture (35
+seasons, with series and reference data) and the full 2023 S2 quarter (137 seasons, 1,629 weeks): the scale
+of a real quarter. The API function is served on 127.0.0.1 and reaches DynamoDB Local through the counting
+proxy of tests/support, so each figure is the number of requests DynamoDB really received for one answer,
+pages of a Query included.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from iracing_sync_local.fake_iracing import FakeIracing
+from tests.integration.conftest import _point_at
+from tests.support.dynamodb_proxy import DynamoDBProxy
+
+pytestmark = pytest.mark.integration
+
+READS = {"GetItem", "Query"}
+
+
+@pytest.fixture(scope="module")
+def api(module_table: None) -> Iterator[str]:
+    """The slots API function served over real HTTP on 127.0.0.1."""
+    from iracing_sync_local.http_server import make_server, serve_in_thread
+    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
+
+    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
+    serve_in_thread(server)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
+    """Given both snapshots synced: 2025-09-09 (series, reference data, seasons) and the 2023 S2 quarter."""
+    for machine in ("sync_series", "sync_reference_data", "sync_current_seasons"):
+        summary = module_step_functions.run(machine, {}, progress=False)
+        assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
+    from iracing_sync.settings import get_settings
+
+    with pytest.MonkeyPatch.context() as env, FakeIracing("2023s2") as quarter:
+        _point_at(env, quarter)
+        summary = module_step_functions.run("sync_current_seasons", {}, progress=False)
+        assert summary["status"] == "SUCCEEDED" and summary["seasons_synced"] == 137, summary
+    get_settings.cache_clear()  # back to the module's fake iRacing
+
+
+def requests_for(proxy: DynamoDBProxy, url: str) -> Counter[str]:
+    """The DynamoDB operations one API request caused (the API must answer 200)."""
+    proxy.reset_counts()
+    response = requests.get(url, timeout=60)
+    assert response.status_code == 200, (url, response.text)
+    return Counter(proxy.operations)
+
+
+DAY_2025 = "from=2025-09-09T00:00:00Z&to=2025-09-10T00:00:00Z"
+DAY_2023 = "from=2023-05-05T00:00:00Z&to=2023-05-06T00:00:00Z"
+# route -> the operations it takes (exactly): the access patterns of store.py's docstring, measured.
+EXPECTED: dict[str, dict[str, int]] = {
+    # 24 hours over all seasons: one Query per month bucket of [from - 16 days, to), here August and September
+    f"/slots?{DAY_2025}": {"Query": 2},
+    f"/slots?{DAY_2023}": {"Query": 2},  # 137 seasons: still one page per bucket (April and May)
+    f"/slots?{DAY_2025}&category=oval&license=C": {"Query": 2},
+    f"/slots?{DAY_2025}&car_id=139": {"Query": 3},  # + the car classes that hold the car
+    f"/slots?{DAY_2025}&season_id=5376": {"Query": 1},  # the season's partition
+    f"/slots?{DAY_2025}&series_id=47&tz=Europe/London&limit=5": {"Query": 2},
+    # a window inside one month's lookback: one bucket
+    "/slots?from=2025-09-20&to=2025-09-21": {"Query": 1},
+    # seven days of the full quarter
+    "/slots?from=2023-04-25&to=2023-05-02": {"Query": 2},
+    # nothing found for a series: one GetItem tells an unknown series (404) from a quiet one (200)
+    "/slots?from=2031-01-20&to=2031-01-21&series_id=47": {"Query": 1, "GetItem": 1},
+    "/series": {"Query": 1},
+    "/series/47": {"GetItem": 1},
+    "/series/47/seasons": {"Query": 1},
+    "/seasons/5376": {"Query": 1},
+    "/seasons/5376/slots": {"Query": 1},
+    "/seasons/5376/slots?from=2025-09-09&to=2025-09-10&limit=10": {"Query": 1},
+    "/series/47/next?at=2025-09-09T12:00:00Z": {"Query": 2},  # its seasons, then the running one
+    "/seasons/5376/next?at=2025-09-09T12:00:00Z": {"Query": 1},
+    "/series/47/calendar.ics?from=2025-09-09&to=2025-09-16": {"Query": 2, "GetItem": 1},
+    "/seasons/5376/calendar.ics?from=2025-09-09&to=2025-09-16": {"Query": 1},
+    "/openapi.json": {},
+    "/docs": {},
+}
+
+
+@pytest.mark.parametrize("path", EXPECTED)
+def test_route_takes_only_the_expected_key_lookups_and_queries(
+    synced: None, api: str, dynamodb_proxy: DynamoDBProxy, path: str
+) -> None:
+    # When the route answers once
+    operations = requests_for(dynamodb_proxy, api + path)
+    # Then DynamoDB received exactly the expected GetItem/Query requests, and never a Scan
+    assert dict(operations) == EXPECTED[path]
+    assert set(operations) <= READS
+
+
+@pytest.mark.parametrize("day", [DAY_2025, DAY_2023])
+def test_a_24_hour_window_over_all_seasons_takes_at_most_3_requests(
+    synced: None, api: str, dynamodb_proxy: DynamoDBProxy, day: str
+) -> None:
+    # Given every 24-hour window starting at each hour of a month, so both month-bucket cases occur
+    start = day.split("&")[0].removeprefix("from=")[:8]  # "YYYY-MM-"
+    worst = 0
+    for d in range(1, 29):
+        for hour in (0, 13):
+            lo = f"{start}{d:02d}T{hour:02d}:00:00Z"
+            hi = f"{start}{d + 1:02d}T{hour:02d}:00:00Z"
+            # When each is asked for over all seasons
+            operations = requests_for(dynamodb_proxy, f"{api}/slots?from={lo}&to={hi}")
+            assert set(operations) <= READS, operations
+            worst = max(worst, sum(operations.values()))
+    # Then none took more than 3 requests
+    assert worst <= 3
+
+
+def test_a_page_by_cursor_costs_what_the_first_page_costs(
+    synced: None, api: str, dynamodb_proxy: DynamoDBProxy
+) -> None:
+    # Given the first page of a day of the full quarter, and its cost
+    url = f"{api}/slots?{DAY_2023}&limit=500"
+    first_cost = requests_for(dynamodb_proxy, url)
+    cursor = requests.get(url, timeout=60).json()["next_cursor"]
+    assert cursor
+    # When the next page is fetched by its cursor
+    next_cost = requests_for(dynamodb_proxy, f"{url}&cursor={cursor}")
+    # Then it costs no more than the first page
+    assert sum(next_cost.values()) <= sum(first_cost.values()) <= 3
+
+
+def test_no_route_ever_scans(synced: None, api: str, dynamodb_proxy: DynamoDBProxy) -> None:
+    # When every route answers, including 4xx answers
+    dynamodb_proxy.reset_counts()
+    for path in [*EXPECTED, "/series/999999", "/seasons/999999/slots", f"/slots?{DAY_2025}&track_id=999999"]:
+        requests.get(api + path, timeout=60)
+    # Then DynamoDB saw key lookups and queries only
+    assert set(dynamodb_proxy.operations) <= READS
+    assert "Scan" not in dynamodb_proxy.operations

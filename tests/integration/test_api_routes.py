@@ -1,0 +1,452 @@
+"""The slots API's routes over real HTTP after a real sync: filters, pages, caching and every error.
+
+The 2025-09-09 snapshot (series, reference data, current seasons) is synced once by the real state machines
+(moto's interpreter, real handlers, the fake iRacing server, DynamoDB Local); the API function is served on
+127.0.0.1. Expected slots come from `iracing-sync slots expand` over the same raw body, filtered here with
+facts read straight from the raw iRacing bodies (not from the store), so the store's filters are checked
+against an independent answer.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import redirect_stdout
+from functools import cache
+from typing import Any
+
+import pytest
+import requests
+
+from iracing_sync_local.fake_iracing import FakeIracing
+from tests.conftest import SAMPLES, load_sample
+
+pytestmark = pytest.mark.integration
+
+DAY = ("2025-09-09T00:00:00Z", "2025-09-10T00:00:00Z")
+WEEK = ("2025-09-08T00:00:00Z", "2025-09-16T00:00:00Z")
+SEASONS = load_sample("series_seasons.json")
+CLASS_CARS = {c["car_class_id"]: {x["car_id"] for x in c["cars_in_class"]} for c in load_sample("carclass_get.json")}
+
+
+@cache
+def expanded(start: str, end: str) -> tuple[dict[str, Any], ...]:
+    """What `iracing-sync slots expand` prints for the snapshot's raw body over [start, end)."""
+    from iracing_sync_local.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert (
+            main(["slots", "expand", "--schedule", str(SAMPLES / "series_seasons.json"), "--from", start, "--to", end])
+            == 0
+        )
+    return tuple(json.loads(out.getvalue()))
+
+
+def week_facts() -> dict[tuple[int, int], dict[str, Any]]:
+    """(season_id, race_week_num) -> the facts a filter reads, straight from the raw series/seasons body."""
+    facts = {}
+    for season in SEASONS:
+        for week in season["schedules"]:
+            classes = week.get("race_week_car_class_ids") or season["car_class_ids"]
+            facts[(season["season_id"], week["race_week_num"])] = {
+                "series_id": season["series_id"],
+                "season_id": season["season_id"],
+                "category": week.get("category") or week["track"]["category"],
+                "license_group": season["license_group"],
+                "track_id": week["track"]["track_id"],
+                "cars": set().union(*(CLASS_CARS[c] for c in classes)),
+            }
+    return facts
+
+
+FACTS = week_facts()
+
+
+def expected(window: tuple[str, str], keep: Callable[[dict[str, Any]], bool]) -> list[tuple[Any, ...]]:
+    return [_key(s) for s in expanded(*window) if keep(FACTS[(s["season_id"], s["race_week_num"])])]
+
+
+def _key(slot: dict[str, Any]) -> tuple[Any, ...]:
+    return (slot["season_id"], slot["series_id"], slot["race_week_num"], slot["start_time"], slot["end_time"])
+
+
+@pytest.fixture(scope="module")
+def api(module_table: None) -> Iterator[str]:
+    """The slots API function served over real HTTP on 127.0.0.1 (what `iracing-sync serve` runs)."""
+    from iracing_sync_local.http_server import make_server, serve_in_thread
+    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
+
+    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
+    serve_in_thread(server)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
+    """Given the 2025-09-09 snapshot synced by the real state machines: series, reference data, seasons."""
+    for machine in ("sync_series", "sync_reference_data", "sync_current_seasons"):
+        summary = module_step_functions.run(machine, {}, progress=False)
+        assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
+
+
+def get(api: str, path: str, headers: dict[str, str] | None = None, **params: Any) -> requests.Response:
+    return requests.get(api + path, params=params, headers=headers, timeout=60)
+
+
+def slots(api: str, window: tuple[str, str], **params: Any) -> list[tuple[Any, ...]]:
+    response = get(api, "/slots", **{"from": window[0], "to": window[1], **params})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["next_cursor"] is None and body["count"] == len(body["slots"])
+    return [_key(s) for s in body["slots"]]
+
+
+# --- filters ------------------------------------------------------------------------------------------------
+
+ROAD = {"road", "sports_car", "formula_car"}
+FILTERS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = {
+    "series": ({"series_id": 47}, lambda f: f["series_id"] == 47),
+    "season (its partition)": ({"season_id": 5862}, lambda f: f["season_id"] == 5862),
+    "category oval": ({"category": "oval"}, lambda f: f["category"] == "oval"),
+    "category road = road + sports_car + formula_car": ({"category": "road"}, lambda f: f["category"] in ROAD),
+    "category formula_car": ({"category": "formula_car"}, lambda f: f["category"] == "formula_car"),
+    "license C": ({"license": "C"}, lambda f: f["license_group"] == 3),
+    "license 1 (rookie)": ({"license": "1"}, lambda f: f["license_group"] == 1),
+    "car in a class of three seasons": ({"car_id": 139}, lambda f: 139 in f["cars"]),
+    "track": ({"track_id": 191}, lambda f: f["track_id"] == 191),
+    "category and license": (
+        {"category": "oval", "license": "c"},
+        lambda f: f["category"] == "oval" and f["license_group"] == 3,
+    ),
+    "season and car": ({"season_id": 5378, "car_id": 139}, lambda f: f["season_id"] == 5378 and 139 in f["cars"]),
+    "series and car": ({"series_id": 229, "car_id": 139}, lambda f: f["series_id"] == 229 and 139 in f["cars"]),
+}
+
+
+@pytest.mark.parametrize("name", FILTERS)
+def test_slots_filter_equals_expand_filtered_by_the_raw_facts(synced: None, api: str, name: str) -> None:
+    # Given a filter and the same filter applied to the raw body's expansion
+    params, keep = FILTERS[name]
+    want = expected(WEEK, keep)
+    # When the API is asked for the week with it
+    served = slots(api, WEEK, **params)
+    # Then it serves exactly those slots, in order
+    assert served == want
+    assert 0 < len(want) < len(expanded(*WEEK)), "the filter should pick a proper, non-empty part"
+
+
+def test_slots_filter_with_no_match_is_an_empty_200(synced: None, api: str) -> None:
+    # Season 5862 is a sports-car season racing that week: nothing of it is an oval, and none of its cars is car 139
+    assert slots(api, WEEK, season_id=5862, category="oval") == []
+    assert slots(api, WEEK, season_id=5862, car_id=139) == []
+    # A stored series without races in the window
+    assert slots(api, ("2031-01-01", "2031-01-02"), series_id=47) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"series_id": 999999}, "series 999999 not found"),
+        ({"season_id": 999999}, "season 999999 not found"),
+        ({"track_id": 999999}, "track 999999 not found"),
+        ({"car_id": 999999}, "car 999999 is in no stored car class"),
+    ],
+)
+def test_slots_unknown_id_filter_is_a_404(synced: None, api: str, params: dict[str, int], message: str) -> None:
+    response = get(api, "/slots", **{"from": DAY[0], "to": DAY[1], **params})
+    assert response.status_code == 404, response.text
+    assert response.json() == {"error": {"code": "not_found", "message": message}}
+
+
+def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) -> None:
+    # Given a car-switching season (none in the bundled snapshot): its class holds cars 139-141, week 0 races
+    # only car 140 and week 1 has no week cars (so its class decides)
+    from iracing_sync import store
+    from iracing_sync.models import Season
+    from iracing_sync.schedule import ScheduleProcessor
+
+    week = {
+        "season_id": 990001,
+        "series_id": 229,
+        "track": {"track_id": 191, "track_name": "Test"},
+        "category": "oval",
+        "race_time_descriptors": [
+            {
+                "repeating": True,
+                "session_minutes": 20,
+                "start_date": "2031-01-07",
+                "day_offset": [0],
+                "first_session_time": "10:00:00",
+                "repeat_minutes": 60,
+            }
+        ],
+    }
+    season = Season.model_validate(
+        {
+            "season_id": 990001,
+            "series_id": 229,
+            "car_class_ids": [2978],
+            "car_switching": True,
+            "license_group": 3,
+            "schedules": [
+                {**week, "race_week_num": 0, "race_week_cars": [{"car_id": 140}]},
+                {
+                    **week,
+                    "race_week_num": 1,
+                    "start_date": "2031-01-14",
+                    "race_time_descriptors": [{**week["race_time_descriptors"][0], "start_date": "2031-01-14"}],
+                },
+            ],
+        }
+    )
+    store.put_season(ScheduleProcessor().process(season))
+    window = ("2031-01-01", "2031-01-21")
+    try:
+        # When the weeks are asked for by car, through the time index and through the season's partition
+        for extra in ({}, {"season_id": 990001}):
+            weeks_of = {c: {k[2] for k in slots(api, window, car_id=c, **extra)} for c in (139, 140)}
+            # Then car 140 races both weeks; car 139 only the week without its own car list
+            assert weeks_of == {139: {1}, 140: {0, 1}}, extra
+    finally:
+        for item in store.Item.query(store.season_key(990001)):
+            item.delete()
+
+
+# --- pages ----------------------------------------------------------------------------------------------------
+
+
+def walk(api: str, path: str, limit: int, **params: Any) -> list[dict[str, Any]]:
+    """Every page of a query, following next_cursor; checks each page's shape on the way."""
+    pages, cursor = [], None
+    while True:
+        extra = {"cursor": cursor} if cursor else {}
+        response = get(api, path, limit=limit, **params, **extra)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["limit"] == limit and body["count"] == len(body["slots"]) <= limit
+        pages.append(body)
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+        assert body["count"] == limit, "only the last page may be short"
+
+
+@pytest.mark.parametrize("limit", [1000, 997])
+def test_slots_pages_concatenate_to_the_whole_window(synced: None, api: str, limit: int) -> None:
+    # Given a week of 7,505 slots
+    whole = [_key(s) for s in expanded(*WEEK)]
+    # When it is read a page at a time
+    pages = walk(api, "/slots", limit, **{"from": WEEK[0], "to": WEEK[1]})
+    # Then the pages hold every slot once, in order, in as few pages as the limit allows
+    assert [_key(s) for p in pages for s in p["slots"]] == whole
+    assert len(pages) == math.ceil(len(whole) / limit)
+
+
+def test_slots_pages_keep_filters_and_tz(synced: None, api: str) -> None:
+    params = {"from": WEEK[0], "to": WEEK[1], "category": "oval", "tz": "Europe/London"}
+    pages = walk(api, "/slots", 100, **params)
+    served = [s for p in pages for s in p["slots"]]
+    assert [_key(s) for s in served] == expected(WEEK, lambda f: f["category"] == "oval")
+    assert all(p["tz"] == "Europe/London" for p in pages)
+    assert all(s["start_local"].endswith("+01:00") for s in served)
+
+
+def test_a_page_boundary_inside_one_instant_loses_no_slot(synced: None, api: str) -> None:
+    # Given an instant at which many seasons start a race (a page of 1 ends inside it on every page)
+    day = [_key(s) for s in expanded("2025-09-09T12:00:00Z", "2025-09-09T12:00:01Z")]
+    assert len(day) > 3
+    # When it is read one slot per page
+    pages = walk(api, "/slots", 1, **{"from": "2025-09-09T12:00:00Z", "to": "2025-09-09T12:00:01Z"})
+    # Then every slot comes once, in order
+    assert [_key(p["slots"][0]) for p in pages] == day
+
+
+def test_season_slots_pages_concatenate_to_the_whole_season(synced: None, api: str) -> None:
+    whole = [_key(s) for s in expanded("2024-01-01", "2027-01-01") if s["season_id"] == 5376]
+    pages = walk(api, "/seasons/5376/slots", 400)
+    assert [_key(s) for p in pages for s in p["slots"]] == whole
+    assert len(pages) == math.ceil(len(whole) / 400) > 1
+
+
+def test_cursor_of_another_query_or_tampered_is_a_400(synced: None, api: str) -> None:
+    # Given a cursor issued for the oval slots of the week
+    first = get(api, "/slots", **{"from": WEEK[0], "to": WEEK[1], "category": "oval", "limit": 10}).json()
+    cursor = first["next_cursor"]
+    cases = {
+        "other filter": {"from": WEEK[0], "to": WEEK[1], "category": "road", "cursor": cursor},
+        "other window": {"from": DAY[0], "to": WEEK[1], "category": "oval", "cursor": cursor},
+        "garbage": {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "not-a-cursor!"},
+        "tampered": {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "A" + cursor[1:]},
+        "empty parts": {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "Li4u"},
+    }
+    for name, params in cases.items():
+        response = get(api, "/slots", **params)
+        assert response.status_code == 400, (name, response.text)
+        assert response.json()["error"]["code"] == "invalid_cursor", name
+    # And the cursor itself still works for its own query
+    again = get(api, "/slots", **{"from": WEEK[0], "to": WEEK[1], "category": "oval", "limit": 10, "cursor": cursor})
+    assert again.status_code == 200 and again.json()["slots"][0] != first["slots"][0]
+
+
+# --- caching --------------------------------------------------------------------------------------------------
+
+
+def test_slots_carry_etag_and_cache_control_and_a_conditional_get_is_a_304(synced: None, api: str) -> None:
+    # Given a 200 answer
+    params = {"from": DAY[0], "to": DAY[1], "series_id": 47}
+    first = get(api, "/slots", **params)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=300"
+    assert etag.startswith('"') and etag.endswith('"')
+    # When the same request is sent with its ETag (also as a weak tag, or in a list)
+    for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = get(api, "/slots", headers={"If-None-Match": held}, **params)
+        # Then the answer is a bodiless 304 with the same validators
+        assert again.status_code == 304, held
+        assert again.content == b""
+        assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == "public, max-age=300"
+    # And another ETag, or another query, gets the full answer
+    assert get(api, "/slots", headers={"If-None-Match": '"stale"'}, **params).status_code == 200
+    other = get(api, "/slots", headers={"If-None-Match": etag}, **{**params, "series_id": 62})
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+
+
+def test_etag_is_stable_across_requests_and_a_resync_of_unchanged_data(
+    synced: None, api: str, module_step_functions: Any
+) -> None:
+    before = get(api, "/seasons/5376").headers["ETag"]
+    module_step_functions.run("sync_current_seasons", {}, progress=False)
+    assert get(api, "/seasons/5376").headers["ETag"] == before
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "cache_control"),
+    [
+        ("/series", {}, "public, max-age=300"),
+        ("/series/47", {}, "public, max-age=300"),
+        ("/series/47/seasons", {}, "public, max-age=300"),
+        ("/seasons/5376", {}, "public, max-age=300"),
+        ("/seasons/5376/slots", {}, "public, max-age=300"),
+        ("/series/47/next", {}, "public, max-age=60"),
+        ("/series/47/next", {"at": "2025-09-09T12:00:00Z"}, "public, max-age=300"),
+        ("/seasons/5376/next", {}, "public, max-age=60"),
+        ("/series/47/calendar.ics", {}, "public, max-age=900"),
+        ("/series/47/calendar.ics", {"from": "2025-09-09", "to": "2025-09-16"}, "public, max-age=300"),
+        ("/seasons/5376/calendar.ics", {"from": "2025-09-09"}, "public, max-age=300"),
+        ("/openapi.json", {}, "public, max-age=3600"),
+        ("/docs", {}, "public, max-age=3600"),
+    ],
+)
+def test_every_route_answers_with_cache_control_fit_for_how_often_it_changes(
+    synced: None, api: str, path: str, params: dict[str, str], cache_control: str
+) -> None:
+    response = get(api, path, **params)
+    assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == cache_control
+    assert get(api, path, headers={"If-None-Match": response.headers["ETag"]}, **params).status_code == 304
+
+
+def test_head_answers_the_headers_of_the_get_without_a_body(synced: None, api: str) -> None:
+    full = get(api, "/series/47")
+    head = requests.head(f"{api}/series/47", timeout=30)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["ETag"] == full.headers["ETag"]
+    assert head.headers["Content-Length"] == str(len(full.content))
+
+
+def test_calendar_is_text_calendar(synced: None, api: str) -> None:
+    response = get(api, "/series/47/calendar.ics", **{"from": "2025-09-09", "to": "2025-09-16"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("text/calendar")
+    assert response.text.startswith("BEGIN:VCALENDAR")
+
+
+# --- errors ---------------------------------------------------------------------------------------------------
+
+W = f"from={DAY[0]}&to={DAY[1]}"
+BAD_INPUT = {
+    # bad dates
+    "/slots?from=yesterday&to=2025-09-10": (400, "invalid_input"),
+    "/slots?from=2025-13-01&to=2025-09-10": (400, "invalid_input"),
+    "/slots?from=2025-02-30&to=2025-03-10": (400, "invalid_input"),
+    "/slots?from=0001-01-01&to=0001-01-02": (400, "invalid_input"),
+    "/slots?from=9999-12-30&to=9999-12-31": (400, "invalid_input"),
+    "/slots?to=2025-09-10": (400, "invalid_input"),
+    # from after to, windows longer than allowed
+    "/slots?from=2025-09-10&to=2025-09-09": (422, "unprocessable"),
+    "/slots?from=2025-09-09&to=2025-09-09": (422, "unprocessable"),
+    "/slots?from=2025-09-01&to=2025-10-15": (422, "unprocessable"),
+    "/seasons/5376/slots?from=2025-09-10&to=2025-09-09": (422, "unprocessable"),
+    # unknown IDs
+    "/series/999999": (404, "not_found"),
+    "/series/999999/seasons": (404, "not_found"),
+    "/seasons/999999": (404, "not_found"),
+    "/seasons/999999/slots": (404, "not_found"),
+    "/series/999999/next": (404, "not_found"),
+    "/series/999999/calendar.ics": (404, "not_found"),
+    "/nope": (404, "not_found"),
+    # non-numeric or out-of-range IDs
+    "/seasons/abc": (400, "invalid_input"),
+    "/series/1e3": (400, "invalid_input"),
+    "/series/0": (400, "invalid_input"),
+    "/series/-5/seasons": (400, "invalid_input"),
+    "/series/99999999999999999999999999999999999999999": (400, "invalid_input"),
+    f"/slots?{W}&series_id=abc": (400, "invalid_input"),
+    f"/slots?{W}&series_id=1&series_id=2": (400, "invalid_input"),
+    f"/slots?{W}&car_id=99999999999999999999": (400, "invalid_input"),
+    # unknown tz, category, license; limits
+    f"/slots?{W}&tz=Mars/Olympus": (400, "unknown_time_zone"),
+    f"/slots?{W}&tz=../../etc/passwd": (400, "unknown_time_zone"),
+    f"/slots?{W}&category=karting": (400, "invalid_input"),
+    f"/slots?{W}&license=E": (400, "invalid_input"),
+    f"/slots?{W}&limit=0": (400, "invalid_input"),
+    f"/slots?{W}&limit=10001": (400, "invalid_input"),
+    "/series/47/next?at=0001-01-01": (400, "invalid_input"),
+    # a parameter the route does not take (a typo must not silently widen the answer)
+    f"/slots?{W}&seriesid=47": (400, "invalid_input"),
+    "/series/47?limit=5": (400, "invalid_input"),
+}
+
+
+@pytest.mark.parametrize("path", BAD_INPUT)
+def test_bad_input_is_a_clear_4xx_with_the_error_shape(synced: None, api: str, path: str) -> None:
+    status, code = BAD_INPUT[path]
+    response = requests.get(api + path, timeout=30)
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
+    body = response.json()
+    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code and body["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/slots?from=yesterday&to=2025-09-10", "from: 'yesterday' is not an ISO 8601 date or date-time"),
+        ("/slots?from=2025-02-30&to=2025-03-10", "from: '2025-02-30' is not an ISO 8601 date/time"),
+        ("/slots?from=0001-01-01&to=0001-01-02", "from: '0001-01-01' is outside the years 1970-2199"),
+        (f"/slots?{W}&license=E", "license: 'E' is not a license group: R, D, C, B, A or 1-5"),
+        (f"/slots?{W}&seriesid=47", "unknown query parameter 'seriesid'; this route takes: car_id, category, cursor"),
+        ("/slots?from=2025-09-10&to=2025-09-09", "from must be before to"),
+        ("/slots?from=2025-09-01&to=2025-10-15", "the window may span at most 31 days"),
+    ],
+)
+def test_error_messages_say_what_is_wrong(synced: None, api: str, path: str, message: str) -> None:
+    assert requests.get(api + path, timeout=30).json()["error"]["message"].startswith(message)
+
+
+def test_window_limit_follows_the_setting(synced: None, api: str, settings_env: pytest.MonkeyPatch) -> None:
+    settings_env.setenv("MAX_WINDOW_DAYS", "2")
+    assert get(api, "/slots", **{"from": "2025-09-09", "to": "2025-09-11"}).status_code == 200
+    response = get(api, "/slots", **{"from": "2025-09-09", "to": "2025-09-11T00:00:01Z"})
+    assert response.status_code == 422 and "2 days" in response.json()["error"]["message"]
+
+
+def test_slots_day_window_equals_expand_and_dates_mean_utc_midnight(synced: None, api: str) -> None:
+    assert slots(api, ("2025-09-09", "2025-09-10")) == [_key(s) for s in expanded(*DAY)]
