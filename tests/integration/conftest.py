@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -103,3 +104,23 @@ def module_step_functions(module_table: None) -> Iterator[LocalStepFunctions]:
     """The interpreter shared by one module's tests."""
     with local_step_functions(retry_interval_scale=0) as sfn:
         yield sfn
+
+
+@pytest.fixture(scope="module")
+def api(module_table: None) -> Iterator[str]:
+    """The slots API function served over real HTTP on 127.0.0.1 (what `iracing-sync serve` runs)."""
+    from iracing_sync_local.http_server import make_server, serve_in_thread
+    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
+
+    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
+    serve_in_thread(server)
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def sync_snapshot(sfn: Any) -> None:
+    """Sync the fake server's snapshot through the real state machines: series, reference data, seasons."""
+    for machine in ("sync_series", "sync_reference_data", "sync_current_seasons"):
+        summary = sfn.run(machine, {}, progress=False)
+        assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -40,6 +39,7 @@ from schemathesis.specs.openapi.checks import (
 from iracing_sync.api import ISO_INSTANT, openapi_json
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
+from tests.integration.conftest import sync_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -56,24 +56,9 @@ CHECKS = [
 
 
 @pytest.fixture(scope="module")
-def api(module_table: None) -> Iterator[str]:
-    """The slots API function served over real HTTP on 127.0.0.1 (what `iracing-sync serve` runs)."""
-    from iracing_sync_local.http_server import make_server, serve_in_thread
-    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
-
-    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
-    serve_in_thread(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
 def synced_api(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> str:
     """Given the snapshot synced (series, reference data, seasons) and served with the document fuzzed here."""
-    for machine in ("sync_series", "sync_reference_data", "sync_current_seasons"):
-        summary = module_step_functions.run(machine, {}, progress=False)
-        assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
+    sync_snapshot(module_step_functions)
     assert requests.get(f"{api}/openapi.json", timeout=30).json() == DOCUMENT
     return api
 

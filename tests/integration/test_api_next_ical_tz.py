@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -51,19 +50,6 @@ def _key(slot: dict[str, Any]) -> tuple[Any, ...]:
 
 def _uid(slot: dict[str, Any]) -> str:
     return f"{slot['season_id']}-{slot['race_week_num']}-{_instant(slot['start_time']):%Y%m%dT%H%M%SZ}@iracing-sync"
-
-
-@pytest.fixture(scope="module")
-def api(module_table: None) -> Iterator[str]:
-    """The slots API function served over real HTTP on 127.0.0.1."""
-    from iracing_sync_local.http_server import make_server, serve_in_thread
-    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
-
-    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
-    serve_in_thread(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")

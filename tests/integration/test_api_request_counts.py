@@ -10,14 +10,13 @@ pages of a Query included.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from iracing_sync_local.fake_iracing import FakeIracing
-from tests.integration.conftest import _point_at
+from tests.integration.conftest import _point_at, sync_snapshot
 from tests.support.dynamodb_proxy import DynamoDBProxy
 
 pytestmark = pytest.mark.integration
@@ -26,24 +25,9 @@ READS = {"GetItem", "Query"}
 
 
 @pytest.fixture(scope="module")
-def api(module_table: None) -> Iterator[str]:
-    """The slots API function served over real HTTP on 127.0.0.1."""
-    from iracing_sync_local.http_server import make_server, serve_in_thread
-    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
-
-    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
-    serve_in_thread(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
 def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
     """Given both snapshots synced: 2025-09-09 (series, reference data, seasons) and the 2023 S2 quarter."""
-    for machine in ("sync_series", "sync_reference_data", "sync_current_seasons"):
-        summary = module_step_functions.run(machine, {}, progress=False)
-        assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
+    sync_snapshot(module_step_functions)
     from iracing_sync.settings import get_settings
 
     with pytest.MonkeyPatch.context() as env, FakeIracing("2023s2") as quarter:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import redirect_stdout
 from functools import cache
 from typing import Any
@@ -22,6 +22,7 @@ import requests
 
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import SAMPLES, load_sample
+from tests.integration.conftest import sync_snapshot
 
 pytestmark = pytest.mark.integration
 
@@ -74,24 +75,9 @@ def _key(slot: dict[str, Any]) -> tuple[Any, ...]:
 
 
 @pytest.fixture(scope="module")
-def api(module_table: None) -> Iterator[str]:
-    """The slots API function served over real HTTP on 127.0.0.1 (what `iracing-sync serve` runs)."""
-    from iracing_sync_local.http_server import make_server, serve_in_thread
-    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
-
-    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
-    serve_in_thread(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
 def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
     """Given the 2025-09-09 snapshot synced by the real state machines: series, reference data, seasons."""
-    for machine in ("sync_series", "sync_reference_data", "sync_current_seasons"):
-        summary = module_step_functions.run(machine, {}, progress=False)
-        assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
+    sync_snapshot(module_step_functions)
 
 
 def get(api: str, path: str, headers: dict[str, str] | None = None, **params: Any) -> requests.Response:

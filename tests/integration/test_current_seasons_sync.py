@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from contextlib import redirect_stdout
 from datetime import datetime
 from typing import Any
@@ -30,19 +29,6 @@ def expand_cli(start: str, end: str, schedule: str = "series_seasons.json") -> l
     with redirect_stdout(out):
         assert main(["slots", "expand", "--schedule", str(SAMPLES / schedule), "--from", start, "--to", end]) == 0
     return json.loads(out.getvalue())  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def api(module_table: None) -> Iterator[str]:
-    """The slots API function served over real HTTP on 127.0.0.1."""
-    from iracing_sync_local.http_server import make_server, serve_in_thread
-    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
-
-    server = make_server(handler_for("SlotsApiFunction"), lambda: LambdaContext("SlotsApiFunction"), port=0)
-    serve_in_thread(server)
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
