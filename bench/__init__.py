@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Row", "median_seconds", "paired_medians"]
+__all__ = ["Row", "median_seconds", "paired_medians", "paired_times"]
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,10 @@ def median_seconds(fn: Callable[[], object], repeats: int = 5) -> float:
     return statistics.median(times)
 
 
-def paired_medians(ours: Callable[[], object], theirs: Callable[[], object], repeats: int = 5) -> tuple[float, float]:
-    """Median wall times of ``ours`` and ``theirs``, measured alternately (one warm-up call each).
+def paired_times(
+    ours: Callable[[], object], theirs: Callable[[], object], repeats: int = 5
+) -> tuple[list[float], list[float]]:
+    """Wall times of ``repeats`` calls of ``ours`` and ``theirs``, measured alternately (one warm-up call each).
 
     Alternating the two keeps a change in machine load (other processes) from favouring either side,
     so their ratio is steadier than that of two separate series of runs.
@@ -76,4 +78,10 @@ def paired_medians(ours: Callable[[], object], theirs: Callable[[], object], rep
             start = time.perf_counter()
             fn()
             times.append(time.perf_counter() - start)
+    return ours_times, theirs_times
+
+
+def paired_medians(ours: Callable[[], object], theirs: Callable[[], object], repeats: int = 5) -> tuple[float, float]:
+    """Median wall times of ``ours`` and ``theirs``, measured alternately (see ``paired_times``)."""
+    ours_times, theirs_times = paired_times(ours, theirs, repeats)
     return statistics.median(ours_times), statistics.median(theirs_times)

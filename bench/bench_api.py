@@ -22,13 +22,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import Row
+from bench import Row, paired_times
 from bench.engines import engines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,19 +40,6 @@ IMPORT_TARGET = 1 / 1.5  # ratio = boto3 / ours: at most 1.5x the bare boto3 imp
 def _percentiles(times: list[float]) -> tuple[float, float]:
     ordered = sorted(times)
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-
-
-def _alternate(ours: Callable[[], object], theirs: Callable[[], object], calls: int) -> tuple[list[float], list[float]]:
-    ours()
-    theirs()
-    a: list[float] = []
-    b: list[float] = []
-    for _ in range(calls):
-        for fn, times in ((ours, a), (theirs, b)):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-    return a, b
 
 
 def _latency_rows() -> list[Row]:
@@ -93,7 +78,7 @@ def _latency_rows() -> list[Row]:
             served = [(s["start_time"], s["season_id"], s["race_week_num"]) for s in api()]
             scanned = [(f"{k[0]:%Y-%m-%dT%H:%M:%SZ}", k[1], k[2]) for k in scan_window(lo, hi)]
             assert served == scanned, f"{label}: API and Scan baseline disagree"
-            ours, theirs = _alternate(api, lambda lo=lo, hi=hi: scan_window(lo, hi), CALLS)
+            ours, theirs = paired_times(api, lambda lo=lo, hi=hi: scan_window(lo, hi), CALLS)
             (p50, p95), (b50, b95) = _percentiles(ours), _percentiles(theirs)
             what = f"GET /slots {label}, 2023 S2 ({len(served):,} slots)"
             rows.append(Row(f"{what} p50", p50 * 1e3, "ms", "Scan + expand p50", b50 * 1e3, higher_is_better=False))

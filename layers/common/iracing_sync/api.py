@@ -96,14 +96,18 @@ def parse_instant(name: str, value: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _window(start: str, end: str) -> tuple[datetime, datetime]:
-    lo, hi = parse_instant("from", start), parse_instant("to", end)
+def _checked(lo: datetime, hi: datetime, *, bounded: bool = True) -> tuple[datetime, datetime]:
+    """[lo, hi) if lo is before hi and (when ``bounded``) it spans at most the settings' days; else 422."""
     if lo >= hi:
         raise UnprocessableError("from must be before to")
     limit = timedelta(days=get_settings().max_window_days)
-    if hi - lo > limit:
+    if bounded and hi - lo > limit:
         raise UnprocessableError(f"the window may span at most {limit.days} days")
     return lo, hi
+
+
+def _window(start: str, end: str) -> tuple[datetime, datetime]:
+    return _checked(parse_instant("from", start), parse_instant("to", end))
 
 
 def slots_from(sources: store.SlotSources, lo: datetime, hi: datetime) -> list[Slot]:
@@ -364,8 +368,7 @@ def get_season_slots(
     zone = _zone(tz)
     lo = parse_instant("from", start) if start else datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
     hi = parse_instant("to", end) if end else datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
-    if lo >= hi:
-        raise UnprocessableError("from must be before to")
+    lo, hi = _checked(lo, hi, bounded=False)  # a season is finite: any window of it is one Query a page
     bound = _fingerprint("season", season_id, iso_z(lo), iso_z(hi))
     after = decode_cursor(cursor, bound, lo, hi) if cursor else None
     page = _page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, after)
@@ -469,11 +472,7 @@ def _calendar_window(start: str | None, end: str | None) -> tuple[datetime, date
     limit = timedelta(days=get_settings().max_window_days)
     lo = parse_instant("from", start) if start else datetime.now(UTC).replace(microsecond=0)
     hi = parse_instant("to", end) if end else lo + min(timedelta(days=CALENDAR_DAYS), limit)
-    if lo >= hi:
-        raise UnprocessableError("from must be before to")
-    if hi - lo > limit:
-        raise UnprocessableError(f"the window may span at most {limit.days} days")
-    return lo, hi
+    return _checked(lo, hi)
 
 
 # Each feed's DTSTAMP is its window's start, not the clock: the same query over the same data must give the
