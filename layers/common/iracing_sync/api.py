@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache, partial
 from operator import itemgetter
-from typing import Annotated, Any, Literal
+from pathlib import Path as FilePath
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
+import aws_lambda_powertools.event_handler
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.shared.json_encoder import Encoder
@@ -48,6 +49,9 @@ from iracing_sync.recurrence import expand, next_slots
 from iracing_sync.settings import get_settings
 from iracing_sync.timezones import get_zone, slot_json
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
 _serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder)
 
 
@@ -65,7 +69,6 @@ app.configure_openapi(
     description="iRacing series, seasons and race time slots, computed from each week's schedule pattern. "
     'All times UTC unless a tz is given. Errors: {"error": {"code", "message"}}.',
 )
-app.enable_swagger(path="/docs")
 
 # iRacing IDs are 32-bit; a larger number is bad input (400), never a key DynamoDB would refuse (5xx).
 MAX_ID = 2**31 - 1
@@ -526,6 +529,26 @@ def openapi_json() -> str:
     return app.get_openapi_json_schema()
 
 
+@app.get("/docs", include_in_schema=False)
+def get_docs() -> Response[str]:
+    """Swagger UI over this API's OpenAPI document."""
+    return Response(200, content_types.TEXT_HTML, swagger_html())
+
+
+@cache
+def swagger_html() -> str:
+    """Powertools' Swagger UI page, script and style inlined (so it needs nothing but this API)."""
+    # Not app.enable_swagger(): it imports the OpenAPI models at registration, a tenth of every cold start,
+    # while only this page and /openapi.json need them.
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+    bundled = FilePath(aws_lambda_powertools.event_handler.__file__).parent / "openapi" / "swagger_ui"
+    script = (bundled / "swagger-ui-bundle.min.js").read_text(encoding="utf-8")
+    style = (bundled / "swagger-ui.min.css").read_text(encoding="utf-8")
+    # "</" escaped so the document inlined in a <script> can never close it.
+    return generate_swagger_html(openapi_json().replace("</", "<\\/"), script, style, "", None)
+
+
 # --- the one place errors become HTTP responses ------------------------------------------------------
 
 
@@ -708,6 +731,9 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
 
 def finish_openapi(schema: OpenAPI) -> OpenAPI:
     """Powertools' generated document with this API's real error, calendar and caching responses."""
+    # Imported here: the OpenAPI models are a third of the API's cold import and only /openapi.json needs them.
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
     document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
     for path, item in document.get("paths", {}).items():
         for operation in item.values():

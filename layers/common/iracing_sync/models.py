@@ -29,7 +29,17 @@ def _either_case(name: str) -> AliasChoices:
     return AliasChoices(name, to_camel(name))
 
 
-class IracingModel(BaseModel):
+class DeferredModel(BaseModel):
+    """Base for every model here: its validator is built on first use, not on import.
+
+    About forty models live here and each function uses a handful, so building them all at import (~60 ms)
+    would be paid on every cold start for shapes that function never sees.
+    """
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class IracingModel(DeferredModel):
     """Base for models of iRacing bodies: ignore unknown fields, accept snake or camel case."""
 
     model_config = ConfigDict(
@@ -238,7 +248,7 @@ class TrackConfig(IracingModel):
         return {name: base + file for name, file in sorted(self.track_map_layers.items())} if base else {}
 
 
-class Slot(BaseModel):
+class Slot(DeferredModel):
     """One race session start: identified by (season_id, race_week_num, start_time)."""
 
     model_config = ConfigDict(frozen=True)
@@ -272,7 +282,7 @@ def iso_z(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class WeekPattern(BaseModel):
+class WeekPattern(DeferredModel):
     """A race week's time pattern plus what a slot shows about it; the unit the slot engine expands."""
 
     model_config = ConfigDict(frozen=True)
@@ -302,7 +312,7 @@ class WeekPattern(BaseModel):
         )
 
 
-class WeekRecord(BaseModel):
+class WeekRecord(DeferredModel):
     """A race week as stored: its repeating pattern plus the week's facts."""
 
     model_config = ConfigDict(frozen=True)
@@ -323,7 +333,7 @@ class WeekRecord(BaseModel):
     span_end: datetime | None = None
 
 
-class SeasonRecord(BaseModel):
+class SeasonRecord(DeferredModel):
     """A season as stored: the season's facts, its weeks and its fixed-time slots."""
 
     model_config = ConfigDict(frozen=True)
@@ -348,7 +358,7 @@ class SeasonRecord(BaseModel):
 # --- Lambda inputs and outputs (Step Functions task payloads) -----------------------------------------
 
 
-class TaskEvent(BaseModel):
+class TaskEvent(DeferredModel):
     """Common fields of every state machine task payload."""
 
     model_config = ConfigDict(extra="forbid")
@@ -370,7 +380,7 @@ class SyncSeasonEvent(TaskEvent):
     meta_key: str | None = None
 
 
-class SeasonOutcome(BaseModel):
+class SeasonOutcome(DeferredModel):
     """One season's result inside a run: counts on success, the error on failure."""
 
     season_id: int | None = None
@@ -383,7 +393,7 @@ class SeasonOutcome(BaseModel):
     error: dict[str, Any] | None = None
 
 
-class Tally(BaseModel):
+class Tally(DeferredModel):
     """Totals over many outcomes; what a run records and what a backfill's child summarizes to."""
 
     api_requests: int = 0
@@ -451,7 +461,7 @@ class SummarizeEvent(TaskEvent):
 SeasonTask = Annotated[
     ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent | SummarizeEvent, Field(discriminator="action")
 ]
-SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask)
+SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask, config=ConfigDict(defer_build=True))
 
 
 class SyncSeriesEvent(TaskEvent):
@@ -467,7 +477,7 @@ class SyncReferenceEvent(TaskEvent):
 
 
 SeriesTask = Annotated[SyncSeriesEvent | SyncReferenceEvent, Field(discriminator="action")]
-SERIES_TASK: TypeAdapter[SeriesTask] = TypeAdapter(SeriesTask)
+SERIES_TASK: TypeAdapter[SeriesTask] = TypeAdapter(SeriesTask, config=ConfigDict(defer_build=True))
 
 
 class ListPastSeasonsEvent(TaskEvent):
@@ -484,7 +494,7 @@ class ListSeriesEvent(TaskEvent):
 
 
 PastSeasonsTask = Annotated[ListPastSeasonsEvent | ListSeriesEvent, Field(discriminator="action")]
-PAST_SEASONS_TASK: TypeAdapter[PastSeasonsTask] = TypeAdapter(PastSeasonsTask)
+PAST_SEASONS_TASK: TypeAdapter[PastSeasonsTask] = TypeAdapter(PastSeasonsTask, config=ConfigDict(defer_build=True))
 
 
 class RunSummary(Tally):
@@ -508,13 +518,13 @@ def parse_event[T](adapter: TypeAdapter[T], event: Any) -> T:
 # --- HTTP API response shapes (documentation: the OpenAPI document's schemas, checked by the API fuzz test) ---
 
 
-class _Open(BaseModel):
+class _Open(DeferredModel):
     """A stored item as the API returns it: the fields below plus any other stored fact."""
 
     model_config = ConfigDict(extra="allow")
 
 
-class SlotOut(BaseModel):
+class SlotOut(DeferredModel):
     """One race slot: times in UTC (``YYYY-MM-DDTHH:MM:SSZ``); with ``tz``, also local times with their offset."""
 
     season_id: int
@@ -532,7 +542,7 @@ class SlotOut(BaseModel):
     end_local: str | None = None
 
 
-class SlotsPage(BaseModel):
+class SlotsPage(DeferredModel):
     """A page of the slots starting in [from, to); ``next_cursor`` fetches the next page (null on the last)."""
 
     model_config = ConfigDict(populate_by_name=True)
@@ -546,7 +556,7 @@ class SlotsPage(BaseModel):
     slots: list[SlotOut]
 
 
-class SeasonSlotsPage(BaseModel):
+class SeasonSlotsPage(DeferredModel):
     """A page of one season's slots (within [from, to) if given)."""
 
     season_id: int
@@ -562,7 +572,7 @@ class SeriesOut(_Open):
     series_name: str
 
 
-class SeriesList(BaseModel):
+class SeriesList(DeferredModel):
     series: list[SeriesOut]
 
 
@@ -571,7 +581,7 @@ class SeasonOut(_Open):
     series_id: int | None = None
 
 
-class SeriesSeasons(BaseModel):
+class SeriesSeasons(DeferredModel):
     series_id: int
     seasons: list[SeasonOut]
 
@@ -588,12 +598,12 @@ class SeasonWithWeeks(SeasonOut):
     weeks: list[WeekOut]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(DeferredModel):
     code: str
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(DeferredModel):
     """Every 4xx/5xx answer of the HTTP API."""
 
     error: ErrorDetail

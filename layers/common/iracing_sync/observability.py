@@ -1,10 +1,17 @@
 """Logger, Tracer and Metrics, created once for the whole service (configured by POWERTOOLS_* env)."""
 
-import sys
+from __future__ import annotations
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+import sys
+from functools import cache
+from typing import TYPE_CHECKING
+
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 
 class _EMFProvider(AmazonCloudWatchEMFProvider):
@@ -17,9 +24,24 @@ class _EMFProvider(AmazonCloudWatchEMFProvider):
 
 # stderr: Lambda ships both streams to CloudWatch, and locally stdout stays free for command output.
 logger = Logger(service="iracing-sync", stream=sys.stderr)
-tracer = Tracer(service="iracing-sync")
 metrics = Metrics(
     namespace="IracingSync",
     service="iracing-sync",
     provider=_EMFProvider(namespace="IracingSync", service="iracing-sync"),
 )
+
+
+@cache
+def _tracer() -> Tracer:
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service="iracing-sync")
+
+
+def __getattr__(name: str) -> Tracer:
+    # The Tracer is built on first `from iracing_sync.observability import tracer`, not on import: creating it
+    # loads the X-Ray SDK and patches botocore (~0.4 s), which the sync functions want and the slots API,
+    # whose cold start is on a user's request path, does not (see functions/slots_api/app.py).
+    if name == "tracer":
+        return _tracer()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
