@@ -58,34 +58,36 @@ def _latency_rows() -> list[Row]:
         return [s.key for s in expand(patterns, lo, hi, repeating=True, fixed=fixed)]
 
     rows: list[Row] = []
-    with engines("2023s2"), local_step_functions(retry_interval_scale=0) as sfn:
-        sfn.run("sync_current_seasons", progress=False)
-        handler = handler_for("SlotsApiFunction")
-        for label, span in WINDOWS.items():
-            lo, hi = AT, AT + span
-            path = f"/slots?from={lo:%Y-%m-%dT%H:%M:%SZ}&to={hi:%Y-%m-%dT%H:%M:%SZ}"
+    with engines("2023s2"):
+        with local_step_functions(retry_interval_scale=0) as sfn:
+            sfn.run("sync_current_seasons", progress=False)
+            handler = handler_for("SlotsApiFunction")
+            for label, span in WINDOWS.items():
+                lo, hi = AT, AT + span
+                path = f"/slots?from={lo:%Y-%m-%dT%H:%M:%SZ}&to={hi:%Y-%m-%dT%H:%M:%SZ}"
 
-            def api(path: str = path) -> list[dict[str, Any]]:
-                """Every page of the window, as a client reads it (a 7-day window is two pages)."""
-                slots: list[dict[str, Any]] = []
-                cursor = None
-                while True:
-                    query = path if cursor is None else f"{path}&cursor={cursor}"
-                    response = handler(http_api_event("GET", query, {}), LambdaContext("slots-api"))
-                    assert response["statusCode"] == 200, response
-                    body = json.loads(response["body"])
-                    slots.extend(body["slots"])
-                    if (cursor := body["next_cursor"]) is None:
-                        return slots
+                def api(path: str = path) -> list[dict[str, Any]]:
+                    """Every page of the window, as a client reads it (a 7-day window is two pages)."""
+                    slots: list[dict[str, Any]] = []
+                    cursor = None
+                    while True:
+                        query = path if cursor is None else f"{path}&cursor={cursor}"
+                        response = handler(http_api_event("GET", query, {}), LambdaContext("slots-api"))
+                        assert response["statusCode"] == 200, response
+                        body = json.loads(response["body"])
+                        slots.extend(body["slots"])
+                        if (cursor := body["next_cursor"]) is None:
+                            return slots
 
-            served = [(s["start_time"], s["season_id"], s["race_week_num"]) for s in api()]
-            scanned = [(f"{k[0]:%Y-%m-%dT%H:%M:%SZ}", k[1], k[2]) for k in scan_window(lo, hi)]
-            assert served == scanned, f"{label}: API and Scan baseline disagree"
-            ours, theirs = paired_times(api, lambda lo=lo, hi=hi: scan_window(lo, hi), CALLS)
-            (p50, p95), (b50, b95) = _percentiles(ours), _percentiles(theirs)
-            what = f"GET /slots {label}, 2023 S2 ({len(served):,} slots)"
-            rows.append(Row(f"{what} p50", p50 * 1e3, "ms", "Scan + expand p50", b50 * 1e3, higher_is_better=False))
-            rows.append(Row(f"{what} p95", p95 * 1e3, "ms", "Scan + expand p95", b95 * 1e3, higher_is_better=False))
+                served = [(s["start_time"], s["season_id"], s["race_week_num"]) for s in api()]
+                scanned = [(f"{k[0]:%Y-%m-%dT%H:%M:%SZ}", k[1], k[2]) for k in scan_window(lo, hi)]
+                assert served == scanned, f"{label}: API and Scan baseline disagree"
+                ours, theirs = paired_times(api, lambda lo=lo, hi=hi: scan_window(lo, hi), CALLS)
+                (p50, p95), (b50, b95) = _percentiles(ours), _percentiles(theirs)
+                what = f"GET /slots {label}, 2023 S2 ({len(served):,} slots)"
+                rows.append(Row(f"{what} p50", p50 * 1e3, "ms", "Scan + expand p50", b50 * 1e3, higher_is_better=False))
+                rows.append(Row(f"{what} p95", p95 * 1e3, "ms", "Scan + expand p95", b95 * 1e3, higher_is_better=False))
+        # Outside moto: it swaps in its own AWS credentials, and DynamoDB Local keeps a namespace per access key.
         day = f"/slots?from={AT:%Y-%m-%dT%H:%M:%SZ}&to={AT + WINDOWS['24 h']:%Y-%m-%dT%H:%M:%SZ}"
         rows.append(_cold_start_row(http_api_event("GET", day, {})))
     return rows
@@ -126,7 +128,9 @@ _REQUIRED_STACK = (
 
 
 def _seconds(code: str, env: dict[str, str], stdin: str = "") -> float:
-    out = subprocess.run([sys.executable, "-c", code], env=env, input=stdin, check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code], env=env, input=stdin, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"timed child failed (exit {out.returncode}):\n{out.stderr[-3000:]}")
     return float(out.stdout.strip().splitlines()[-1])
 
 

@@ -58,7 +58,7 @@ CHECKS = [
 @pytest.fixture(scope="module")
 def synced_api(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> str:
     """Given the snapshot synced (series, reference data, seasons) and served with the document fuzzed here."""
-    sync_snapshot(module_step_functions)
+    sync_snapshot(module_step_functions, module_fake_iracing)
     assert requests.get(f"{api}/openapi.json", timeout=30).json() == DOCUMENT
     return api
 

@@ -27,7 +27,7 @@ READS = {"GetItem", "Query"}
 @pytest.fixture(scope="module")
 def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
     """Given both snapshots synced: 2025-09-09 (series, reference data, seasons) and the 2023 S2 quarter."""
-    sync_snapshot(module_step_functions)
+    sync_snapshot(module_step_functions, module_fake_iracing)
     from iracing_sync.settings import get_settings
 
     with pytest.MonkeyPatch.context() as env, FakeIracing("2023s2") as quarter:

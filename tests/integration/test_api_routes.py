@@ -77,7 +77,7 @@ def _key(slot: dict[str, Any]) -> tuple[Any, ...]:
 @pytest.fixture(scope="module")
 def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
     """Given the 2025-09-09 snapshot synced by the real state machines: series, reference data, seasons."""
-    sync_snapshot(module_step_functions)
+    sync_snapshot(module_step_functions, module_fake_iracing)
 
 
 def get(api: str, path: str, headers: dict[str, str] | None = None, **params: Any) -> requests.Response:
