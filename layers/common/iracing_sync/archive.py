@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -35,6 +36,12 @@ def archive_key(endpoint: str, params: dict[str, Any], fetched_at: datetime | No
     return f"{archive_prefix(endpoint, params)}{when}.json.gz"
 
 
+@cache
+def _s3_client(region: str) -> Any:
+    # One per process: making a client costs tens of milliseconds, and a warm Lambda serves many Map items.
+    return boto3.client("s3", region_name=region)
+
+
 class Archive:
     """Stores and loads archived bodies in S3 (``archive_bucket``) or a directory (``archive_dir``).
 
@@ -57,7 +64,12 @@ class Archive:
         else:
             raise PermanentError("no raw archive configured: set ARCHIVE_BUCKET or ARCHIVE_DIR")
         if self._bucket is not None:
-            self._s3 = boto3.client("s3", region_name=settings.region)
+            self._s3 = _s3_client(settings.region)
+
+    @property
+    def location(self) -> str:
+        """Where this archive lives: ``s3://bucket`` or a directory (what ``location=`` takes)."""
+        return f"{S3_SCHEME}{self._bucket}" if self._bucket is not None else str(self._dir)
 
     def put(self, endpoint: str, params: dict[str, Any], body: Any, fetched_at: datetime | None = None) -> str:
         """Archive one body; returns its key."""

@@ -97,6 +97,15 @@ def _archive() -> Archive:
     return Archive(get_settings())
 
 
+@lru_cache(maxsize=2)
+def _archived(location: str, key: str) -> Any:
+    """An archived body, parsed once per process. Shared between calls: read it, never change it."""
+    # Archived bodies are written once under keys carrying their fetch time, so keeping one is safe; a warm
+    # Lambda serving many Map items of a run (a season each, all from one series/seasons body of several MB)
+    # then fetches and parses it once instead of once per season. Two: a season reads a body and a listing.
+    return Archive(get_settings(), location=location).get(key)
+
+
 def _fetch(client: IracingClient, endpoint: str, **params: Any) -> tuple[Any, str]:
     body = client.get(endpoint, **params)
     return body, _archive().put(endpoint, params, body)
@@ -138,14 +147,18 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
     if event.archive_key:
-        body = _raw_season(_archive().get(event.archive_key), event.season_id)
+        body = _raw_season(_archived(_archive().location, event.archive_key), event.season_id)
     else:
         client = new_client()
         body, _ = _fetch(client, "series/season_schedule", season_id=event.season_id)
         if isinstance(body, dict):
             # season_schedule carries weeks only: take the season's facts from past_seasons or from
             # what is stored, so the same season gives the same items whichever endpoint it came from.
-            facts = _past_season_meta(_archive().get(event.meta_key), event.season_id) if event.meta_key else {}
+            facts = (
+                _past_season_meta(_archived(_archive().location, event.meta_key), event.season_id)
+                if event.meta_key
+                else {}
+            )
             body = {**store.season_facts(event.season_id), **facts, **body}
     seasons = parse_schedule_body(body)
     season = next((s for s in seasons if s.season_id == event.season_id), None)
