@@ -101,3 +101,20 @@ def test_cli_sync_replay_of_a_folder_that_is_no_archive_is_one_clear_error(
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "no raw/" in err
+
+
+def test_a_season_task_parses_an_archived_body_once_per_process(tmp_path: Path) -> None:
+    from iracing_sync import sync
+
+    # Given a series/seasons body archived once, and read by one season task
+    archive = Archive(Settings(archive_dir=tmp_path / "a"))
+    key = archive.put("series/seasons", {}, [{"season_id": 1}, {"season_id": 2}], FETCHED)
+    first = sync._archived(archive.location, key)
+    # When the file is gone and the next season task of the run reads the same key
+    (tmp_path / "a" / key).unlink()
+    # Then it gets the body parsed the first time (a warm Lambda neither fetches nor parses it again)
+    assert sync._archived(archive.location, key) is first
+    # And the same key in another archive is that archive's body, not the one kept
+    other = Archive(Settings(archive_dir=tmp_path / "b"))
+    other.put("series/seasons", {}, [{"season_id": 3}], FETCHED)
+    assert sync._archived(other.location, key) == [{"season_id": 3}]

@@ -31,3 +31,19 @@ def test_metrics_disabled_keep_nothing_and_print_nothing(
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     metrics.flush_metrics()
     assert json.loads(capsys.readouterr().out)["SeasonsSynced"] == [1.0]
+
+
+def test_the_api_function_imports_neither_the_xray_sdk_nor_the_openapi_models() -> None:
+    """Each is a tenth or more of the API's cold start, and no request but /openapi.json and /docs needs one."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import sys, app; "
+        "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk') or m.endswith('openapi.models')))"
+    )
+    env = {"PYTHONPATH": f"{root / 'functions' / 'slots_api'}:{root / 'layers' / 'common'}", "TABLE_NAME": "t"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
