@@ -134,12 +134,8 @@ def _seconds(code: str, env: dict[str, str], stdin: str = "") -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _import_seconds(stmt: str, env: dict[str, str]) -> float:
-    return _seconds(_TIMED_IMPORT.format(stmt=stmt), env)
-
-
 def _function_env(bytecode: bool) -> dict[str, str]:
-    """The API function's import path, and a fresh bytecode cache (filled by the first import when wanted).
+    """The API function's import path, and a fresh bytecode cache (filled by the first run when wanted).
 
     Fresh, so neither mode depends on what this checkout or the venv happen to hold (uv installs no .pyc,
     and PYTHONDONTWRITEBYTECODE may be set in the caller's environment).
@@ -158,63 +154,68 @@ def _function_env(bytecode: bool) -> dict[str, str]:
     return env
 
 
+def _child_medians(children: dict[str, tuple[str, str]], bytecode: bool) -> dict[str, float]:
+    """Median ms of each child (code, stdin), each run IMPORT_RUNS times in a fresh interpreter, alternately."""
+    env = _function_env(bytecode)
+    if bytecode:
+        for code, stdin in children.values():  # fills the cache: the build ships every module precompiled
+            _seconds(code, env, stdin)
+    times: dict[str, list[float]] = {name: [] for name in children}
+    for _ in range(IMPORT_RUNS):
+        for name, (code, stdin) in children.items():
+            times[name].append(_seconds(code, env, stdin))
+    return {name: statistics.median(values) * 1e3 for name, values in times.items()}
+
+
+def _timed_import(stmt: str) -> tuple[str, str]:
+    return _TIMED_IMPORT.format(stmt=stmt), ""
+
+
 def _cold_start_row(event: dict[str, Any]) -> Row:
     """Import + first 24 h /slots (precompiled), against import boto3 + one GetItem; needs the synced table."""
-    env, stdin = _function_env(bytecode=True), json.dumps(event)
-    _seconds(_COLD_START, env, stdin)  # fills the bytecode cache, as the build ships it
-    _seconds(_BOTO3_COLD_START, env)
-    ours, theirs = [], []
-    for _ in range(IMPORT_RUNS):
-        ours.append(_seconds(_COLD_START, env, stdin))
-        theirs.append(_seconds(_BOTO3_COLD_START, env))
+    ms = _child_medians({"ours": (_COLD_START, json.dumps(event)), "boto3": (_BOTO3_COLD_START, "")}, bytecode=True)
     return Row(
         "API cold start: import + first 24 h /slots (precompiled)",
-        statistics.median(ours) * 1e3,
+        ms["ours"],
         "ms",
         "import boto3 + client + one GetItem (precompiled)",
-        statistics.median(theirs) * 1e3,
+        ms["boto3"],
         higher_is_better=False,
     )
 
 
 def _import_rows() -> list[Row]:
-    ours_stmt, boto3_stmt = "import app", "import boto3"
-    rows = []
-    for label, bytecode in (("precompiled", True), ("no bytecode", False)):
-        run_env = _function_env(bytecode)
-        statements = {"ours": ours_stmt, "boto3": boto3_stmt}
-        if bytecode:
-            statements["stack"] = _REQUIRED_STACK
-            for stmt in statements.values():  # fills the cache: the build ships every module precompiled
-                _import_seconds(stmt, run_env)
-        times: dict[str, list[float]] = {name: [] for name in statements}
-        for _ in range(IMPORT_RUNS):
-            for name, stmt in statements.items():
-                times[name].append(_import_seconds(stmt, run_env))
-        medians = {name: statistics.median(values) * 1e3 for name, values in times.items()}
-        rows.append(
-            Row(
-                f"API function cold import ({label})",
-                medians["ours"],
-                "ms",
-                f"bare import boto3 ({label})",
-                medians["boto3"],
-                target=IMPORT_TARGET if bytecode else None,
-                higher_is_better=False,
-            )
-        )
-        if "stack" in medians:
-            rows.append(
-                Row(
-                    "required libraries alone: Powertools resolver + validation, pydantic, PynamoDB (precompiled)",
-                    medians["stack"],
-                    "ms",
-                    "bare import boto3 (precompiled)",
-                    medians["boto3"],
-                    higher_is_better=False,
-                )
-            )
-    return rows
+    ours, boto3 = _timed_import("import app"), _timed_import("import boto3")
+    compiled = _child_medians({"ours": ours, "boto3": boto3, "stack": _timed_import(_REQUIRED_STACK)}, bytecode=True)
+    source = _child_medians({"ours": ours, "boto3": boto3}, bytecode=False)
+    boto3_compiled, boto3_source = "bare import boto3 (precompiled)", "bare import boto3 (no bytecode)"
+    return [
+        Row(
+            "API function cold import (precompiled)",
+            compiled["ours"],
+            "ms",
+            boto3_compiled,
+            compiled["boto3"],
+            target=IMPORT_TARGET,
+            higher_is_better=False,
+        ),
+        Row(
+            "required libraries alone: Powertools resolver + validation, pydantic, PynamoDB (precompiled)",
+            compiled["stack"],
+            "ms",
+            boto3_compiled,
+            compiled["boto3"],
+            higher_is_better=False,
+        ),
+        Row(
+            "API function cold import (no bytecode)",
+            source["ours"],
+            "ms",
+            boto3_source,
+            source["boto3"],
+            higher_is_better=False,
+        ),
+    ]
 
 
 def run() -> list[Row]:

@@ -478,11 +478,11 @@ def _calendar_window(start: str | None, end: str | None) -> tuple[datetime, date
     return _checked(lo, hi)
 
 
-# Each feed's DTSTAMP is its window's start, not the clock: the same query over the same data must give the
-# same bytes, or its ETag would change every second and calendar apps would rewrite every event on each poll.
-
-
-def _ics(document: bytes, filename: str) -> Response[str]:
+def _feed(slots: list[Slot], name: str, lo: datetime, hi: datetime, filename: str) -> Response[str]:
+    """The iCalendar feed of ``slots`` over [lo, hi), served as text/calendar."""
+    # DTSTAMP is the window's start, not the clock: the same query over the same data must give the same
+    # bytes, or its ETag would change every second and calendar apps would rewrite every event on each poll.
+    document = calendar_for(slots, name, description=window_description(lo, hi), stamp=lo)
     return Response(
         200,
         "text/calendar; charset=utf-8",
@@ -502,8 +502,7 @@ def get_series_calendar(series_id: Id, start: CalendarFrom = None, end: Calendar
     slots = _series_slots(_seasons_of_series(series_id), lo, hi)
     series = store.get_series(series_id)
     name = series_calendar_name(series_id, series.series_name if series else None)
-    document = calendar_for(slots, name, description=window_description(lo, hi), stamp=lo)
-    return _ics(document, f"iracing-series-{series_id}.ics")
+    return _feed(slots, name, lo, hi, f"iracing-series-{series_id}.ics")
 
 
 @app.get("/seasons/<season_id>/calendar.ics")
@@ -512,9 +511,7 @@ def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: Calendar
     lo, hi = _calendar_window(start, end)
     stored = _season(season_id)
     name = season_calendar_name(season_id, stored.season.season_name)
-    slots = slots_from(stored.sources, lo, hi)
-    document = calendar_for(slots, name, description=window_description(lo, hi), stamp=lo)
-    return _ics(document, f"iracing-season-{season_id}.ics")
+    return _feed(slots_from(stored.sources, lo, hi), name, lo, hi, f"iracing-season-{season_id}.ics")
 
 
 @app.get("/openapi.json")
@@ -731,7 +728,8 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
 
 def finish_openapi(schema: OpenAPI) -> OpenAPI:
     """Powertools' generated document with this API's real error, calendar and caching responses."""
-    # Imported here: the OpenAPI models are a third of the API's cold import and only /openapi.json needs them.
+    # Imported here: the OpenAPI models are about a tenth of the API's cold import, and only /openapi.json and
+    # /docs need them.
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
     document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)

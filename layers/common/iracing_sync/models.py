@@ -29,14 +29,15 @@ def _either_case(name: str) -> AliasChoices:
     return AliasChoices(name, to_camel(name))
 
 
+# Validators built on first use, not on import: about forty models live here and each function uses a handful,
+# so building them all would be paid on every cold start for shapes that function never sees.
+_DEFERRED = ConfigDict(defer_build=True)
+
+
 class DeferredModel(BaseModel):
-    """Base for every model here: its validator is built on first use, not on import.
+    """Base for every model here: its validator is built on first use (see _DEFERRED)."""
 
-    About forty models live here and each function uses a handful, so building them all at import (~60 ms)
-    would be paid on every cold start for shapes that function never sees.
-    """
-
-    model_config = ConfigDict(defer_build=True)
+    model_config = _DEFERRED
 
 
 class IracingModel(DeferredModel):
@@ -461,7 +462,7 @@ class SummarizeEvent(TaskEvent):
 SeasonTask = Annotated[
     ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent | SummarizeEvent, Field(discriminator="action")
 ]
-SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask, config=ConfigDict(defer_build=True))
+SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask, config=_DEFERRED)
 
 
 class SyncSeriesEvent(TaskEvent):
@@ -477,7 +478,7 @@ class SyncReferenceEvent(TaskEvent):
 
 
 SeriesTask = Annotated[SyncSeriesEvent | SyncReferenceEvent, Field(discriminator="action")]
-SERIES_TASK: TypeAdapter[SeriesTask] = TypeAdapter(SeriesTask, config=ConfigDict(defer_build=True))
+SERIES_TASK: TypeAdapter[SeriesTask] = TypeAdapter(SeriesTask, config=_DEFERRED)
 
 
 class ListPastSeasonsEvent(TaskEvent):
@@ -494,7 +495,7 @@ class ListSeriesEvent(TaskEvent):
 
 
 PastSeasonsTask = Annotated[ListPastSeasonsEvent | ListSeriesEvent, Field(discriminator="action")]
-PAST_SEASONS_TASK: TypeAdapter[PastSeasonsTask] = TypeAdapter(PastSeasonsTask, config=ConfigDict(defer_build=True))
+PAST_SEASONS_TASK: TypeAdapter[PastSeasonsTask] = TypeAdapter(PastSeasonsTask, config=_DEFERRED)
 
 
 class RunSummary(Tally):
@@ -518,6 +519,9 @@ def parse_event[T](adapter: TypeAdapter[T], event: Any) -> T:
 # --- HTTP API response shapes (documentation: the OpenAPI document's schemas, checked by the API fuzz test) ---
 
 
+UtcInstant = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
+
+
 class _Open(DeferredModel):
     """A stored item as the API returns it: the fields below plus any other stored fact."""
 
@@ -530,8 +534,8 @@ class SlotOut(DeferredModel):
     season_id: int
     series_id: int | None
     race_week_num: int
-    start_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-    end_time: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+    start_time: UtcInstant
+    end_time: UtcInstant
     super_session: bool
     series_name: str | None
     track_id: int | None

@@ -700,15 +700,23 @@ class StoredSeason:
     sources: SlotSources
 
 
-def get_season(season_id: int) -> StoredSeason | None:
-    """The whole season partition in one Query; None if the season is unknown."""
+def _season_partition(season_id: int) -> tuple[SeasonItem, list[WeekItem], list[SlotItem]] | None:
+    """The whole season partition in one Query (weeks in race-week order); None if the season is unknown."""
     items = _read(Item.query(season_key(season_id)), f"season {season_id}")
     season = next((i for i in items if isinstance(i, SeasonItem)), None)
     if season is None:
         return None
     weeks = sorted((i for i in items if isinstance(i, WeekItem)), key=lambda w: int(w.race_week_num))
-    slots = [_slot(i) for i in items if isinstance(i, SlotItem)]
-    return StoredSeason(season, weeks, SlotSources([_pattern(w) for w in weeks], slots))
+    return season, weeks, [i for i in items if isinstance(i, SlotItem)]
+
+
+def get_season(season_id: int) -> StoredSeason | None:
+    """The whole season partition in one Query; None if the season is unknown."""
+    partition = _season_partition(season_id)
+    if partition is None:
+        return None
+    season, weeks, slots = partition
+    return StoredSeason(season, weeks, SlotSources([_pattern(w) for w in weeks], [_slot(i) for i in slots]))
 
 
 def season_slot_sources(season_id: int, where: SlotFilter = ANY) -> SlotSources | None:
@@ -716,14 +724,13 @@ def season_slot_sources(season_id: int, where: SlotFilter = ANY) -> SlotSources 
 
     A fixed slot is judged by its week's item, so slots stored before they carried the week's facts filter right.
     """
-    items = _read(Item.query(season_key(season_id)), f"season {season_id}")
-    if not any(isinstance(i, SeasonItem) for i in items):
+    partition = _season_partition(season_id)
+    if partition is None:
         return None
-    weeks = {int(i.race_week_num): i for i in items if isinstance(i, WeekItem) and where.accepts(i)}
-    return SlotSources(
-        [_pattern(weeks[n]) for n in sorted(weeks)],
-        [_slot(i) for i in items if isinstance(i, SlotItem) and int(i.race_week_num) in weeks],
-    )
+    _, weeks, slots = partition
+    wanted = [w for w in weeks if where.accepts(w)]
+    numbers = {int(w.race_week_num) for w in wanted}
+    return SlotSources([_pattern(w) for w in wanted], [_slot(i) for i in slots if int(i.race_week_num) in numbers])
 
 
 def car_classes_with_car(car_id: int) -> frozenset[int]:
