@@ -242,15 +242,18 @@ def test_calendar_uids_stable_across_a_resync_and_overlapping_windows(
     assert common == {_uid(s) for s in overlap} != set()
 
 
-def test_calendar_default_window_is_now_plus_28_days(synced: Any, api: str) -> None:
-    before = datetime.now(UTC).replace(microsecond=0)
+def test_calendar_default_window_is_today_plus_28_days(synced: Any, api: str) -> None:
+    # Given the clock's day (read on both sides of the request, in case it runs across midnight)
+    days = {datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)}
     response = get(api, "/seasons/5376/calendar.ics")
+    days.add(datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0))
     events = _events(response)
     calendar = Calendar.from_ical(response.content)
     description = str(calendar["X-WR-CALDESC"])
     lo = datetime.strptime(description.split(" from ")[1].split(" to ")[0], "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
     hi = datetime.strptime(description.split(" to ")[1].removesuffix(" UTC"), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
-    assert before - timedelta(minutes=1) <= lo <= datetime.now(UTC)
+    # Then the window starts at the start of today (UTC) and spans 28 days
+    assert lo in days
     assert hi - lo == timedelta(days=28)
     assert all(lo <= e.decoded("DTSTART") < hi + timedelta(minutes=1) for e in events)
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import io
 import json
 import math
+import time
 from collections.abc import Callable
 from contextlib import redirect_stdout
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -335,6 +337,22 @@ def test_every_route_answers_with_cache_control_fit_for_how_often_it_changes(
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == cache_control
     assert get(api, path, headers={"If-None-Match": response.headers["ETag"]}, **params).status_code == 304
+
+
+def test_next_from_now_revalidates_in_a_later_second_with_a_weak_etag(synced: None, api: str) -> None:
+    # Given the next race from now, fetched once
+    first = get(api, "/seasons/5376/next")
+    etag = first.headers["ETag"]
+    # When the clock has moved on to another second and the client revalidates
+    time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
+    again = get(api, "/seasons/5376/next", headers={"If-None-Match": etag})
+    fresh = get(api, "/seasons/5376/next")
+    # Then the answer is unchanged but for its echo of the clock: a weak tag, and a 304
+    assert fresh.json()["at"] != first.json()["at"]
+    assert etag.startswith('W/"') and fresh.headers["ETag"] == etag
+    assert again.status_code == 304
+    # And an answer from a given instant keeps a strong tag over its exact bytes
+    assert get(api, "/seasons/5376/next", at="2025-09-09T12:00:00Z").headers["ETag"].startswith('"')
 
 
 def test_head_answers_the_headers_of_the_get_without_a_body(synced: None, api: str) -> None:

@@ -471,9 +471,12 @@ def get_season_next(season_id: Id, at: At = None, count: Count = 1, tz: Tz = Non
 
 
 def _calendar_window(start: str | None, end: str | None) -> tuple[datetime, datetime]:
-    """[from, to) of a feed: from defaults to now, to to from + 28 days; at most the settings' window."""
+    """[from, to) of a feed: from defaults to the start of today (UTC), to to from + 28 days; at most the window."""
     limit = timedelta(days=get_settings().max_window_days)
-    lo = parse_instant("from", start) if start else datetime.now(UTC).replace(microsecond=0)
+    # Today's start, not the clock: a race keeps its event in the subscriber's calendar while it runs and for
+    # the rest of the day (calendar apps delete what a feed drops), and the feed's bytes, so its ETag, hold all
+    # day until a sync changes the data, so a poll costs a 304.
+    lo = parse_instant("from", start) if start else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     hi = parse_instant("to", end) if end else lo + min(timedelta(days=CALENDAR_DAYS), limit)
     return _checked(lo, hi)
 
@@ -491,7 +494,9 @@ def _feed(slots: list[Slot], name: str, lo: datetime, hi: datetime, filename: st
     )
 
 
-CalendarFrom = Annotated[str | None, Query(alias="from", description="first start, ISO 8601 (default: now)")]
+CalendarFrom = Annotated[
+    str | None, Query(alias="from", description="first start, ISO 8601 (default: the start of today, UTC)")
+]
 CalendarTo = Annotated[str | None, Query(alias="to", description="end, exclusive (default: from + 28 days)")]
 
 
@@ -590,7 +595,7 @@ def _unavailable(exc: RetryableError) -> Response[dict[str, Any]]:
 
 # Answers about stored schedules change only when a sync runs; these change with the clock or with a deploy.
 NOW_RELATIVE_SECONDS = 60  # /next without `at`: the next race changes when a race starts
-FEED_SECONDS = 900  # calendar.ics without `from` (window from now): calendar apps poll hourly at best
+FEED_SECONDS = 900  # calendar.ics without `from` (window from today): calendar apps poll hourly at best
 STATIC_SECONDS = 3600  # the OpenAPI document and Swagger UI change only with a deploy
 
 
@@ -598,7 +603,7 @@ def cache_control(route: str, query: dict[str, str]) -> str:
     """The Cache-Control of a 200 answer of ``route`` (the resolver's rule, e.g. /series/<series_id>/next)."""
     if route in ("/openapi.json", "/docs"):
         seconds = STATIC_SECONDS
-    elif route.endswith("/next") and "at" not in query:
+    elif _now_relative(route, query):
         seconds = NOW_RELATIVE_SECONDS
     elif route.endswith("/calendar.ics") and "from" not in query:
         seconds = FEED_SECONDS
@@ -613,12 +618,27 @@ def etag_of(body: str | bytes) -> str:
     return '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
 
 
+def _now_relative(route: str, query: dict[str, str]) -> bool:
+    """Whether an answer of ``route`` is about the clock's now: /next without ``at``."""
+    return route.endswith("/next") and "at" not in query
+
+
+def _validator(route: str, query: dict[str, str], body: Any, sent: str | bytes) -> str:
+    """The ETag of a 200 answer: strong over the bytes sent, weak over all but the echoed instant if now-relative."""
+    if _now_relative(route, query) and isinstance(body, dict):
+        # The answer echoes the instant it looked from ("at": now), which changes every second while the next
+        # races do not: a weak tag over the rest says "semantically the same" (RFC 9110 8.8.1), so a client
+        # revalidating within the minute gets a 304 instead of the same races again.
+        return "W/" + etag_of(_serialize({k: v for k, v in body.items() if k != "at"}))
+    return etag_of(sent)
+
+
 def _matches(if_none_match: str | None, etag: str) -> bool:
     """RFC 9110 If-None-Match (weak comparison): "*" or one of the listed tags."""
     if not if_none_match:
         return False
     tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    return "*" in tags or etag in tags
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def _http_caching(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
@@ -626,12 +646,13 @@ def _http_caching(app: APIGatewayHttpResolver, next_middleware: Callable[..., Re
     response = next_middleware(app)
     if response.status_code != 200:
         return response
-    if not isinstance(response.body, str | bytes):
-        response.body = _serialize(response.body)
-    etag = etag_of(response.body)
     event = app.current_event
-    headers = {"Cache-Control": cache_control(app.context["_route"].path, event.query_string_parameters or {})}
-    headers["ETag"] = etag
+    route, query = app.context["_route"].path, event.query_string_parameters or {}
+    body = response.body
+    sent = body if isinstance(body, str | bytes) else _serialize(body)
+    response.body = sent
+    etag = _validator(route, query, body, sent)
+    headers = {"Cache-Control": cache_control(route, query), "ETag": etag}
     if _matches(event.headers.get("if-none-match"), etag):
         return Response(304, None, "", headers=headers)
     response.headers.update(headers)
@@ -710,7 +731,11 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     elif path == "/openapi.json":
         ok["content"] = {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}}
     cache_headers = {
-        "ETag": {"description": "digest of the body; send it as If-None-Match", "schema": {"type": "string"}},
+        "ETag": {
+            "description": "digest of the body (weak, W/, for /next without at: all but the echoed instant); "
+            "send it as If-None-Match",
+            "schema": {"type": "string"},
+        },
         "Cache-Control": {"description": "how long the answer may be reused", "schema": {"type": "string"}},
     }
     ok["headers"] = {name: {**h, "required": True} for name, h in cache_headers.items()}
