@@ -5,6 +5,9 @@ SHELL := /bin/bash
 TOOLS := .local/tools
 VENV := .venv
 PY := $(VENV)/bin/python
+# pytest-xdist workers for make test: one per core here. Each worker starts its own DynamoDB Local and fakes,
+# and --dist loadfile keeps a module (and its module-scoped synced table) on one worker.
+TEST_WORKERS ?= 2
 # python3.13 from PATH, else from pyenv's versions (this machine has it there, not always on PATH).
 # (pyenv's shim may exist on PATH yet refuse to run, so each candidate is asked for its real path.)
 PYTHON313 ?= $(shell for p in python3.13 $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13; do \
@@ -35,7 +38,8 @@ demo: bootstrap ## sync the bundled real snapshot through the real state machine
 	$(VENV)/bin/iracing-sync demo
 
 test: bootstrap check-requirements ## the whole suite (unit + integration on local engines)
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
+	$(PY) -m pytest -m serial
 
 test-unit: bootstrap
 	$(PY) -m pytest tests/unit

@@ -17,6 +17,7 @@ work with pytest 9), and the fixture checks the running server serves exactly th
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -41,7 +42,7 @@ from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
 from tests.integration.conftest import sync_snapshot
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 MAX_EXAMPLES = 25  # generated requests per operation, on top of its examples and coverage cases
 SEED = 20250909
@@ -53,6 +54,16 @@ CHECKS = [
     response_schema_conformance,
     negative_data_rejection,
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_one_process() -> None:
+    """Refuse to run under pytest-xdist: it drops subtest reports, so a failing operation would pass silently.
+
+    schemathesis reports each operation as a subtest of one item; `make test` runs the `serial` marker alone.
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail("the API fuzz test must not run under pytest-xdist (run it with -m serial, no -n)")
 
 
 @pytest.fixture(scope="module")
