@@ -150,4 +150,7 @@ def test_token_seal_does_not_open_with_another_key_or_after_tampering() -> None:
     assert other.open(sealed) is None
     flipped = sealed[:-5] + ("A" if sealed[-5] != "A" else "B") + sealed[-4:]
     assert seal.open(flipped) is None
-    assert seal.open("v1.not-base64!") is None and seal.open("plain-token") is None and seal.open(None) is None
+    assert seal.open("v2.not-base64!") is None and seal.open("v2.c2hvcnQ=") is None
+    assert seal.open("plain-token") is None and seal.open(None) is None
+    # Given a value of the old stdlib seal (v1): it reads as no token, so the client logs in afresh
+    assert seal.open("v1." + sealed.removeprefix("v2.")) is None

@@ -28,7 +28,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -39,6 +38,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from iracing_sync import store
 from iracing_sync.archive import Archive
@@ -93,35 +96,25 @@ def describe(endpoint: str, params: dict[str, Any]) -> str:
 class TokenSeal:
     """Encrypts and authenticates token values stored in DynamoDB, with a key derived from the client secret.
 
-    The client secret lives only in Secrets Manager (or the local credentials), never in the table. The
-    construction is standard and stdlib-only: HMAC-SHA256 in counter mode as the key stream, and an
-    HMAC-SHA256 tag over nonce and ciphertext (encrypt-then-MAC), with separate derived keys. A value that
-    does not open (another client secret, tampering) reads as no token, which leads to a fresh login.
+    The client secret lives only in Secrets Manager (or the local credentials), never in the table. AES-256-GCM
+    (the ``cryptography`` library, not hand-made crypto) with a fresh 96-bit nonce per value and a key derived by
+    HKDF-SHA256 from the client secret and the account. A value that does not open (another client secret,
+    tampering, an older format) reads as no token, which leads to a fresh login.
     """
 
-    _VERSION = "v1."
+    _VERSION = "v2."
+    _NONCE = 12
 
     def __init__(self, credentials: Credentials) -> None:
-        root = hashlib.sha256(
-            b"iracing-sync token seal\0"
-            + credentials.client_secret.encode()
-            + b"\0"
-            + credentials.username.strip().lower().encode()
-        ).digest()
-        self._enc = hmac.digest(root, b"encrypt", "sha256")
-        self._mac = hmac.digest(root, b"authenticate", "sha256")
-
-    def _stream(self, nonce: bytes, length: int) -> bytes:
-        blocks = (hmac.digest(self._enc, nonce + i.to_bytes(4, "big"), "sha256") for i in range(length // 32 + 1))
-        return b"".join(blocks)[:length]
+        secret = credentials.client_secret.encode() + b"\0" + credentials.username.strip().lower().encode()
+        info = b"iracing-sync token seal v2"
+        self._aead = AESGCM(HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret))
 
     def seal(self, value: str) -> str:
         """The sealed form of a token, safe to store and to appear in a DynamoDB debug log."""
-        nonce = secrets.token_bytes(16)
-        data = value.encode()
-        cipher = bytes(a ^ b for a, b in zip(data, self._stream(nonce, len(data)), strict=True))
-        tag = hmac.digest(self._mac, nonce + cipher, "sha256")
-        return self._VERSION + base64.urlsafe_b64encode(nonce + cipher + tag).decode()
+        nonce = secrets.token_bytes(self._NONCE)
+        sealed = nonce + self._aead.encrypt(nonce, value.encode(), self._VERSION.encode())
+        return self._VERSION + base64.urlsafe_b64encode(sealed).decode()
 
     def open(self, sealed: str | None) -> str | None:
         """The token of a sealed value, or None if there is none or it does not open with this key."""
@@ -129,15 +122,8 @@ class TokenSeal:
             return None
         try:
             raw = base64.urlsafe_b64decode(sealed[len(self._VERSION) :])
-        except ValueError:
-            return None
-        nonce, cipher, tag = raw[:16], raw[16:-32], raw[-32:]
-        if len(raw) < 48 or not hmac.compare_digest(tag, hmac.digest(self._mac, nonce + cipher, "sha256")):
-            return None
-        data = bytes(a ^ b for a, b in zip(cipher, self._stream(nonce, len(cipher)), strict=True))
-        try:
-            return data.decode()
-        except UnicodeDecodeError:
+            return self._aead.decrypt(raw[: self._NONCE], raw[self._NONCE :], self._VERSION.encode()).decode()
+        except (ValueError, InvalidTag):  # not base64, too short, forged or another key, not UTF-8
             return None
 
 
