@@ -47,3 +47,33 @@ def test_the_api_function_imports_neither_the_xray_sdk_nor_the_openapi_models() 
     env = {"PYTHONPATH": f"{root / 'functions' / 'slots_api'}:{root / 'layers' / 'common'}", "TABLE_NAME": "t"}
     out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_api_function_counts_its_cold_start_and_logs_no_warning_for_a_request_without_metrics() -> None:
+    """Given two requests in one fresh process (the Lambda runtime's), with metrics on as in AWS."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        "import json, app; from tests.conftest import load_event; from iracing_sync_local.stepfunctions import "
+        "LambdaContext; event = load_event('slots_api_slots.json'); "
+        "event.update(rawPath='/openapi.json', routeKey='GET /openapi.json', rawQueryString='', "
+        "queryStringParameters=None); event['requestContext']['http']['path'] = '/openapi.json'; "
+        "[print(app.lambda_handler(event, LambdaContext('SlotsApiFunction'))['statusCode']) for _ in range(2)]"
+    )
+    env = {
+        "PYTHONPATH": f"{root}:{root / 'functions' / 'slots_api'}:{root / 'layers' / 'common'}:{root / 'local'}",
+        "TABLE_NAME": "t",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_DISABLED": "false",
+    }
+    # When each is answered
+    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    # Then both are 200, the first alone publishes one ColdStart metric, and nothing warns on stderr
+    lines = out.stdout.splitlines()
+    emf = [json.loads(line) for line in lines if line.startswith("{")]
+    assert [line for line in lines if not line.startswith("{")] == ["200", "200"]
+    assert [e.get("ColdStart") for e in emf] == [[1.0]]
+    assert "Warning" not in out.stderr, out.stderr

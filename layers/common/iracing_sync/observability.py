@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,11 @@ metrics = Metrics(
     service="iracing-sync",
     provider=_EMFProvider(namespace="IracingSync", service="iracing-sync"),
 )
+
+
+# An invocation that records no metric is normal (most API requests, the tasks that only record a run), and
+# Powertools would print a UserWarning into the function's log for each one.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 @cache
