@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from iracing_sync.observability import metrics
+from tests.conftest import load_event
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_metrics_enabled_flush_prints_one_emf_document(
@@ -33,44 +39,38 @@ def test_metrics_disabled_keep_nothing_and_print_nothing(
     assert json.loads(capsys.readouterr().out)["SeasonsSynced"] == [1.0]
 
 
+def _api_function_process(code: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter that imports the API function as Lambda does (its folder, the layer)."""
+    path = [ROOT / "functions" / "slots_api", ROOT / "layers" / "common", ROOT / "local"]
+    environment = {"PYTHONPATH": ":".join(map(str, path)), "TABLE_NAME": "t", **env}
+    return subprocess.run(
+        [sys.executable, "-c", code], input=stdin, env=environment, check=True, capture_output=True, text=True
+    )
+
+
 def test_the_api_function_imports_neither_the_xray_sdk_nor_the_openapi_models() -> None:
     """Each is a tenth or more of the API's cold start, and no request but /openapi.json and /docs needs one."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
     code = (
         "import sys, app; "
         "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk') or m.endswith('openapi.models')))"
     )
-    env = {"PYTHONPATH": f"{root / 'functions' / 'slots_api'}:{root / 'layers' / 'common'}", "TABLE_NAME": "t"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
-    assert out.stdout.strip() == "[]"
+    assert _api_function_process(code).stdout.strip() == "[]"
 
 
 def test_the_api_function_counts_its_cold_start_and_logs_no_warning_for_a_request_without_metrics() -> None:
     """Given two requests in one fresh process (the Lambda runtime's), with metrics on as in AWS."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2]
+    event = load_event("slots_api_slots.json")
+    event.update(rawPath="/openapi.json", routeKey="GET /openapi.json", rawQueryString="", queryStringParameters=None)
+    event["requestContext"]["http"]["path"] = "/openapi.json"
     code = (
-        "import json, app; from tests.conftest import load_event; from iracing_sync_local.stepfunctions import "
-        "LambdaContext; event = load_event('slots_api_slots.json'); "
-        "event.update(rawPath='/openapi.json', routeKey='GET /openapi.json', rawQueryString='', "
-        "queryStringParameters=None); event['requestContext']['http']['path'] = '/openapi.json'; "
+        "import json, sys, app; from iracing_sync_local.stepfunctions import LambdaContext; "
+        "event = json.load(sys.stdin); "
         "[print(app.lambda_handler(event, LambdaContext('SlotsApiFunction'))['statusCode']) for _ in range(2)]"
     )
-    env = {
-        "PYTHONPATH": f"{root}:{root / 'functions' / 'slots_api'}:{root / 'layers' / 'common'}:{root / 'local'}",
-        "TABLE_NAME": "t",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_METRICS_DISABLED": "false",
-    }
     # When each is answered
-    out = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    out = _api_function_process(
+        code, json.dumps(event), AWS_DEFAULT_REGION="us-east-1", POWERTOOLS_METRICS_DISABLED="false"
+    )
     # Then both are 200, the first alone publishes one ColdStart metric, and nothing warns on stderr
     lines = out.stdout.splitlines()
     emf = [json.loads(line) for line in lines if line.startswith("{")]
