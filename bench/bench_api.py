@@ -46,15 +46,16 @@ def _percentiles(times: list[float]) -> tuple[float, float]:
 
 
 def _latency_rows() -> list[Row]:
-    from iracing_sync import store
     from iracing_sync.recurrence import expand
+    from iracing_sync.store.schema import Item
+    from iracing_sync.store.seasons import SlotItem, WeekItem, pattern_of, slot_of
     from iracing_sync_local.http_server import http_api_event
     from iracing_sync_local.stepfunctions import LambdaContext, handler_for, local_step_functions
 
     def scan_window(lo: datetime, hi: datetime) -> list[tuple[Any, ...]]:
-        items = list(store.Item.scan())
-        patterns = [store._pattern(i) for i in items if isinstance(i, store.WeekItem)]
-        fixed = [store._slot(i) for i in items if isinstance(i, store.SlotItem)]
+        items = list(Item.scan())
+        patterns = [pattern_of(i) for i in items if isinstance(i, WeekItem)]
+        fixed = [slot_of(i) for i in items if isinstance(i, SlotItem)]
         return [s.key for s in expand(patterns, lo, hi, repeating=True, fixed=fixed)]
 
     rows: list[Row] = []

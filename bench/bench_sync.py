@@ -26,13 +26,11 @@ def _slot_rows(seasons_file: str) -> int:
 
 
 def _stored_items(season_ids: list[int]) -> int:
-    from iracing_sync import store
+    from iracing_sync.store.schema import Item, season_key
+    from iracing_sync.store.seasons import SeasonVersionItem
 
     return sum(
-        1
-        for sid in season_ids
-        for item in store.Item.query(store.season_key(sid))
-        if not isinstance(item, store.SeasonVersionItem)
+        1 for sid in season_ids for item in Item.query(season_key(sid)) if not isinstance(item, SeasonVersionItem)
     )
 
 

@@ -48,9 +48,9 @@ def engines(snapshot: str = "2025-09-09", **fake_options: object) -> Iterator[Fa
             }
         )
         get_settings.cache_clear()
-        from iracing_sync import store
+        from iracing_sync.store.schema import Item, ensure_table
 
-        if store.Item.exists():
-            store.Item.delete_table()
-        store.ensure_table()
+        if Item.exists():
+            Item.delete_table()
+        ensure_table()
         yield fake

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iracing_sync import sync
-from iracing_sync.models import PAST_SEASONS_TASK, ListPastSeasonsEvent, parse_event
+from iracing_sync.models.tasks import PAST_SEASONS_TASK, ListPastSeasonsEvent, parse_event
 from iracing_sync.observability import logger, metrics, tracer
 
 

@@ -12,12 +12,12 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from iracing_sync.errors import IracingSyncError, MalformedPayload
-from iracing_sync.models import Slot, iso_z
+from iracing_sync.errors import InvalidInputError, IracingSyncError, MalformedPayload
+from iracing_sync.instants import iso_z, parse_instant
+from iracing_sync.models.records import Slot
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import parse_schedule_body, week_patterns
 
@@ -62,15 +62,6 @@ def _positive_id(value: str) -> int:
     if number <= 0:
         raise argparse.ArgumentTypeError(f"{number} is not a positive ID")
     return number
-
-
-def parse_instant(value: str, option: str) -> datetime:
-    """Parse an ISO 8601 date/time (Z, offset, naive = UTC, or a bare date = midnight UTC) as aware UTC."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{option}: {value!r} is not an ISO 8601 date/time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 # --- parser ------------------------------------------------------------------------------------
@@ -189,8 +180,10 @@ def _load_body(path_text: str) -> object:
 
 
 def _cmd_slots_expand(args: argparse.Namespace) -> int:
-    start = parse_instant(args.start, "--from")
-    end = parse_instant(args.end, "--to")
+    try:
+        start, end = parse_instant("--from", args.start), parse_instant("--to", args.end)
+    except InvalidInputError as exc:
+        raise UsageError(exc.message) from None
     if start >= end:
         raise UsageError(f"--from {iso_z(start)} must be before --to {iso_z(end)}")
     body = _load_body(args.schedule)

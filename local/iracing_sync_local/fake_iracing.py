@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from email.message import Message
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +29,7 @@ from types import TracebackType
 from typing import Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
+from iracing_sync.instants import iso_z
 from iracing_sync_local import SAMPLES_DIR
 
 JSON = "application/json"
@@ -107,11 +107,6 @@ _MAINTENANCE_HTML = b"""<!DOCTYPE html>
 def mask(value: str, identifier: str) -> str:
     """iRacing's masking of a secret or password: base64(sha256(value + identifier.strip().lower()))."""
     return base64.b64encode(hashlib.sha256((value + identifier.strip().lower()).encode()).digest()).decode()
-
-
-def _iso_z(epoch: float) -> str:
-    """Millisecond ISO-8601 UTC with a Z, the format of the real ``expires`` field."""
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def _json(obj: Any) -> bytes:
@@ -703,7 +698,7 @@ class FakeIracing:
             body = self._chunk_info_body(body, chunk_size, expires_at)
         with self._lock:
             self._links[link_id] = _Link(body, expires_at)
-        wrapper = {"link": f"{self.base_url}/links/{link_id}", "expires": _iso_z(expires_at)}
+        wrapper = {"link": f"{self.base_url}/links/{link_id}", "expires": iso_z(expires_at, millis=True)}
         return _Response(200, _json(wrapper), JSON, rate_headers)
 
     def _chunk_info_body(self, body: bytes, chunk_size: int, expires_at: float) -> bytes:
@@ -727,7 +722,7 @@ class FakeIracing:
             "base_download_url": f"{self.base_url}/chunks/{folder}/",
             "chunk_file_names": names,
         }
-        return _json({"success": True, "chunk_info": info, "last_updated": _iso_z(self.clock())})
+        return _json({"success": True, "chunk_info": info, "last_updated": iso_z(self.clock(), millis=True)})
 
     def _link(self, link_id: str) -> _Response:
         # Links stand for S3 pre-signed URLs: no auth needed, no rate limit, 403 once expired.
@@ -742,7 +737,8 @@ class FakeIracing:
     def _s3_denied(self, message: str, expired_at: float | None = None) -> bytes:
         extra = ""
         if expired_at is not None:
-            extra = f"<Expires>{_iso_z(expired_at)}</Expires><ServerTime>{_iso_z(self.clock())}</ServerTime>"
+            expires, now = iso_z(expired_at, millis=True), iso_z(self.clock(), millis=True)
+            extra = f"<Expires>{expires}</Expires><ServerTime>{now}</ServerTime>"
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
             f"<Error><Code>AccessDenied</Code><Message>{message}</Message>{extra}"

@@ -100,9 +100,10 @@ def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> It
             _log("using the real iRacing API (credentials configured)")
         _configure_environment(dynamodb.endpoint, fake)
         from iracing_sync import store
+        from iracing_sync.settings import get_settings
 
         if store.ensure_table():
-            _log(f"created table {store.Item.Meta.table_name} in DynamoDB Local")
+            _log(f"created table {get_settings().table_name} in DynamoDB Local")
         yield LocalStack(dynamodb, fake)
 
 
@@ -136,7 +137,8 @@ class SyncRunFailed(IracingSyncError):
 def _recorded(execution_name: str) -> dict[str, Any] | None:
     from iracing_sync import store
 
-    return next((r for r in store.list_sync_runs(limit=50) if r["run_id"] == execution_name), None)
+    run = next((r for r in store.list_sync_runs(limit=50) if r.run_id == execution_name), None)
+    return run.model_dump(mode="json") if run is not None else None
 
 
 def run_sync(
@@ -225,7 +227,7 @@ def list_runs(limit: int = 20) -> list[dict[str, Any]]:
     with local_stack(iracing=False):
         from iracing_sync import store
 
-        return store.list_sync_runs(limit)
+        return [run.model_dump(mode="json") for run in store.list_sync_runs(limit)]
 
 
 def _serve_forever(port: int) -> None:

@@ -42,11 +42,11 @@ def dynamodb_proxy(dynamodb: DynamoDBLocal) -> Iterator[DynamoDBProxy]:
 
 
 def _empty_table() -> None:
-    from iracing_sync import store
+    from iracing_sync.store.schema import Item, ensure_table
 
-    if store.Item.exists():
-        store.Item.delete_table()
-    store.ensure_table()
+    if Item.exists():
+        Item.delete_table()
+    ensure_table()
 
 
 @pytest.fixture
@@ -129,11 +129,11 @@ def sync_snapshot(sfn: Any, fake: FakeIracing) -> None:
     one into an empty table (another module's read-only fixture) writes those same items back in batches.
     The sync itself is tested on its own; the API modules need its result, and this spares each ~10 s.
     """
-    from iracing_sync import store
+    from iracing_sync.store.schema import Item
 
-    empty = next(iter(store.Item.scan(limit=1)), None) is None
+    empty = next(iter(Item.scan(limit=1)), None) is None
     if empty and fake.snapshot in _SYNCED:
-        with store.Item.batch_write() as batch:
+        with Item.batch_write() as batch:
             for item in _SYNCED[fake.snapshot]:
                 batch.save(item)
         return
@@ -141,4 +141,4 @@ def sync_snapshot(sfn: Any, fake: FakeIracing) -> None:
         summary = sfn.run(machine, {}, progress=False)
         assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
     if empty:
-        _SYNCED[fake.snapshot] = list(store.Item.scan())
+        _SYNCED[fake.snapshot] = list(Item.scan())

@@ -37,7 +37,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from iracing_sync.api import ISO_INSTANT, openapi_json
+from iracing_sync.api.params import ISO_INSTANT
+from iracing_sync.api.routes.docs import openapi_json
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
 from tests.integration.conftest import sync_snapshot

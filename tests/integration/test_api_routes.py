@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 import requests
 
+from iracing_sync.store.schema import Item
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import SAMPLES, load_sample
 from tests.integration.conftest import sync_snapshot
@@ -155,7 +156,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
     # Given a car-switching season (none in the bundled snapshot): its class holds cars 139-141, week 0 races
     # only car 140 and week 1 has no week cars (so its class decides)
     from iracing_sync import store
-    from iracing_sync.models import Season
+    from iracing_sync.models.iracing import Season
     from iracing_sync.schedule import ScheduleProcessor
 
     week = {
@@ -201,7 +202,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             # Then car 140 races both weeks; car 139 only the week without its own car list
             assert weeks_of == {139: {1}, 140: {0, 1}}, extra
     finally:
-        for item in store.Item.query(store.season_key(990001)):
+        for item in Item.query(store.season_key(990001)):
             item.delete()
 
 

@@ -73,5 +73,5 @@ def test_a_failed_run_on_a_stack_exits_1_with_the_reason(
     assert code == 1 and out == ""
     errors = [line for line in err.splitlines() if line.startswith("iracing-sync: error:")]
     assert len(errors) == 1 and "SyncFailed" in errors[0]
-    (run,) = store.list_sync_runs(limit=1)
+    (run,) = (r.model_dump() for r in store.list_sync_runs(limit=1))
     assert run["status"] == "FAILED" and run["failed"][0]["season_id"] == 5935

@@ -16,6 +16,7 @@ from iracing_sync import store
 from iracing_sync.client import Credentials, IracingClient, TokenSeal, mask
 from iracing_sync.errors import AuthError, RateLimited, RetryableError
 from iracing_sync.settings import Settings
+from iracing_sync.store.iracing_state import TokenStateItem
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
 
@@ -184,7 +185,7 @@ def test_client_refused_refresh_token_falls_back_to_the_password_grant(fake: Fak
 def test_client_stores_tokens_sealed(fake: FakeIracing, clock: FakeClock) -> None:
     client = new_client(fake, clock)
     client.get("series/get")
-    item = store.TokenStateItem.get(client._account, "TOKEN")
+    item = TokenStateItem.get(client._account, "TOKEN")
     stored = f"{item.access_token} {item.refresh_token}"
     # Then no token handed out appears in the table; the client secret opens them
     assert not any(token in stored for token in fake.issued_secrets())

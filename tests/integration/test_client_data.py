@@ -16,6 +16,7 @@ from iracing_sync.client import Credentials, IracingClient
 from iracing_sync.errors import IracingSyncError, RetryableError
 from iracing_sync.observability import logger
 from iracing_sync.settings import Settings, get_settings
+from iracing_sync.store.schema import Item
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions
 from tests.conftest import load_sample
@@ -87,7 +88,7 @@ def test_client_replays_a_whole_sync_from_the_archive_without_iracing(
     assert all(s["status"] == "SUCCEEDED" for s in first)
     assert all(s["api_requests"] > 0 for s in first)
     # And an empty table, and an iRacing that cannot be reached
-    store.Item.delete_table()
+    Item.delete_table()
     store.ensure_table()
     fake_iracing.stop()
     # When the same syncs run again replaying that archive

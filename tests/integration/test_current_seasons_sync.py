@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import requests
 
+from iracing_sync.store.schema import Item
+from iracing_sync.store.seasons import SlotItem, WeekItem
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import SAMPLES, load_sample
 
@@ -109,9 +111,9 @@ def test_patterns_are_stored_once_per_week_and_fixed_times_as_slots(synced: dict
         if not d["repeating"]
         for t in d["session_times"]
     }
-    items = [i for s in seasons for i in store.Item.query(store.season_key(s["season_id"]))]
-    assert sum(isinstance(i, store.WeekItem) for i in items) == weeks
-    assert sum(isinstance(i, store.SlotItem) for i in items) == len(fixed_times)
+    items = [i for s in seasons for i in Item.query(store.season_key(s["season_id"]))]
+    assert sum(isinstance(i, WeekItem) for i in items) == weeks
+    assert sum(isinstance(i, SlotItem) for i in items) == len(fixed_times)
     # Far fewer items than one row per race slot
     total_slots = len(expand_cli("2024-01-01", "2027-01-01"))
     assert len(items) * 10 < total_slots

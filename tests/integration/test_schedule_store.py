@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
+from iracing_sync.api.answers import week_out
 from iracing_sync.errors import ConcurrentUpdate
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+from iracing_sync.store.schema import Item
+from iracing_sync.store.seasons import SeasonVersionItem
 from tests.conftest import load_sample
 
 pytestmark = pytest.mark.integration
@@ -32,9 +35,7 @@ def partition(season_id: int) -> dict[str, str | None]:
     from iracing_sync import store
 
     return {
-        i.sk: i.content_hash
-        for i in store.Item.query(store.season_key(season_id))
-        if not isinstance(i, store.SeasonVersionItem)
+        i.sk: i.content_hash for i in Item.query(store.season_key(season_id)) if not isinstance(i, SeasonVersionItem)
     }
 
 
@@ -60,7 +61,7 @@ def test_changing_one_weeks_track_updates_that_week_only(table: None) -> None:
     assert [k for k in after if after[k] != before[k]] == ["WEEK#003"]
     from iracing_sync import store
 
-    assert store.get_season(5376).weeks[3].track_name == "Somewhere Else"  # type: ignore[union-attr]
+    assert store.get_season(5376).weeks[3].pattern.track_name == "Somewhere Else"  # type: ignore[union-attr]
 
 
 def test_weeks_and_fixed_slots_that_vanish_are_deleted(table: None) -> None:
@@ -98,7 +99,9 @@ def test_the_same_season_gives_the_same_items_from_either_endpoint(table: None) 
     from iracing_sync import store
 
     schedule_shape = {"success": True, "season_id": 5376, "schedules": body["schedules"]}
-    merged = {**store.season_facts(5376), **schedule_shape}
+    facts = store.get_season_facts(5376)
+    assert facts is not None
+    merged = {**facts.model_dump(mode="json", exclude_none=True), **schedule_shape}
     counts = sync(merged)
     # Then nothing changes: every item is identical
     assert counts.written == 0 and partition(5376) == before
@@ -116,9 +119,9 @@ def test_two_concurrent_syncs_leave_exactly_the_items_of_one(table: None) -> Non
 
         sync(body)
         expected[name] = partition(5376)
-        store.Item(pk=store.season_key(5376), sk="VERSION").delete()
+        Item(pk=store.season_key(5376), sk="VERSION").delete()
         for sk in list(partition(5376)):
-            store.Item(pk=store.season_key(5376), sk=sk).delete()
+            Item(pk=store.season_key(5376), sk=sk).delete()
     assert expected["a"] != expected["b"]
 
     # When both are synced at the same time, each retried on ConcurrentUpdate as Step Functions would
@@ -156,7 +159,7 @@ def test_a_week_keeps_track_bop_weather_and_cars_as_iracing_sent_them(table: Non
     stored = store.get_season(5935)
     assert stored is not None
     for raw, item in zip(body["schedules"], stored.weeks, strict=True):
-        week = store.item_to_dict(item)
+        week = week_out(item).model_dump(mode="json")
         # Then track, config, dates, BOP, weather summary and limits are iRacing's values
         assert week["track_id"] == raw["track"]["track_id"] and week["config_name"] == raw["track"].get("config_name")
         assert week["start_date"] == raw["start_date"] and week["week_end_time"] == raw["week_end_time"]
@@ -189,8 +192,8 @@ def test_repeated_and_two_concurrent_syncs_of_the_snapshot_leave_the_identical_i
         return {
             (i.pk, i.sk): i.content_hash
             for s in seasons
-            for i in store.Item.query(store.season_key(s["season_id"]))
-            if not isinstance(i, store.SeasonVersionItem)
+            for i in Item.query(store.season_key(s["season_id"]))
+            if not isinstance(i, SeasonVersionItem)
         }
 
     # Given the snapshot synced once

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from iracing_sync.store.schema import Item
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import ExecutionFailed, LocalStepFunctions
 from tests.conftest import load_sample
@@ -19,13 +20,13 @@ pytestmark = pytest.mark.integration
 def stored_partition(season_id: int) -> dict[str, str | None]:
     from iracing_sync import store
 
-    return {i.sk: i.content_hash for i in store.Item.query(store.season_key(season_id))}
+    return {i.sk: i.content_hash for i in Item.query(store.season_key(season_id))}
 
 
 def run_record(summary: dict[str, Any]) -> dict[str, Any]:
     from iracing_sync import store
 
-    return next(r for r in store.list_sync_runs() if r["run_id"] == summary["run_id"])
+    return next(r.model_dump() for r in store.list_sync_runs() if r.run_id == summary["run_id"])
 
 
 def test_sync_reference_data_stores_classes_cars_and_tracks(
@@ -40,12 +41,12 @@ def test_sync_reference_data_stores_classes_cars_and_tracks(
     assert summary["status"] == "SUCCEEDED"
     assert summary["items_written"] == len(classes) + len(cars) + len(tracks)
     assert len(fake_iracing.requests_to("/data/")) == 5
-    stored_classes = {int(i.car_class_id): i for i in store.list_catalog("CARCLASSES")}
+    stored_classes = {c.car_class_id: c for c in store.list_car_classes()}
     some_class = classes[0]
     assert stored_classes[some_class["car_class_id"]].car_ids == sorted(
         c["car_id"] for c in some_class["cars_in_class"]
     )
-    track = next(t for t in store.list_catalog("TRACKS") if int(t.track_id) == 1)
+    track = next(t for t in store.list_tracks() if t.track_id == 1)
     assert track.time_zone and track.track_map_layers["background"].endswith("background.svg")
     assert track.track_map_layers["background"].startswith("https://")
     assert run_record(summary)["status"] == "SUCCEEDED"
@@ -119,7 +120,7 @@ def test_a_maintenance_window_fails_the_run_cleanly_with_nothing_lost(
     assert failed.value.error == "SyncFailed"
     from iracing_sync import store
 
-    latest = store.list_sync_runs(limit=1)[0]
+    latest = store.list_sync_runs(limit=1)[0].model_dump()
     assert latest["status"] == "FAILED" and latest["failed"][0]["error"] == "RetryableError"
     assert "503" in latest["failed"][0]["reason"]
     assert {sid: stored_partition(sid) for sid in before} == before

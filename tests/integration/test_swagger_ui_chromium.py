@@ -70,7 +70,7 @@ def test_swagger_ui_lists_every_route_in_headless_chromium(served: tuple[str, li
         pytest.skip("Chromium is not installed (apt-get install chromium): the Swagger UI browser test cannot run")
     base, seen = served
     # Given the routes the OpenAPI document states
-    from iracing_sync.api import openapi_json
+    from iracing_sync.api.routes.docs import openapi_json
 
     documented = set(json.loads(openapi_json())["paths"])
     # When Chromium loads the Swagger UI page

@@ -442,7 +442,7 @@ def test_sync_stack_usage_error_exits_2_with_one_line(
 def test_sync_summary_model_is_printed_as_json(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class RunSummary(BaseModel):  # the shape of a pydantic summary, kept local to not couple to models.py
+    class RunSummary(BaseModel):  # the shape of a pydantic summary, kept local to not couple to models.tasks
         run_id: str
         api_requests: int
         started: datetime

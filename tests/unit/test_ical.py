@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from iracing_sync.ical import calendar_for, slot_summary, slot_uid
-from iracing_sync.models import Slot
+from iracing_sync.models.records import Slot
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import parse_schedule_body, week_patterns
 from iracing_sync_local import SAMPLES_DIR
@@ -32,7 +32,7 @@ def _slot(**overrides: object) -> Slot:
         "config_name": None,
     }
     fields.update(overrides)
-    return Slot.model_validate(fields)
+    return Slot(**fields)
 
 
 def _real_slots() -> list[Slot]:

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from iracing_sync.models import RaceTimeDescriptor, Slot, WeekPattern
+from iracing_sync.models.iracing import RaceTimeDescriptor
+from iracing_sync.models.records import Slot, WeekPattern
 from iracing_sync.recurrence import expand, next_slots
 from iracing_sync.schedule import parse_schedule_body, week_patterns
 from tests.conftest import load_sample

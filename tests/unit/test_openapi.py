@@ -13,9 +13,11 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
-from iracing_sync.api import cache_control, decode_cursor, encode_cursor, openapi_json
+from iracing_sync.api.caching import cache_control
+from iracing_sync.api.paging import decode_cursor, encode_cursor
+from iracing_sync.api.routes.docs import openapi_json
 from iracing_sync.errors import InvalidCursorError
-from iracing_sync.models import Slot
+from iracing_sync.models.records import Slot
 
 DESIGN_ROUTES = {
     "/slots",

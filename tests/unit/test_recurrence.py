@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from iracing_sync.models import RaceTimeDescriptor, Slot, WeekPattern
+from iracing_sync.models.iracing import RaceTimeDescriptor
+from iracing_sync.models.records import Slot, WeekPattern
 from iracing_sync.recurrence import collate, descriptor_starts, expand, expand_week
 from iracing_sync.schedule import parse_schedule_body, week_patterns
 from iracing_sync_local import SAMPLES_DIR

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from iracing_sync.models import RaceTimeDescriptor, WeekPattern
+from iracing_sync.models.iracing import RaceTimeDescriptor
+from iracing_sync.models.records import WeekPattern
 from iracing_sync.recurrence import descriptor_starts, expand
 
 DAY = timedelta(days=1)

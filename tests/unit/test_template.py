@@ -29,7 +29,7 @@ import yaml  # noqa: E402
 
 from iracing_sync import errors  # noqa: E402
 from iracing_sync.settings import _ENV  # noqa: E402
-from iracing_sync.store import Item  # noqa: E402
+from iracing_sync.store.schema import Item  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"

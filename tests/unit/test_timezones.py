@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from iracing_sync.errors import InvalidInputError, UnknownTimeZoneError
-from iracing_sync.models import RaceTimeDescriptor, Slot, WeekPattern
+from iracing_sync.models.iracing import RaceTimeDescriptor
+from iracing_sync.models.records import Slot, WeekPattern
 from iracing_sync.recurrence import expand
 from iracing_sync.timezones import get_zone, local_fields, local_iso, slot_json
 

@@ -1,7 +1,7 @@
 """The iRacing Data API client: the only module that speaks HTTP to iRacing.
 
 - Auth: OAuth2 ``password_limited`` (secret and password masked) and the ``refresh_token`` grant. The token
-  state lives in DynamoDB (``store.TokenStateItem``), shared by every concurrent invocation: a client uses
+  state lives in DynamoDB (``store.iracing_state``), shared by every concurrent invocation: a client uses
   the stored access token; when it is missing, expiring or refused (401), one invocation takes a
   conditional-write lock and renews it, by the refresh grant while a refresh token is valid, by the
   password grant only when none is. Losers of the lock use the winner's token or raise RetryableError.
@@ -34,7 +34,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -53,6 +52,7 @@ from iracing_sync.errors import (
     RateLimited,
     RetryableError,
 )
+from iracing_sync.instants import iso_z
 from iracing_sync.observability import logger
 from iracing_sync.settings import Settings
 
@@ -247,7 +247,7 @@ class IracingClient:
         if not reservation.granted:
             raise RateLimited(
                 f"iRacing {what}: not sent, the account's rate budget is nearly spent until "
-                f"{_iso(reservation.reset_at)}",
+                f"{_when(reservation.reset_at)}",
                 reset_at=reservation.reset_at,
             )
         self._reservation = reservation
@@ -415,7 +415,7 @@ def decode(response: requests.Response, what: str) -> Any:
         return _json(response, what)
     if status == 429:
         reset = _number(response.headers.get("x-ratelimit-reset"))
-        raise RateLimited(f"iRacing {what}: rate limited (HTTP 429) until {_iso(reset)}", reset_at=reset)
+        raise RateLimited(f"iRacing {what}: rate limited (HTTP 429) until {_when(reset)}", reset_at=reset)
     if status == 401:
         raise AuthError(f"iRacing {what}: unauthorized (HTTP 401) even with a renewed token")
     if status >= 500:
@@ -441,10 +441,8 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _iso(epoch: float | None) -> str:
-    if epoch is None:
-        return "an unknown time"
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _when(epoch: float | None) -> str:
+    return "an unknown time" if epoch is None else iso_z(epoch)
 
 
 def _error_field(response: requests.Response) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from iracing_sync.models import Slot
+from iracing_sync.models.records import Slot
 
 PRODID = "-//iracing-sync//race slots//EN"
 UID_DOMAIN = "iracing-sync"

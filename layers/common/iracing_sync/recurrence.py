@@ -10,7 +10,7 @@ days, first/last start of a day, step). The days touching the window are found b
 first start >= ``start`` of a day by arithmetic, so the work is proportional to the slots inside the
 window (plus a constant per descriptor), never to the season's length. Each day's starts are a
 ``range``; a slot's identity is packed into one integer (start, season, week) so deduplication and
-sorting run in C, and ``Slot`` objects are built only for the final, unique slots.
+sorting run in C, and ``Slot`` tuples are built only for the final, unique slots.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
 
-from pydantic import BaseModel
-
-from iracing_sync.models import RaceTimeDescriptor, Slot, WeekPattern
+from iracing_sync.models.iracing import RaceTimeDescriptor
+from iracing_sync.models.records import Slot, WeekPattern
 
 DAY = timedelta(days=1)
 # A week's repeating sessions lie within this span of its first session day. The time index looks
@@ -176,45 +174,20 @@ def _template(week: WeekPattern, p: CompiledDescriptor) -> _Template:
     )
 
 
-# Every field of a built Slot is set. One set object is shared: Slot is frozen (nothing mutates it in
-# place) and pydantic copies it before changing it (model_copy), which the engine tests check.
-_ALL_FIELDS_SET = set(Slot.model_fields)
-_new = object.__new__
-# The setters of BaseModel's four instance slots, bound once: what model_construct assigns.
-_set_dict = BaseModel.__dict__["__dict__"].__set__
-_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
-_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
-_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-
-
-def trusted_slot(data: dict[str, Any]) -> Slot:
-    """A Slot from already-valid field values (every field, in field order) without re-validating them.
-
-    Validation costs ~4 µs per slot and ``model_construct`` even more, which dominated expansion; the
-    engine's values come from validated models (ints, aware UTC datetimes), so the instance is
-    assembled the way ``model_construct`` does. tests/unit/test_recurrence_engine.py proves the result
-    equal to a validated Slot (==, hash, dump, JSON form, copy, pickle).
-    """
-    slot = _new(Slot)
-    _set_dict(slot, data)
-    _set_fields_set(slot, _ALL_FIELDS_SET)
-    _set_extra(slot, None)
-    _set_private(slot, None)
-    return slot
-
-
 def _materialize(keys: Iterable[int], payloads: dict[int, Slot | _Template], shift: int) -> list[Slot]:
     """The Slots of packed ``keys`` (in that order); one datetime object per instant."""
     instants: dict[int, datetime] = {}
     from_timestamp = datetime.fromtimestamp
+    make = Slot._make  # fields in Slot's order: the tuple is built in C, once per slot of the answer
     out: list[Slot] = []
     append = out.append
     for key in keys:
         payload = payloads[key]
-        if payload.__class__ is not tuple:  # a ready Slot passed in (rare): cheaper than isinstance
+        if payload.__class__ is not tuple:  # a ready Slot passed in (rare; a tuple subclass): cheaper than isinstance
             append(payload)  # type: ignore[arg-type]
             continue
-        season_id, series_id, race_week_num, length, super_session, series_name, track_id, track_name, config = payload
+        template: _Template = payload  # type: ignore[assignment]  # not a Slot: checked just above
+        season_id, series_id, race_week_num, length, super_session, series_name, track_id, track_name, config = template
         start = key >> shift
         start_time = instants.get(start)
         if start_time is None:
@@ -222,27 +195,22 @@ def _materialize(keys: Iterable[int], payloads: dict[int, Slot | _Template], shi
         end_time = instants.get(start + length)
         if end_time is None:
             end_time = instants[start + length] = from_timestamp(start + length, UTC)
-        # trusted_slot inlined: this loop runs once per slot of the answer.
-        slot = _new(Slot)
-        _set_dict(
-            slot,
-            {
-                "season_id": season_id,
-                "series_id": series_id,
-                "race_week_num": race_week_num,
-                "start_time": start_time,
-                "end_time": end_time,
-                "super_session": super_session,
-                "series_name": series_name,
-                "track_id": track_id,
-                "track_name": track_name,
-                "config_name": config,
-            },
+        append(
+            make(
+                (
+                    season_id,
+                    series_id,
+                    race_week_num,
+                    start_time,
+                    end_time,
+                    super_session,
+                    series_name,
+                    track_id,
+                    track_name,
+                    config,
+                )
+            )
         )
-        _set_fields_set(slot, _ALL_FIELDS_SET)
-        _set_extra(slot, None)
-        _set_private(slot, None)
-        append(slot)
     return out
 
 

@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from iracing_sync.errors import MalformedPayload
-from iracing_sync.models import RaceTimeDescriptor, Season, SeasonRecord, Slot, WeekPattern, WeekRecord
+from iracing_sync.models.base import validation_summary
+from iracing_sync.models.iracing import RaceTimeDescriptor, Season, SeasonFacts
+from iracing_sync.models.records import SeasonRecord, Slot, WeekPattern, WeekRecord
 from iracing_sync.recurrence import MAX_WEEK_SPAN, collate, day_start, expand_week
 
 __all__ = ["ScheduleProcessor", "parse_schedule_body", "week_patterns"]
@@ -93,23 +95,8 @@ class ScheduleProcessor:
                     span_end=span_end,
                 )
             )
-        return SeasonRecord(
-            season_id=season.season_id,
-            series_id=season.series_id,
-            season_name=season.season_name,
-            season_short_name=season.season_short_name,
-            season_year=season.season_year,
-            season_quarter=season.season_quarter,
-            license_group=season.license_group,
-            car_class_ids=season.car_class_ids,
-            active=season.active,
-            official=season.official,
-            car_switching=season.car_switching,
-            start_date=season.start_date,
-            schedule_description=season.schedule_description,
-            weeks=weeks,
-            fixed_slots=collate(fixed),
-        )
+        facts = {name: getattr(season, name) for name in SeasonFacts.model_fields}
+        return SeasonRecord(**facts, weeks=weeks, fixed_slots=collate(fixed))
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -131,24 +118,12 @@ def _validate_season(raw: Mapping[str, Any], *, where: str) -> Season:
     try:
         return Season.model_validate(raw)
     except ValidationError as exc:
-        raise MalformedPayload(f"{where}{_season_label(raw)}: {_first_error(exc)}") from exc
+        raise MalformedPayload(f"{where}{_season_label(raw)}: {validation_summary(exc)}") from exc
 
 
 def _season_label(raw: Mapping[str, Any]) -> str:
     season_id = raw.get("season_id", raw.get("seasonId"))
     return "" if season_id is None else f" (season_id {season_id!r})"
-
-
-def _first_error(exc: ValidationError) -> str:
-    """One line for the first validation error: its dotted field path and message, plus a count."""
-    errors = exc.errors(include_url=False, include_input=False)
-    if not errors:  # pragma: no cover - pydantic always reports at least one error
-        return str(exc).splitlines()[0]
-    first = errors[0]
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
-    message = " ".join(str(first["msg"]).split())
-    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
-    return f"{path or 'body'}: {message}{more}"
 
 
 def _key_summary(body: Mapping[str, Any], limit: int = 5) -> str:

@@ -14,21 +14,18 @@ from iracing_sync import store
 from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
-from iracing_sync.models import (
-    Car,
-    CarClass,
-    IracingModel,
+from iracing_sync.models.base import validation_summary
+from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
+from iracing_sync.models.tasks import (
     ListCurrentSeasonsEvent,
     ListPastSeasonsEvent,
     ListSeriesEvent,
     RecordRunEvent,
     RunSummary,
     SeasonOutcome,
-    Series,
     SummarizeEvent,
     SyncSeasonEvent,
     Tally,
-    TrackConfig,
 )
 from iracing_sync.observability import logger, metrics
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
@@ -159,7 +156,9 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
                 if event.meta_key
                 else {}
             )
-            body = {**store.season_facts(event.season_id), **facts, **body}
+            stored = store.get_season_facts(event.season_id)
+            known = stored.model_dump(mode="json", exclude_none=True) if stored is not None else {}
+            body = {**known, **facts, **body}
     seasons = parse_schedule_body(body)
     season = next((s for s in seasons if s.season_id == event.season_id), None)
     if season is None:
@@ -210,9 +209,7 @@ def _validated[M: IracingModel](model: type[M], raws: Any, endpoint: str, assets
         try:
             out.append(model.model_validate(merged))
         except ValidationError as exc:
-            first = exc.errors(include_url=False, include_input=False)[0]
-            field = ".".join(str(p) for p in first["loc"])
-            raise MalformedPayload(f"{endpoint} {key}={raw.get(key)!r}: {field}: {first['msg']}") from exc
+            raise MalformedPayload(f"{endpoint} {key}={raw.get(key)!r}: {validation_summary(exc)}") from exc
     return out
 
 

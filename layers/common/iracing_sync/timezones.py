@@ -11,7 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from iracing_sync.errors import UnknownTimeZoneError
-from iracing_sync.models import Slot
+from iracing_sync.models.records import Slot
 
 # IANA names are short ("America/Argentina/ComodRivadavia" is among the longest); a cap keeps
 # arbitrary query strings away from the file system.

@@ -1,0 +1,104 @@
+"""The OpenAPI document as this API really answers: its error body, calendars, caching headers and instants.
+
+Powertools documents a 422 "HTTPValidationError" for bad input; this API answers 400 with its own error body
+(see ``api.resolver``), and 404/422/503 with the same body. The calendars answer text/calendar, and every 200
+carries ETag and Cache-Control. ``finish_openapi`` states that for every route, so a client (and the fuzz test,
+which checks every answer against this document) sees the truth.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import content_types
+
+from iracing_sync.models.http import ErrorBody
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_ID_FILTERS = {"series_id", "season_id", "car_id", "track_id"}
+
+
+def _error_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {content_types.APPLICATION_JSON: {"schema": _ERROR_REF}}}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional query parameter's schema without Powertools' ``anyOf [..., null]`` (absent is how it is unset)."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**options[0], **rest}
+
+
+_INSTANTS = {"from", "to", "at"}
+
+
+def _instant_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """An instant parameter's schema stating what it takes: an RFC 3339 date or date-time, or what the route accepts.
+
+    The last branch is the parameter's own constraint (the ISO pattern, or any string where the route parses
+    the value itself), so the document accepts exactly what the API accepts; the first two tell clients, and
+    the fuzz test's generator, that real dates are meant (schemathesis then tries years 0001 and 9999 too).
+    """
+    own = {"pattern": schema["pattern"]} if "pattern" in schema else {}
+    rest = {k: v for k, v in schema.items() if k != "pattern"}
+    return {**rest, "anyOf": [{"format": "date"}, {"format": "date-time"}, own]}
+
+
+def _finish_operation(path: str, operation: dict[str, Any]) -> None:
+    params = operation.get("parameters", [])
+    for param in params:
+        if param.get("in") == "query" and "schema" in param:
+            param["schema"] = _without_null(param["schema"])
+            if param["name"] in _INSTANTS and param["schema"].get("type") == "string":
+                param["schema"] = _instant_schema(param["schema"])
+    names = {p["name"] for p in params}
+    # (keys are strings: the document was dumped in JSON mode)
+    responses: dict[str, Any] = {k: v for k, v in operation["responses"].items() if k != "422"}
+    ok: dict[str, Any] = responses.setdefault("200", {"description": "OK"})
+    if path.endswith(".ics"):
+        ok["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+    elif path == "/openapi.json":
+        ok["content"] = {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}}
+    cache_headers = {
+        "ETag": {
+            "description": "digest of the body (weak, W/, for /next without at: all but the echoed instant); "
+            "send it as If-None-Match",
+            "schema": {"type": "string"},
+        },
+        "Cache-Control": {"description": "how long the answer may be reused", "schema": {"type": "string"}},
+    }
+    ok["headers"] = {name: {**h, "required": True} for name, h in cache_headers.items()}
+    responses["304"] = {"description": "Not Modified: If-None-Match holds the current ETag", "headers": cache_headers}
+    if params:
+        responses["400"] = _error_response("Bad input: malformed date, ID, tz, cursor or parameter")
+    if any(p.get("in") == "path" for p in params) or names & _ID_FILTERS:
+        responses["404"] = _error_response("Unknown series, season, car or track")
+    if names & {"from", "to"}:
+        responses["422"] = _error_response("from not before to, or a window longer than allowed")
+    if path != "/openapi.json":
+        responses["503"] = _error_response("The data store is unavailable; retry")
+    operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}
+
+
+def finish_openapi(schema: OpenAPI) -> OpenAPI:
+    """Powertools' generated document with this API's real error, calendar and caching responses."""
+    # Imported here: the OpenAPI models are about a tenth of the API's cold import, and only /openapi.json and
+    # /docs need them.
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+    document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)
+    for path, item in document.get("paths", {}).items():
+        for operation in item.values():
+            _finish_operation(path, operation)
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        schemas.pop(unused, None)
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorBody"] = error_schema
+    return OpenAPI.model_validate(document)

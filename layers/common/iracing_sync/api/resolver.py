@@ -1,0 +1,83 @@
+"""The HTTP API's resolver and the one place errors become HTTP responses.
+
+Routes (``api.routes.*``) register on ``app``; its middlewares refuse unknown query parameters
+(``params.known_parameters``) and add the caching headers (``caching.http_caching``). Every error answer is
+``{"error": {"code", "message"}}``: an AppError by its status and code, bad parameters 400, an unknown path 404,
+an unavailable store 503.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+from iracing_sync.api.caching import http_caching, serialize
+from iracing_sync.api.openapi import finish_openapi
+from iracing_sync.api.params import PATTERN_MEANS, known_parameters
+from iracing_sync.errors import AppError, RetryableError
+from iracing_sync.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+
+class _Resolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver whose OpenAPI document states what this API really answers (api.openapi)."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
+        return finish_openapi(super().get_openapi_schema(**kwargs))
+
+
+app = _Resolver(enable_validation=True, serializer=serialize)
+app.configure_openapi(
+    title="iracing-sync",
+    version="1.0.0",
+    description="iRacing series, seasons and race time slots, computed from each week's schedule pattern. "
+    'All times UTC unless a tz is given. Errors: {"error": {"code", "message"}}.',
+)
+app.use(middlewares=[known_parameters, http_caching])
+
+
+def ok(model: type, description: str) -> dict[int, OpenAPIResponse]:
+    """A route's documented 200: ``model`` as JSON."""
+    return {200: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}}
+
+
+def _error(status: int, code: str, message: str) -> Response[dict[str, Any]]:
+    body = {"error": {"code": code, "message": message}}
+    return Response(status, content_types.APPLICATION_JSON, body, headers={"Cache-Control": "no-store"})
+
+
+@app.exception_handler(AppError)
+def _app_error(exc: AppError) -> Response[dict[str, Any]]:
+    logger.info("request refused", extra={"status": exc.status, "reason": exc.message})
+    return _error(exc.status, exc.code, exc.message)
+
+
+def _validation_message(error: dict[str, Any]) -> str:
+    """One parameter's problem in words: a pattern is named by what it means, not shown as a regex."""
+    where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+    hint = PATTERN_MEANS.get(str(error.get("ctx", {}).get("pattern")))
+    if error.get("type") == "string_pattern_mismatch" and hint:
+        return f"{where}: {error.get('input')!r} is not {hint}"
+    return f"{where}: {error.get('msg')}"
+
+
+@app.exception_handler(RequestValidationError)
+def _validation_error(exc: RequestValidationError) -> Response[dict[str, Any]]:
+    details = "; ".join(_validation_message(e) for e in exc.errors())
+    return _error(400, "invalid_input", details or "invalid request")
+
+
+@app.not_found
+def _not_found(exc: Exception) -> Response[dict[str, Any]]:
+    return _error(404, "not_found", f"no route {app.current_event.path}")
+
+
+@app.exception_handler(RetryableError)
+def _unavailable(exc: RetryableError) -> Response[dict[str, Any]]:
+    logger.exception("backend unavailable")
+    return _error(503, "unavailable", "the data store is unavailable, try again")

@@ -1,0 +1,77 @@
+"""GET /seasons/{id} (with weeks), its slots, its next races and its calendar feed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+
+from iracing_sync import store
+from iracing_sync.api.answers import feed, next_body, season_with_weeks
+from iracing_sync.api.paging import fingerprint, page, page_body, slots_from
+from iracing_sync.api.params import (
+    MAX_PAGE,
+    At,
+    CalendarFrom,
+    CalendarTo,
+    Count,
+    Cursor,
+    Id,
+    Limit,
+    SeasonFrom,
+    SeasonTo,
+    Tz,
+    calendar_window,
+    instant_or_now,
+    season_window,
+    zone,
+)
+from iracing_sync.api.resolver import app, ok
+from iracing_sync.api.schedules import season_next, season_or_404
+from iracing_sync.errors import NotFoundError
+from iracing_sync.ical import season_calendar_name
+from iracing_sync.instants import iso_z
+from iracing_sync.models.http import NextRaces, SeasonSlotsPage, SeasonWithWeeks
+from iracing_sync.models.records import SlotSources
+
+
+@app.get("/seasons/<season_id>", responses=ok(SeasonWithWeeks, "the season with its weeks"))
+def get_season(season_id: Id) -> dict[str, Any]:
+    """One season with its weeks."""
+    return season_with_weeks(season_or_404(season_id))
+
+
+@app.get("/seasons/<season_id>/slots", responses=ok(SeasonSlotsPage, "the season's slots, one page"))
+def get_season_slots(
+    season_id: Id,
+    start: SeasonFrom = None,
+    end: SeasonTo = None,
+    tz: Tz = None,
+    limit: Limit = MAX_PAGE,
+    cursor: Cursor = None,
+) -> dict[str, Any]:
+    """The slots of one season, within [from, to) if given, a page at a time (one Query per page)."""
+    local = zone(tz)
+    lo, hi = season_window(start, end)
+    bound = fingerprint("season", season_id, iso_z(lo), iso_z(hi))
+    found = page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, cursor, bound)
+    if found is None:
+        raise NotFoundError(f"season {season_id} not found")
+    return page_body({"season_id": season_id}, *found, limit, bound, local)
+
+
+@app.get("/seasons/<season_id>/next", responses=ok(NextRaces, "the season's next races from at"))
+def get_season_next(season_id: Id, at: At = None, count: Count = 1, tz: Tz = None) -> dict[str, Any]:
+    """The next race(s) of a season: the first slots starting at or after ``at`` (empty if none)."""
+    local = zone(tz)
+    instant = instant_or_now(at)
+    return next_body("season_id", season_id, instant, season_next(season_id, instant, count), local)
+
+
+@app.get("/seasons/<season_id>/calendar.ics")
+def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: CalendarTo = None) -> Response[str]:
+    """An iCalendar feed of a season: one event per race slot in [from, to), times in UTC."""
+    lo, hi = calendar_window(start, end)
+    season = season_or_404(season_id)
+    name = season_calendar_name(season_id, season.season_name)
+    return feed(slots_from(SlotSources.of([season]), lo, hi), name, lo, hi, f"iracing-season-{season_id}.ics")

@@ -1,0 +1,91 @@
+"""Stored schedules read for an answer: a season or a series (or 404), and the slots they race in a window.
+
+A series is read season by season (one partition Query each), only the seasons that can race in the window;
+its next races read later seasons only while they could still hold one of the answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from operator import itemgetter
+
+from iracing_sync import store
+from iracing_sync.api.paging import slots_from
+from iracing_sync.errors import NotFoundError
+from iracing_sync.models.iracing import SeasonFacts
+from iracing_sync.models.records import SeasonRecord, Slot, SlotSources, utc_day
+from iracing_sync.recurrence import next_slots
+
+# How far back a season may have started and still race: the longest season in the bundled data runs
+# 300 days after its start_date (year-long series); no season races before its start_date.
+SEASON_LOOKBACK = timedelta(days=400)
+
+
+def season_or_404(season_id: int) -> SeasonRecord:
+    """A stored season with its weeks and fixed slots (one Query); NotFoundError if unknown."""
+    season = store.get_season(season_id)
+    if season is None:
+        raise NotFoundError(f"season {season_id} not found")
+    return season
+
+
+def seasons_of_series(series_id: int) -> list[SeasonFacts]:
+    """The stored seasons of a series (one Query); NotFoundError if the series is unknown (one GetItem more)."""
+    seasons = store.list_seasons_of_series(series_id)
+    if not seasons and store.get_series(series_id) is None:
+        raise NotFoundError(f"series {series_id} not found")
+    return seasons
+
+
+def check_known(where: store.SlotFilter) -> None:
+    """NotFoundError for an ID filter that names nothing stored (asked only when a query found no slot)."""
+    for kind, ident in (("series", where.series_id), ("track", where.track_id)):
+        if ident is not None and not store.is_stored(kind, ident):
+            raise NotFoundError(f"{kind} {ident} not found")
+
+
+def _start(season: SeasonFacts) -> datetime | None:
+    return utc_day(season.start_date) if season.start_date else None
+
+
+def _sources(seasons: list[SeasonFacts]) -> SlotSources:
+    """The patterns and fixed slots of these seasons, one partition Query each."""
+    found = SlotSources([], [])
+    for season in seasons:
+        stored = store.season_slot_sources(season.season_id)
+        if stored is not None:  # None: deleted since it was listed
+            found = found + stored
+    return found
+
+
+def series_slots(seasons: list[SeasonFacts], lo: datetime, hi: datetime) -> list[Slot]:
+    """The slots in [lo, hi) of a series, reading only the seasons that can race then."""
+    racing = [s for s in seasons if (start := _start(s)) is None or lo - SEASON_LOOKBACK <= start < hi]
+    return slots_from(_sources(racing), lo, hi)
+
+
+def series_next(seasons: list[SeasonFacts], at: datetime, count: int) -> list[Slot]:
+    """The next ``count`` slots of a series from ``at``: running seasons first, then later ones in start order.
+
+    A later season is read only while it could still hold one of the answers (it starts before the
+    last one found), so a series with years of stored history costs a few Queries, not one per season.
+    """
+    dated = [(_start(s), s) for s in seasons]
+    running = [s for start, s in dated if start is None or at - SEASON_LOOKBACK <= start <= at]
+    later = sorted(((start, s) for start, s in dated if start is not None and start > at), key=itemgetter(0))
+    sources = _sources(running)
+    found = next_slots(sources.patterns, at, count, repeating=True, fixed=sources.fixed_slots)
+    for opens, season in later:
+        if len(found) == count and found[-1].start_time < opens:
+            break
+        sources = sources + _sources([season])
+        found = next_slots(sources.patterns, at, count, repeating=True, fixed=sources.fixed_slots)
+    return found
+
+
+def season_next(season_id: int, at: datetime, count: int) -> list[Slot]:
+    """The next ``count`` slots of one season from ``at`` (one Query); NotFoundError if the season is unknown."""
+    sources = store.season_slot_sources(season_id)
+    if sources is None:
+        raise NotFoundError(f"season {season_id} not found")
+    return next_slots(sources.patterns, at, count, repeating=True, fixed=sources.fixed_slots)

@@ -1,0 +1,36 @@
+"""What every model shares: validators built on first use, the UTC instant string, one-line validation errors."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Validators built on first use, not on import: about forty models live in this package and each function uses a
+# handful, so building them all would be paid on every cold start for shapes that function never sees.
+DEFERRED = ConfigDict(defer_build=True)
+
+
+class DeferredModel(BaseModel):
+    """Base for every model of the service: its validator is built on first use (see DEFERRED)."""
+
+    model_config = DEFERRED
+
+
+# An instant as the HTTP API writes it (instants.iso_z).
+UtcInstant = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")]
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """The first validation error in one line: its field path and message, plus how many more there are.
+
+    The path reads like the data: ``schedules[0].race_time_descriptors[1].start_date``.
+    """
+    errors = exc.errors(include_url=False, include_input=False)
+    if not errors:  # pragma: no cover - pydantic always reports at least one error
+        return str(exc).splitlines()[0]
+    first = errors[0]
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]).lstrip(".")
+    message = " ".join(str(first["msg"]).split())
+    more = f" (and {len(errors) - 1} more error(s))" if len(errors) > 1 else ""
+    return f"{path or 'body'}: {message}{more}"

@@ -1,0 +1,241 @@
+"""iRacing's bodies as we read them: only the fields we use, unknown fields ignored, snake or camel case.
+
+iRacing answers snake_case; some community dumps are camelCased, so every field also accepts its camelCase
+spelling. Where we store a body as iRacing sent it (series, cars, a season's own facts), these shapes are also
+the stored records (see ``models.records``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic.alias_generators import to_camel
+
+from iracing_sync.models.base import DeferredModel
+
+
+def _either_case(name: str) -> AliasChoices:
+    return AliasChoices(name, to_camel(name))
+
+
+class IracingModel(DeferredModel):
+    """Base for models of iRacing bodies: ignore unknown fields, accept snake or camel case."""
+
+    model_config = ConfigDict(
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+        alias_generator=AliasGenerator(validation_alias=_either_case),
+    )
+
+
+# A time of day in UTC as iRacing writes it ("00:30:00"): JSON Schema's "format: time" would demand an offset.
+TimeOfDay = Annotated[
+    time,
+    WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2})?$", "description": "time of day, UTC"}),
+]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class RaceTimeDescriptor(IracingModel):
+    """One entry of a week's ``race_time_descriptors``: a repeating pattern or fixed session times."""
+
+    repeating: bool
+    super_session: bool = False
+    session_minutes: int = Field(ge=0)
+    start_date: date | None = None
+    day_offset: list[Annotated[int, Field(ge=0)]] = Field(default_factory=list)
+    first_session_time: TimeOfDay | None = None
+    repeat_minutes: int | None = Field(default=None, gt=0)
+    session_times: list[datetime] = Field(default_factory=list)
+
+    @field_validator("session_times")
+    @classmethod
+    def _times_utc(cls, value: list[datetime]) -> list[datetime]:
+        return [_utc(v) for v in value]
+
+    def model_post_init(self, __context: Any) -> None:
+        if self.repeating and (self.start_date is None or self.first_session_time is None):
+            raise ValueError("a repeating descriptor needs start_date and first_session_time")
+
+
+class Track(IracingModel):
+    """The track of a race week."""
+
+    track_id: int
+    track_name: str = ""
+    config_name: str | None = None
+    category: str | None = None
+
+
+class CarRestriction(IracingModel):
+    """Balance-of-performance settings for one car in one week."""
+
+    car_id: int
+    max_dry_tire_sets: int | None = None
+    max_pct_fuel_fill: float | None = None
+    power_adjust_pct: float | None = None
+    weight_penalty_kg: float | None = None
+
+
+class Weather(IracingModel):
+    """The part of a week's weather we keep: iRacing's forecast summary."""
+
+    weather_summary: dict[str, Any] | None = None
+
+
+class ScheduleWeek(IracingModel):
+    """One race week of a season schedule."""
+
+    season_id: int
+    series_id: int | None = None
+    race_week_num: int = Field(ge=0)
+    series_name: str | None = None
+    season_name: str | None = None
+    schedule_name: str | None = None
+    start_date: date | None = None
+    week_end_time: datetime | None = None
+    category: str | None = None
+    track: Track | None = None
+    race_time_descriptors: list[RaceTimeDescriptor] | None = None
+    car_restrictions: list[CarRestriction] = Field(default_factory=list)
+    race_week_car_class_ids: list[int] = Field(default_factory=list)
+    race_lap_limit: int | None = None
+    race_time_limit: int | None = None
+    weather: Weather | None = None
+    # Cars of a car-switching week: iRacing sends car objects (with car_id) or bare IDs.
+    race_week_cars: list[Any] = Field(default_factory=list)
+
+    @property
+    def race_week_car_ids(self) -> list[int]:
+        """IDs of the week's cars (car-switching series), sorted."""
+        ids = {c.get("car_id") if isinstance(c, dict) else c for c in self.race_week_cars}
+        return sorted(i for i in ids if isinstance(i, int))
+
+    @field_validator("car_restrictions", "race_week_car_class_ids", "race_week_cars", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
+
+    @field_validator("week_end_time")
+    @classmethod
+    def _end_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _utc(value)
+
+
+class SeasonFacts(IracingModel):
+    """A season's own facts (no weeks), as series/seasons or series/past_seasons send them and as stored."""
+
+    season_id: int
+    series_id: int | None = None
+    season_name: str | None = None
+    season_short_name: str | None = None
+    season_year: int | None = None
+    season_quarter: int | None = None
+    active: bool | None = None
+    official: bool | None = None
+    license_group: int | None = None
+    car_class_ids: list[int] = Field(default_factory=list)
+    car_switching: bool | None = None
+    start_date: date | None = None
+    schedule_description: str | None = None
+
+
+class Season(SeasonFacts):
+    """A season with its schedule, from series/seasons or series/season_schedule."""
+
+    schedules: list[ScheduleWeek] = Field(default_factory=list)
+
+    def model_post_init(self, __context: Any) -> None:
+        # season_schedule bodies carry series_id only on the weeks.
+        if self.series_id is None:
+            week_series = {w.series_id for w in self.schedules if w.series_id is not None}
+            if len(week_series) == 1:
+                object.__setattr__(self, "series_id", week_series.pop())
+
+
+class Series(IracingModel):
+    """A series from series/get, merged with its series/assets entry; stored and served as such."""
+
+    series_id: int
+    series_name: str
+    series_short_name: str | None = None
+    category: str | None = None
+    category_id: int | None = None
+    logo: str | None = None
+    large_image: str | None = None
+    small_image: str | None = None
+
+
+class CarInClass(IracingModel):
+    car_id: int
+
+
+class CarClass(IracingModel):
+    """A car class from carclass/get: which cars race together."""
+
+    car_class_id: int
+    name: str
+    short_name: str | None = None
+    relative_speed: int | None = None
+    cars_in_class: list[CarInClass] = Field(default_factory=list)
+
+    @property
+    def car_ids(self) -> list[int]:
+        """The IDs of the cars in this class, sorted."""
+        return sorted({c.car_id for c in self.cars_in_class})
+
+
+class Car(IracingModel):
+    """A car from car/get, merged with its car/assets entry; stored as such."""
+
+    car_id: int
+    car_name: str
+    car_name_abbreviated: str | None = None
+    car_dirpath: str | None = None
+    categories: list[str] = Field(default_factory=list)
+    hp: int | None = None
+    car_weight: int | None = None
+    retired: bool | None = None
+    logo: str | None = None
+    small_image: str | None = None
+    large_image: str | None = None
+    folder: str | None = None
+
+
+class TrackConfig(IracingModel):
+    """A track configuration from track/get, merged with its track/assets entry (map and SVG layers)."""
+
+    track_id: int
+    track_name: str
+    config_name: str | None = None
+    category: str | None = None
+    category_id: int | None = None
+    time_zone: str | None = None
+    location: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    track_config_length: float | None = None
+    retired: bool | None = None
+    logo: str | None = None
+    small_image: str | None = None
+    folder: str | None = None
+    track_map: str | None = None
+    # Layer name -> SVG file; the URL of a layer is track_map + file (records.TrackRecord keeps the URLs).
+    track_map_layers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("track_map_layers", mode="before")
+    @classmethod
+    def _no_layers(cls, value: object) -> object:
+        return {} if value is None else value
+
+    @property
+    def map_layer_urls(self) -> dict[str, str]:
+        """Layer name -> absolute SVG URL."""
+        base = self.track_map or ""
+        return {name: base + file for name, file in sorted(self.track_map_layers.items())} if base else {}
