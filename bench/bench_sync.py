@@ -27,7 +27,7 @@ def _slot_rows(seasons_file: str) -> int:
 
 def _stored_items(season_ids: list[int]) -> int:
     from iracing_sync.store.schema import Item, season_key
-    from iracing_sync.store.seasons import SeasonVersionItem
+    from iracing_sync.store.season_writes import SeasonVersionItem
 
     return sum(
         1 for sid in season_ids for item in Item.query(season_key(sid)) if not isinstance(item, SeasonVersionItem)

@@ -13,18 +13,27 @@ from tests.support.dynamodb_proxy import DynamoDBProxy
 pytestmark = pytest.mark.integration
 
 
+# A season's change set is written in one transaction when it fits (season 5935's does), in batches when not.
+@pytest.mark.parametrize("operation", ["TransactWriteItems", "BatchWriteItem"])
 def test_throttled_writes_are_retried_and_the_run_completes_intact(
-    step_functions: LocalStepFunctions, fake_iracing: FakeIracing, dynamodb_proxy: DynamoDBProxy
+    step_functions: LocalStepFunctions,
+    fake_iracing: FakeIracing,
+    dynamodb_proxy: DynamoDBProxy,
+    settings_env: pytest.MonkeyPatch,
+    operation: str,
 ) -> None:
     from iracing_sync import store
+    from iracing_sync.store import season_writes
 
-    # Given DynamoDB throttles more batch writes than the SDK's own retries absorb
-    dynamodb_proxy.throttle("BatchWriteItem", 8)
+    if operation == "BatchWriteItem":  # make the season's write too large for one transaction
+        settings_env.setattr(season_writes, "TRANSACT_LIMIT", 1)
+    # Given DynamoDB throttles more writes than the SDK's own retries absorb
+    dynamodb_proxy.throttle(operation, 8)
     # When a season is synced
     summary = step_functions.run("sync_season", {"season_ids": [5935]}, progress=False)
     # Then the task was retried by the state machine and the season is stored exactly, once
     assert summary["status"] == "SUCCEEDED" and summary["seasons_synced"] == 1
-    assert dynamodb_proxy.operations["BatchWriteItem"] > 8
+    assert dynamodb_proxy.operations[operation] > 8
     weeks = load_sample("series_season_schedule.json")["schedules"]
     stored = store.get_season(5935)
     assert stored is not None and [w.pattern.race_week_num for w in stored.weeks] == [w["race_week_num"] for w in weeks]

@@ -13,7 +13,7 @@ from iracing_sync.api.answers import week_out
 from iracing_sync.errors import ConcurrentUpdate
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.store.schema import Item
-from iracing_sync.store.seasons import SeasonVersionItem
+from iracing_sync.store.season_writes import SeasonVersionItem
 from tests.conftest import load_sample
 
 pytestmark = pytest.mark.integration

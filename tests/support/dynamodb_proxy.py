@@ -2,7 +2,9 @@
 
 DynamoDB Local never throttles; this proxy answers chosen operations with DynamoDB's real throttling
 error so tests can show what the service does when AWS throttles it. It also counts requests by
-operation, which proves which routes Query and that nothing Scans.
+operation, which proves which routes Query and that nothing Scans; holds one write request until the test
+lets it go (to interleave two writers at any step); and drops the connection of every write from the k-th
+on (a writer killed mid-batch).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+WRITES = frozenset({"BatchWriteItem", "TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem"})
 
 THROTTLED = {
     "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
@@ -29,6 +33,40 @@ class DynamoDBProxy:
         self._throttle: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
+        self._hold: Hold | None = None
+        self._drop_after: int | None = None
+        self._writes = 0
+
+    def hold_write(self, skip: int = 0) -> Hold:
+        """Hold the write request after the next ``skip`` ones until ``Hold.release()`` (then forward it)."""
+        hold = Hold(skip)
+        with self._lock:
+            self._hold = hold
+        return hold
+
+    def drop_writes(self, after: int = 0) -> None:
+        """Let ``after`` more write requests through, then drop the connection of every later one (until heal)."""
+        with self._lock:
+            self._writes, self._drop_after = 0, after
+
+    def heal(self) -> None:
+        """Stop dropping and holding."""
+        with self._lock:
+            self._drop_after, self._hold = None, None
+
+    def _on_write(self) -> tuple[Hold | None, bool]:
+        """What to do with one write request: the hold to wait on (if it is this one), and whether to drop it."""
+        with self._lock:
+            hold = self._hold
+            if hold is not None:
+                if hold.skip:
+                    hold.skip -= 1
+                    hold = None
+                else:
+                    self._hold = None
+            self._writes += 1
+            drop = self._drop_after is not None and self._writes > self._drop_after
+            return hold, drop
 
     def throttle(self, operation: str, times: int) -> None:
         """Answer the next ``times`` requests of ``operation`` (e.g. "BatchWriteItem") with a throttling error."""
@@ -60,6 +98,15 @@ class DynamoDBProxy:
                 if proxy._take_throttle(operation):
                     self._answer(400, json.dumps(THROTTLED).encode(), {"Content-Type": "application/x-amz-json-1.0"})
                     return
+                if operation in WRITES:
+                    hold, drop = proxy._on_write()
+                    if hold is not None:
+                        hold.reached.set()
+                        hold.released.wait(60)
+                    if drop:
+                        # Like a process killed mid-request: the connection closes with no answer at all.
+                        self.close_connection = True
+                        return
                 upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
                 try:
                     headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
@@ -92,3 +139,15 @@ class DynamoDBProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+class Hold:
+    """One held write request: ``reached`` is set when it arrives; it goes on after ``release()``."""
+
+    def __init__(self, skip: int) -> None:
+        self.skip = skip
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()

@@ -30,10 +30,23 @@ def archive_prefix(endpoint: str, params: dict[str, Any]) -> str:
     return f"raw/{endpoint.strip('/')}/{query}/"
 
 
+STAMP = "%Y%m%dT%H%M%S%fZ"
+SUFFIX = ".json.gz"
+
+
 def archive_key(endpoint: str, params: dict[str, Any], fetched_at: datetime | None = None) -> str:
     """Deterministic key: ``raw/<endpoint>/<params or _>/<fetch time, UTC, sortable>.json.gz``."""
-    when = (fetched_at or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    return f"{archive_prefix(endpoint, params)}{when}.json.gz"
+    when = (fetched_at or datetime.now(UTC)).astimezone(UTC).strftime(STAMP)
+    return f"{archive_prefix(endpoint, params)}{when}{SUFFIX}"
+
+
+def fetched_at(key: str) -> datetime:
+    """When the body under ``key`` was fetched (the stamp ``archive_key`` wrote); PermanentError if none."""
+    stamp = key.rsplit("/", 1)[-1].removesuffix(SUFFIX)
+    try:
+        return datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        raise PermanentError(f"archive key {key!r} carries no fetch time") from None
 
 
 @cache
@@ -110,11 +123,11 @@ class Archive:
         if self._dir is not None:
             folder = self._dir / prefix
             if folder.is_dir():
-                keys = [f"{prefix}{p.name}" for p in folder.glob("*.json.gz")]
+                keys = [f"{prefix}{p.name}" for p in folder.glob(f"*{SUFFIX}")]
         else:
             try:
                 pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
-                keys = [o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(".json.gz")]
+                keys = [o["Key"] for page in pages for o in page.get("Contents", []) if o["Key"].endswith(SUFFIX)]
             except (BotoCoreError, ClientError) as exc:
                 raise RetryableError(f"archive listing {prefix} failed: {exc}") from exc
         if not keys:

@@ -43,6 +43,9 @@ class Settings(BaseModel):
     # Raw payload archive: an S3 bucket in AWS, a directory locally.
     archive_bucket: str | None = None
     archive_dir: Path | None = None
+    # How long a large season write may hold the partition's claim (store.season_writes): longer than the season
+    # function's timeout, so a live writer never loses it, and short enough that the next run completes a crash.
+    season_write_lock_seconds: float = Field(default=120.0, gt=0)
     # Upper bound for one /slots window, in days.
     max_window_days: int = Field(default=31, gt=0)
     # How long a client or CDN may reuse an API answer about stored schedules (Cache-Control max-age, seconds):
@@ -84,6 +87,7 @@ _ENV = {
     "iracing_replay": "IRACING_REPLAY",
     "archive_bucket": "ARCHIVE_BUCKET",
     "archive_dir": "ARCHIVE_DIR",
+    "season_write_lock_seconds": "SEASON_WRITE_LOCK_SECONDS",
     "max_window_days": "MAX_WINDOW_DAYS",
     "api_cache_seconds": "API_CACHE_SECONDS",
 }

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from iracing_sync import store
+from iracing_sync import archive, store
 from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
@@ -144,10 +144,11 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
     if event.archive_key:
-        body = _raw_season(_archived(_archive().location, event.archive_key), event.season_id)
+        key = event.archive_key
+        body = _raw_season(_archived(_archive().location, key), event.season_id)
     else:
         client = new_client()
-        body, _ = _fetch(client, "series/season_schedule", season_id=event.season_id)
+        body, key = _fetch(client, "series/season_schedule", season_id=event.season_id)
         if isinstance(body, dict):
             # season_schedule carries weeks only: take the season's facts from past_seasons or from
             # what is stored, so the same season gives the same items whichever endpoint it came from.
@@ -164,7 +165,8 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     if season is None:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
     logger.append_keys(series_id=season.series_id)
-    counts = store.put_season(ScheduleProcessor().process(season))
+    # Ordered by fetch time: a retry of an older archived body never overwrites what a newer fetch stored.
+    counts = store.put_season(ScheduleProcessor().process(season), fetched_at=archive.fetched_at(key))
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return SeasonOutcome(
@@ -173,6 +175,7 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
         items_written=counts.written,
         items_unchanged=counts.unchanged,
         items_deleted=counts.deleted,
+        stale=counts.stale,
     )
 
 
@@ -185,7 +188,7 @@ def _outcome(client: IracingClient, *counts: store.WriteCounts) -> dict[str, Any
         items_written=total.written,
         items_unchanged=total.unchanged,
         items_deleted=total.deleted,
-    ).model_dump(exclude={"season_id", "ok", "error"})
+    ).model_dump(exclude={"season_id", "ok", "error", "stale"})
 
 
 def _by_id(body: Any, endpoint: str) -> dict[str, Any]:

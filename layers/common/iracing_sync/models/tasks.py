@@ -47,6 +47,8 @@ class SeasonOutcome(DeferredModel):
     items_written: int = 0
     items_unchanged: int = 0
     items_deleted: int = 0
+    # Skipped: a body fetched later already changed this season (store.season_writes).
+    stale: bool = False
     error: dict[str, Any] | None = None
 
 

@@ -3,7 +3,8 @@
 One table, natural deterministic keys, so a retried or concurrent sync can never duplicate. Rooms:
 
 - ``schema``:        the table, its indexes (by_parent, by_time), the Item base class and the keys.
-- ``seasons``:       a season partition: SEASON#<id> / META, VERSION, WEEK#<nn>, SLOT#<nn>#<start>.
+- ``seasons``:       a season partition: SEASON#<id> / META, WEEK#<nn>, SLOT#<nn>#<start>, as records.
+- ``season_writes``: how a partition is written (VERSION): atomic or claimed, never backwards, crash-completed.
 - ``slot_sources``:  what the slot engine reads for a window (by_time month buckets) or a season, filtered.
 - ``catalog``:       series, car classes, cars, tracks: <KIND>#<id> / META under by_parent SERIES, CARCLASSES...
 - ``runs``:          recorded sync runs: RUN#<run_id> / META under by_parent RUNS, newest first.
@@ -47,7 +48,8 @@ from iracing_sync.store.iracing_state import (
 )
 from iracing_sync.store.runs import list_sync_runs, put_sync_run
 from iracing_sync.store.schema import WriteCounts, ensure_table, season_key, series_key
-from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series, put_season
+from iracing_sync.store.season_writes import body_hashes, put_season
+from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series
 from iracing_sync.store.slot_sources import ANY, SlotFilter, season_slot_sources, slot_sources_between
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "SlotFilter",
     "TokenState",
     "WriteCounts",
+    "body_hashes",
     "car_classes_with_car",
     "ensure_table",
     "get_season",

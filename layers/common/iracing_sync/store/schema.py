@@ -150,18 +150,26 @@ def read(query: Iterator[Item], what: str) -> list[Item]:
         raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
 
 
+def error_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code behind a PynamoDB error, or None (e.g. a dropped connection has no answer)."""
+    # Not exc.cause_response_code: it raises AttributeError when the cause carries no response.
+    response = getattr(exc.cause, "response", None)
+    return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
 def lost_race(exc: PynamoDBException) -> bool:
     """Whether a conditional write failed on its condition (another writer got there first)."""
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+    return error_code(exc) == "ConditionalCheckFailedException"
 
 
 @dataclass
 class WriteCounts:
-    """How a reconcile went: items written, left unchanged and deleted."""
+    """How a reconcile went: items written, left unchanged and deleted (``stale``: skipped, a newer body won)."""
 
     written: int = 0
     unchanged: int = 0
     deleted: int = 0
+    stale: bool = False
 
     def __iadd__(self, other: WriteCounts) -> WriteCounts:
         self.written += other.written

@@ -5,8 +5,9 @@
 - week:       pk SEASON#<id>, sk WEEK#<nn:03d>;         by_time T#<yyyy-mm of span start> / <start>#<season>#<week>#W
 - fixed slot: pk SEASON#<id>, sk SLOT#<nn:03d>#<start>; by_time T#<yyyy-mm of start> / <start>#<season>#<week>#S
 
-A sync reconciles the partition to exactly one season record (``put_season``); reads return records
-(``models.records``), never items. The time-window reads for the slot engine are in ``store.slot_sources``.
+A sync reconciles the partition to exactly one season record (``store.season_writes.put_season``, which also
+owns the VERSION item); reads return records (``models.records``), never items. The time-window reads for the
+slot engine are in ``store.slot_sources``.
 """
 
 from __future__ import annotations
@@ -16,24 +17,18 @@ from datetime import datetime
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PutError, PynamoDBException
+from pynamodb.exceptions import PynamoDBException
 
-from iracing_sync.errors import ConcurrentUpdate, RetryableError
+from iracing_sync.errors import RetryableError
 from iracing_sync.instants import iso_z, parse_iso_z
 from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, WeekPattern, WeekRecord
 from iracing_sync.store import schema
-from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, read, season_key
+from iracing_sync.store.schema import Item, RecordItem, content_hash, read, season_key
 
 
 class SeasonItem(RecordItem, discriminator="season"):
     """A season's own facts (record: models.iracing.SeasonFacts); read whole, never filtered by attribute."""
-
-
-class SeasonVersionItem(Item, discriminator="season_version"):
-    """Bumped by every sync that changes a season partition (optimistic concurrency)."""
-
-    version = NumberAttribute(default=0)
 
 
 class CarRestrictionMap(MapAttribute[str, Any]):
@@ -83,57 +78,20 @@ class SlotItem(_WeekKeyFacts, discriminator="slot"):
     super_session = BooleanAttribute(default=False)
 
 
-# --- writes ---------------------------------------------------------------------------------------
+# --- records to items -----------------------------------------------------------------------------
 
 
-def put_season(season: SeasonRecord) -> WriteCounts:
-    """Make the season's partition exactly this record: write what changed, delete what vanished.
-
-    Concurrent syncs of one season are serialized optimistically: the partition's VERSION item is
-    bumped with a condition on the version read first. The loser raises ConcurrentUpdate (retryable),
-    and its retry reconciles against the winner's items, so the partition always ends as exactly the
-    items of one sync, never a mix.
-    """
-    pk = season_key(season.season_id)
-    items = read(Item.query(pk, attributes_to_get=["pk", "sk", "item_type", "content_hash", "version"]), pk)
-    version_item = next((i for i in items if isinstance(i, SeasonVersionItem)), None)
-    read_version = int(version_item.version) if version_item is not None else 0
-    existing = {i.sk: i.content_hash for i in items if not isinstance(i, SeasonVersionItem)}
+def desired_items(season: SeasonRecord) -> list[Item]:
+    """Every item the season's partition should hold (but its VERSION item), content hashes set."""
     weeks = {w.pattern.race_week_num: w for w in season.weeks}
-    desired: list[Item] = [
+    items: list[Item] = [
         _season_item(season),
         *map(_week_item, season.weeks),
         *(_slot_item(s, weeks.get(s.race_week_num)) for s in season.fixed_slots),
     ]
-    counts = WriteCounts()
-    seen: set[str] = set()
-    try:
-        with Item.batch_write() as batch:
-            for item in desired:
-                item.content_hash = content_hash(item)
-                seen.add(item.sk)
-                if existing.get(item.sk) == item.content_hash:
-                    counts.unchanged += 1
-                    continue
-                batch.save(item)
-                counts.written += 1
-            for sk in existing.keys() - seen:
-                batch.delete(Item(pk=pk, sk=sk))
-                counts.deleted += 1
-        if counts.written or counts.deleted:
-            condition = (
-                SeasonVersionItem.version == read_version
-                if version_item is not None
-                else SeasonVersionItem.pk.does_not_exist()
-            )
-            SeasonVersionItem(pk=pk, sk="VERSION", version=read_version + 1).save(condition=condition)
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise ConcurrentUpdate(f"season {season.season_id} was synced concurrently; retry") from exc
-        raise RetryableError(f"DynamoDB write of season {season.season_id} failed: {exc.msg}") from exc
-    except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB write of season {season.season_id} failed: {exc.msg}") from exc
-    return counts
+    for item in items:
+        item.content_hash = content_hash(item)
+    return items
 
 
 def _season_item(s: SeasonFacts) -> SeasonItem:
