@@ -629,11 +629,11 @@ def test_every_state_machine_and_the_api_have_an_alarm_to_the_alarm_topic() -> N
     watched_machines = {
         ref_target(d["Value"])
         for a in alarms
-        if a["Properties"]["MetricName"] == "ExecutionsFailed"
+        if a["Properties"].get("MetricName") == "ExecutionsFailed"
         for d in a["Properties"]["Dimensions"]
     }
     assert watched_machines == set(state_machines())
-    api_alarms = [a for a in alarms if a["Properties"]["Namespace"] == "AWS/ApiGateway"]
+    api_alarms = [a for a in alarms if a["Properties"].get("Namespace") == "AWS/ApiGateway"]
     assert [a["Properties"]["MetricName"] for a in api_alarms] == ["5xx"]
     assert all(ref_target(a["Properties"]["AlarmActions"][0]) == "AlarmTopic" for a in alarms)
 
@@ -742,3 +742,95 @@ def test_functions_with_table_access_may_use_the_table_key_only_through_dynamodb
         actions = {a for s in kms for a in as_list(s["Action"])}
         # Reading decrypts the table key; only writers get more.
         assert actions == ({"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} if writes else {"kms:Decrypt"}), name
+
+
+# --- (i) alarms on the run metrics record_run publishes ------------------------------------------------------
+
+
+def _alarm_metrics(alarm: Mapping[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric name, dimensions) of every metric an alarm reads, plain or in metric math."""
+    p = alarm["Properties"]
+    stats = [p] if "MetricName" in p else [m["MetricStat"]["Metric"] for m in p["Metrics"] if "MetricStat" in m]
+    return [(s["Namespace"], s["MetricName"], {d["Name"]: d["Value"] for d in s.get("Dimensions", [])}) for s in stats]
+
+
+def _record_run_emf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], kind: str) -> dict[str, Any]:
+    """The EMF document record_run prints for a PARTIAL run of ``kind``, metrics on as in Lambda (no table)."""
+    from iracing_sync import sync
+    from iracing_sync.models import RecordRunEvent
+    from iracing_sync.observability import metrics
+    from tests.conftest import load_event
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setattr(sync.store, "put_sync_run", lambda *args, **kwargs: None)
+    metrics.clear_metrics()
+    event = RecordRunEvent.model_validate({**load_event("season_record_run.json"), "kind": kind})
+    assert sync.record_run(event)["status"] == "PARTIAL"
+    metrics.flush_metrics()
+    (line,) = capsys.readouterr().out.splitlines()
+    return json.loads(line)  # type: ignore[no-any-return]
+
+
+def _run_metric_alarms() -> dict[str, list[tuple[str, str, dict[str, str]]]]:
+    return {
+        name: metrics
+        for name, alarm in resources("AWS::CloudWatch::Alarm").items()
+        if (metrics := _alarm_metrics(alarm)) and all(m[0] == "IracingSync" for m in metrics)
+    }
+
+
+def test_run_metric_alarms_read_the_metrics_and_dimensions_record_run_emits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alarms = _run_metric_alarms()
+    assert alarms
+    for name, watched in alarms.items():
+        for namespace, metric, dimensions in watched:
+            # Given the EMF record_run prints for a run of the kind the alarm watches
+            emf = _record_run_emf(monkeypatch, capsys, dimensions.get("kind", "?"))
+            (directive,) = emf["_aws"]["CloudWatchMetrics"]
+            # Then the alarm reads a metric in it, under exactly its one dimension set and values
+            assert namespace == directive["Namespace"], name
+            assert metric in {m["Name"] for m in directive["Metrics"]}, name
+            (dimension_set,) = directive["Dimensions"]
+            assert dimensions == {d: emf[d] for d in dimension_set}, name
+    # And the service dimension is the one the functions are configured with
+    assert emf["service"] == template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+
+
+def test_run_metrics_count_each_run_once_by_its_status(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emf = _record_run_emf(monkeypatch, capsys, "current")
+
+    assert (emf["RunsSucceeded"], emf["RunsPartial"], emf["RunsFailed"], emf["SeasonsFailed"]) == ([0], [1], [0], [1])
+
+
+def test_partial_current_seasons_run_alarms_on_the_first_one() -> None:
+    alarms = [
+        template()["Resources"][name]["Properties"]
+        for name, watched in _run_metric_alarms().items()
+        if watched == [("IracingSync", "RunsPartial", {"service": "iracing-sync", "kind": "current"})]
+    ]
+
+    assert len(alarms) == 1
+    p = alarms[0]
+    assert (p["Statistic"], p["Threshold"], p["ComparisonOperator"]) == ("Sum", 1, "GreaterThanOrEqualToThreshold")
+    assert p["EvaluationPeriods"] == 1 and p["TreatMissingData"] == "notBreaching"
+
+
+def test_stale_current_seasons_alarm_breaches_after_two_hours_without_a_run_that_stored_data_in_prod_only() -> None:
+    (name,) = [
+        n for n, metrics in _run_metric_alarms().items() if {m[1] for m in metrics} == {"RunsSucceeded", "RunsPartial"}
+    ]
+    alarm = template()["Resources"][name]
+    p = alarm["Properties"]
+
+    # The hourly schedule runs only in prod: elsewhere the alarm would breach for good.
+    assert alarm["Condition"] == "IsProd"
+    assert {m["MetricStat"]["Period"] for m in p["Metrics"] if "MetricStat" in m} == {3600}
+    assert {m["MetricStat"]["Stat"] for m in p["Metrics"] if "MetricStat" in m} == {"Sum"}
+    (expression,) = [m for m in p["Metrics"] if m.get("ReturnData", True)]
+    assert expression["Expression"].replace(" ", "") in ("SUM([succeeded,partial])", "succeeded+partial")
+    assert (p["EvaluationPeriods"], p["DatapointsToAlarm"], p["Threshold"]) == (2, 2, 1)
+    assert p["ComparisonOperator"] == "LessThanThreshold" and p["TreatMissingData"] == "breaching"
