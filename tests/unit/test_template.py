@@ -806,17 +806,30 @@ def test_run_metrics_count_each_run_once_by_its_status(
     assert (emf["RunsSucceeded"], emf["RunsPartial"], emf["RunsFailed"], emf["SeasonsFailed"]) == ([0], [1], [0], [1])
 
 
-def test_partial_current_seasons_run_alarms_on_the_first_one() -> None:
-    alarms = [
-        template()["Resources"][name]["Properties"]
-        for name, watched in _run_metric_alarms().items()
-        if watched == [("IracingSync", "RunsPartial", {"service": "iracing-sync", "kind": "current"})]
-    ]
+def _scheduled_run_kinds() -> set[str]:
+    """The run kind each scheduled machine records (its record_run task's ``kind``)."""
+    kinds = set()
+    for machine in state_machines().values():
+        if any(e["Type"] == "ScheduleV2" for e in machine["Properties"].get("Events", {}).values()):
+            definition = load_asl(REPO_ROOT / machine["Properties"]["DefinitionUri"])
+            payloads = [s["Parameters"]["Payload"] for _, s in walk_states(definition) if is_lambda_task(s)]
+            kinds |= {p["kind"] for p in payloads if p.get("action") == "record_run"}
+    return kinds
 
-    assert len(alarms) == 1
-    p = alarms[0]
-    assert (p["Statistic"], p["Threshold"], p["ComparisonOperator"]) == ("Sum", 1, "GreaterThanOrEqualToThreshold")
-    assert p["EvaluationPeriods"] == 1 and p["TreatMissingData"] == "notBreaching"
+
+def test_every_scheduled_run_kind_alarms_on_its_first_partial_run() -> None:
+    kinds = _scheduled_run_kinds()
+    assert kinds == {"current", "reference"}
+    for kind in kinds:
+        alarms = [
+            template()["Resources"][name]["Properties"]
+            for name, watched in _run_metric_alarms().items()
+            if watched == [("IracingSync", "RunsPartial", {"service": "iracing-sync", "kind": kind})]
+        ]
+        assert len(alarms) == 1, kind
+        p = alarms[0]
+        assert (p["Statistic"], p["Threshold"], p["ComparisonOperator"]) == ("Sum", 1, "GreaterThanOrEqualToThreshold")
+        assert p["EvaluationPeriods"] == 1 and p["TreatMissingData"] == "notBreaching"
 
 
 def test_stale_current_seasons_alarm_breaches_after_two_hours_without_a_run_that_stored_data_in_prod_only() -> None:
