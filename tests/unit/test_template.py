@@ -650,6 +650,19 @@ def test_api_is_throttled() -> None:
     assert settings["ThrottlingBurstLimit"] > 0 and settings["ThrottlingRateLimit"] > 0
 
 
+def test_api_function_concurrency_is_capped_by_a_parameter_that_zero_turns_off() -> None:
+    parameter = template()["Parameters"]["ApiReservedConcurrency"]
+
+    # The cap bounds what a flood of requests can cost; an account whose quota is under 120 can reserve none.
+    assert parameter["Default"] > 0 and parameter["MinValue"] == 0
+    assert props("SlotsApiFunction")["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["CapApiConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template()["Conditions"]["CapApiConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ApiReservedConcurrency"}, 0]}]
+    }
+
+
 def test_credentials_reach_functions_only_as_a_secrets_manager_name() -> None:
     # No function is handed a credential value; only the secret's name, read at run time.
     for name in functions():
