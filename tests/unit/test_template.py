@@ -453,7 +453,10 @@ def test_globals_runtime_architecture_tracing_and_layer() -> None:
     g = template()["Globals"]["Function"]
 
     assert g["Runtime"] == "python3.13"
-    assert g["Architectures"] == ["arm64"]
+    # One parameter for the functions and the layer's wheels; AWS gets its default, arm64.
+    assert g["Architectures"] == [{"Ref": "Architecture"}]
+    assert template()["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert template()["Parameters"]["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
     assert g["Tracing"] == "Active"
     assert g["Layers"] == [{"Ref": "CommonLayer"}]
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "TABLE_NAME"} <= set(
@@ -462,16 +465,17 @@ def test_globals_runtime_architecture_tracing_and_layer() -> None:
     assert g["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "IracingSyncTable"}
 
 
-def test_common_layer_builds_the_service_package_for_arm64() -> None:
+def test_common_layer_builds_the_service_package_for_the_functions_architecture() -> None:
     layer = template()["Resources"]["CommonLayer"]
 
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/common/"
     assert (REPO_ROOT / "layers/common/iracing_sync/__init__.py").is_file()
     assert (REPO_ROOT / "layers/common/requirements.txt").is_file()
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # SAM CLI resolves the parameter in Metadata as well (tests/build checks the wheels it fetched).
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": {"Ref": "Architecture"}}
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
 
 
 # --- (e) environment variables are the ones settings reads ---------------------------------------------
