@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     kinds = sync.add_subparsers(dest="kind", metavar="KIND", required=True)
     kind_help = {
         "series": "every series with its assets (logos)",
-        "reference": "reference data only (car classes, cars, tracks)",
+        "reference": "the series, then the reference data (car classes, cars, tracks): the daily sync",
         "current": "every active season with its schedule",
         "season": "one season by ID",
         "past": "every past season of one series",

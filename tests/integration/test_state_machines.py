@@ -29,18 +29,22 @@ def run_record(summary: dict[str, Any]) -> dict[str, Any]:
     return next(r.model_dump() for r in store.list_sync_runs() if r.run_id == summary["run_id"])
 
 
-def test_sync_reference_data_stores_classes_cars_and_tracks(
+def test_sync_reference_data_stores_series_classes_cars_and_tracks(
     step_functions: LocalStepFunctions, fake_iracing: FakeIracing
 ) -> None:
     from iracing_sync import store
 
-    # When the reference data machine runs
+    # When the reference data machine runs (the daily schedule's: the series, then the reference data)
     summary = step_functions.run("sync_reference_data", progress=False)
-    # Then every car class, car and track configuration is stored, with car IDs and map layer URLs
-    classes, cars, tracks = (load_sample(f) for f in ("carclass_get.json", "car_get.json", "track_get.json"))
+    # Then every series, car class, car and track configuration is stored, with car IDs and map layer URLs
+    series, classes, cars, tracks = (
+        load_sample(f) for f in ("series_get.json", "carclass_get.json", "car_get.json", "track_get.json")
+    )
     assert summary["status"] == "SUCCEEDED"
-    assert summary["items_written"] == len(classes) + len(cars) + len(tracks)
-    assert len(fake_iracing.requests_to("/data/")) == 5
+    assert summary["items_written"] == len(series) + len(classes) + len(cars) + len(tracks)
+    # series/get + series/assets, then carclass/get, car/assets, car/get, track/assets, track/get
+    assert len(fake_iracing.requests_to("/data/")) == 2 + 5
+    assert {s.series_id for s in store.list_series()} == {s["series_id"] for s in series}
     stored_classes = {c.car_class_id: c for c in store.list_car_classes()}
     some_class = classes[0]
     assert stored_classes[some_class["car_class_id"]].car_ids == sorted(
@@ -50,6 +54,25 @@ def test_sync_reference_data_stores_classes_cars_and_tracks(
     assert track.time_zone and track.track_map_layers["background"].endswith("background.svg")
     assert track.track_map_layers["background"].startswith("https://")
     assert run_record(summary)["status"] == "SUCCEEDED"
+
+
+def test_sync_reference_data_with_series_refused_still_stores_the_reference_data_and_is_partial(
+    step_functions: LocalStepFunctions, fake_iracing: FakeIracing
+) -> None:
+    from iracing_sync import store
+
+    # Given iRacing refuses series/get (a permanent error: not retried)
+    fake_iracing.fail_next("/data/series/get", 404)
+    # When the reference data machine runs
+    summary = step_functions.run("sync_reference_data", progress=False)
+    # Then the reference data is stored all the same, and the run is PARTIAL with the series task's failure
+    classes, cars, tracks = (load_sample(f) for f in ("carclass_get.json", "car_get.json", "track_get.json"))
+    assert summary["status"] == "PARTIAL"
+    assert summary["items_written"] == len(classes) + len(cars) + len(tracks)
+    assert [f["error"] for f in summary["failed"]] == ["PermanentError"]
+    assert "series/get" in summary["failed"][0]["reason"]
+    assert store.list_series() == []
+    assert run_record(summary)["status"] == "PARTIAL"
 
 
 def test_sync_season_by_id_uses_season_schedule(step_functions: LocalStepFunctions, fake_iracing: FakeIracing) -> None:

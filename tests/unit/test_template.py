@@ -8,6 +8,7 @@ folders, env vars against settings, IAM against least privilege, routes against 
 from __future__ import annotations
 
 import ast
+import fnmatch
 import json
 import os
 import re
@@ -452,7 +453,10 @@ def test_globals_runtime_architecture_tracing_and_layer() -> None:
     g = template()["Globals"]["Function"]
 
     assert g["Runtime"] == "python3.13"
-    assert g["Architectures"] == ["arm64"]
+    # One parameter for the functions and the layer's wheels; AWS gets its default, arm64.
+    assert g["Architectures"] == [{"Ref": "Architecture"}]
+    assert template()["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert template()["Parameters"]["Architecture"]["AllowedValues"] == ["arm64", "x86_64"]
     assert g["Tracing"] == "Active"
     assert g["Layers"] == [{"Ref": "CommonLayer"}]
     assert {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_LOG_LEVEL", "TABLE_NAME"} <= set(
@@ -461,16 +465,17 @@ def test_globals_runtime_architecture_tracing_and_layer() -> None:
     assert g["Environment"]["Variables"]["TABLE_NAME"] == {"Ref": "IracingSyncTable"}
 
 
-def test_common_layer_builds_the_service_package_for_arm64() -> None:
+def test_common_layer_builds_the_service_package_for_the_functions_architecture() -> None:
     layer = template()["Resources"]["CommonLayer"]
 
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "layers/common/"
     assert (REPO_ROOT / "layers/common/iracing_sync/__init__.py").is_file()
     assert (REPO_ROOT / "layers/common/requirements.txt").is_file()
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # SAM CLI resolves the parameter in Metadata as well (tests/build checks the wheels it fetched).
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": {"Ref": "Architecture"}}
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
 
 
 # --- (e) environment variables are the ones settings reads ---------------------------------------------
@@ -628,11 +633,11 @@ def test_every_state_machine_and_the_api_have_an_alarm_to_the_alarm_topic() -> N
     watched_machines = {
         ref_target(d["Value"])
         for a in alarms
-        if a["Properties"]["MetricName"] == "ExecutionsFailed"
+        if a["Properties"].get("MetricName") == "ExecutionsFailed"
         for d in a["Properties"]["Dimensions"]
     }
     assert watched_machines == set(state_machines())
-    api_alarms = [a for a in alarms if a["Properties"]["Namespace"] == "AWS/ApiGateway"]
+    api_alarms = [a for a in alarms if a["Properties"].get("Namespace") == "AWS/ApiGateway"]
     assert [a["Properties"]["MetricName"] for a in api_alarms] == ["5xx"]
     assert all(ref_target(a["Properties"]["AlarmActions"][0]) == "AlarmTopic" for a in alarms)
 
@@ -649,6 +654,19 @@ def test_api_is_throttled() -> None:
     assert settings["ThrottlingBurstLimit"] > 0 and settings["ThrottlingRateLimit"] > 0
 
 
+def test_api_function_concurrency_is_capped_by_a_parameter_that_zero_turns_off() -> None:
+    parameter = template()["Parameters"]["ApiReservedConcurrency"]
+
+    # The cap bounds what a flood of requests can cost; an account whose quota is under 120 can reserve none.
+    assert parameter["Default"] > 0 and parameter["MinValue"] == 0
+    assert props("SlotsApiFunction")["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["CapApiConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+    assert template()["Conditions"]["CapApiConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ApiReservedConcurrency"}, 0]}]
+    }
+
+
 def test_credentials_reach_functions_only_as_a_secrets_manager_name() -> None:
     # No function is handed a credential value; only the secret's name, read at run time.
     for name in functions():
@@ -658,3 +676,217 @@ def test_credentials_reach_functions_only_as_a_secrets_manager_name() -> None:
         ), name
     secret_users = [name for name in functions() if "IRACING_SECRET_NAME" in function_env(name)]
     assert set(secret_users) == {"SeriesFunction", "SeasonFunction", "PastSeasonsFunction"}
+
+
+# --- (h) encryption at rest: one customer-managed key the services that write with it may use -------------
+
+
+def _key_of(value: Any) -> str:
+    """The logical ID of the template's AWS::KMS::Key that a KmsKeyId-like property names (else fail)."""
+    target = ref_target(value)
+    assert target is not None, f"{value!r} is not this stack's key (an AWS-managed key's policy is not ours)"
+    assert template()["Resources"][target]["Type"] == "AWS::KMS::Key", target
+    return target
+
+
+def _key_allows(key: str, service: str, actions: set[str]) -> list[dict[str, Any]]:
+    """The key policy's Allow statements for a service principal that cover every one of ``actions``."""
+    statements = props(key)["KeyPolicy"]["Statement"]
+    return [
+        s
+        for s in statements
+        if s["Effect"] == "Allow"
+        and service in {sub_string(p) for p in as_list(s.get("Principal", {}).get("Service", []))}
+        and all(any(fnmatch.fnmatchcase(a, p) for p in as_list(s["Action"])) for a in actions)
+    ]
+
+
+def test_alarm_topic_key_admits_cloudwatch_to_decrypt_and_generate_data_keys() -> None:
+    (topic,) = resources("AWS::SNS::Topic")
+    # Given the topic the alarms notify is encrypted with this stack's key (alias/aws/sns admits no service)
+    key = _key_of(props(topic)["KmsMasterKeyId"])
+    # Then CloudWatch may use that key for what publishing to an encrypted topic takes, from this account only
+    allowed = _key_allows(key, "cloudwatch.amazonaws.com", {"kms:Decrypt", "kms:GenerateDataKey*"})
+    assert allowed, f"{key}: CloudWatch cannot publish to {topic}"
+    assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for s in allowed)
+    alarms = resources("AWS::CloudWatch::Alarm")
+    assert alarms and all(ref_target(a) == topic for x in alarms.values() for a in x["Properties"]["AlarmActions"])
+
+
+def test_stack_key_rotates_and_outlives_the_retained_table() -> None:
+    (key,) = resources("AWS::KMS::Key")
+    resource = template()["Resources"][key]
+
+    assert props(key)["EnableKeyRotation"] is True
+    # A deleted key would leave the retained table unreadable.
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    assert template()["Resources"]["IracingSyncTable"]["DeletionPolicy"] == "Retain"
+    (alias,) = resources("AWS::KMS::Alias").values()
+    assert alias["Properties"]["TargetKeyId"] == {"Ref": key}
+
+
+def test_table_is_encrypted_with_the_stack_key() -> None:
+    sse = _table()["SSESpecification"]
+
+    assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS"
+    assert _key_of(sse["KMSMasterKeyId"]) == "StackKey"
+
+
+def test_log_groups_are_encrypted_with_the_stack_key_that_admits_their_names() -> None:
+    # CloudWatch Logs' principal is regional (a !Sub in the template).
+    (statement,) = _key_allows("StackKey", "logs.${AWS::Region}.amazonaws.com", {"kms:Encrypt", "kms:GenerateDataKey"})
+    patterns = [sub_string(p) for p in statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]]
+    arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    for name in resources("AWS::Logs::LogGroup"):
+        group = props(name)
+        assert _key_of(group["KmsKeyId"]) == "StackKey", name
+        # Given the key admits CloudWatch Logs only for the stack's log group names, each group's name is one of them
+        assert any(fnmatch.fnmatchcase(arn + sub_string(group["LogGroupName"]), p) for p in patterns), name
+
+
+def test_functions_with_table_access_may_use_the_table_key_only_through_dynamodb() -> None:
+    for name in functions():
+        kms = [s for n, s in iam_statements() if n == name and any(a.startswith("kms:") for a in as_list(s["Action"]))]
+        item_writes = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
+        own = [a for n, s in iam_statements() if n == name for a in as_list(s["Action"])]
+        writes = bool(policy_template(name, "DynamoDBCrudPolicy")) or bool(item_writes & set(own))
+        reads = writes or bool(policy_template(name, "DynamoDBReadPolicy"))
+        assert bool(kms) == reads, name
+        for statement in kms:
+            assert ref_target(statement["Resource"]) == "StackKey", name
+            via = statement["Condition"]["StringEquals"]["kms:ViaService"]
+            assert sub_string(via) == "dynamodb.${AWS::Region}.amazonaws.com", name
+        actions = {a for s in kms for a in as_list(s["Action"])}
+        # Reading decrypts the table key; only writers get more.
+        assert actions == ({"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} if writes else {"kms:Decrypt"}), name
+
+
+# --- (i) alarms on the run metrics record_run publishes ------------------------------------------------------
+
+
+def _alarm_metrics(alarm: Mapping[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
+    """(namespace, metric name, dimensions) of every metric an alarm reads, plain or in metric math."""
+    p = alarm["Properties"]
+    stats = [p] if "MetricName" in p else [m["MetricStat"]["Metric"] for m in p["Metrics"] if "MetricStat" in m]
+    return [(s["Namespace"], s["MetricName"], {d["Name"]: d["Value"] for d in s.get("Dimensions", [])}) for s in stats]
+
+
+def _record_run_emf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], kind: str) -> dict[str, Any]:
+    """The EMF document record_run prints for a PARTIAL run of ``kind``, metrics on as in Lambda (no table)."""
+    from iracing_sync import sync
+    from iracing_sync.models.tasks import RecordRunEvent
+    from iracing_sync.observability import metrics
+    from tests.conftest import load_event
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    monkeypatch.setattr(sync.store, "put_sync_run", lambda *args, **kwargs: None)
+    metrics.clear_metrics()
+    event = RecordRunEvent.model_validate({**load_event("season_record_run.json"), "kind": kind})
+    assert sync.record_run(event)["status"] == "PARTIAL"
+    metrics.flush_metrics()
+    (line,) = capsys.readouterr().out.splitlines()
+    return json.loads(line)  # type: ignore[no-any-return]
+
+
+def _run_metric_alarms() -> dict[str, list[tuple[str, str, dict[str, str]]]]:
+    return {
+        name: metrics
+        for name, alarm in resources("AWS::CloudWatch::Alarm").items()
+        if (metrics := _alarm_metrics(alarm)) and all(m[0] == "IracingSync" for m in metrics)
+    }
+
+
+def test_run_metric_alarms_read_the_metrics_and_dimensions_record_run_emits(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    alarms = _run_metric_alarms()
+    assert alarms
+    for name, watched in alarms.items():
+        for namespace, metric, dimensions in watched:
+            # Given the EMF record_run prints for a run of the kind the alarm watches
+            emf = _record_run_emf(monkeypatch, capsys, dimensions.get("kind", "?"))
+            (directive,) = emf["_aws"]["CloudWatchMetrics"]
+            # Then the alarm reads a metric in it, under exactly its one dimension set and values
+            assert namespace == directive["Namespace"], name
+            assert metric in {m["Name"] for m in directive["Metrics"]}, name
+            (dimension_set,) = directive["Dimensions"]
+            assert dimensions == {d: emf[d] for d in dimension_set}, name
+    # And the service dimension is the one the functions are configured with
+    assert emf["service"] == template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+
+
+def test_run_metrics_count_each_run_once_by_its_status(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emf = _record_run_emf(monkeypatch, capsys, "current")
+
+    assert (emf["RunsSucceeded"], emf["RunsPartial"], emf["RunsFailed"], emf["SeasonsFailed"]) == ([0], [1], [0], [1])
+
+
+def _scheduled_run_kinds() -> set[str]:
+    """The run kind each scheduled machine records (its record_run task's ``kind``)."""
+    kinds = set()
+    for machine in state_machines().values():
+        if any(e["Type"] == "ScheduleV2" for e in machine["Properties"].get("Events", {}).values()):
+            definition = load_asl(REPO_ROOT / machine["Properties"]["DefinitionUri"])
+            payloads = [s["Parameters"]["Payload"] for _, s in walk_states(definition) if is_lambda_task(s)]
+            kinds |= {p["kind"] for p in payloads if p.get("action") == "record_run"}
+    return kinds
+
+
+def test_every_scheduled_run_kind_alarms_on_its_first_partial_run() -> None:
+    kinds = _scheduled_run_kinds()
+    assert kinds == {"current", "reference"}
+    for kind in kinds:
+        alarms = [
+            template()["Resources"][name]["Properties"]
+            for name, watched in _run_metric_alarms().items()
+            if watched == [("IracingSync", "RunsPartial", {"service": "iracing-sync", "kind": kind})]
+        ]
+        assert len(alarms) == 1, kind
+        p = alarms[0]
+        assert (p["Statistic"], p["Threshold"], p["ComparisonOperator"]) == ("Sum", 1, "GreaterThanOrEqualToThreshold")
+        assert p["EvaluationPeriods"] == 1 and p["TreatMissingData"] == "notBreaching"
+
+
+def test_stale_current_seasons_alarm_breaches_after_two_hours_without_a_run_that_stored_data_in_prod_only() -> None:
+    (name,) = [
+        n for n, metrics in _run_metric_alarms().items() if {m[1] for m in metrics} == {"RunsSucceeded", "RunsPartial"}
+    ]
+    alarm = template()["Resources"][name]
+    p = alarm["Properties"]
+
+    # The hourly schedule runs only in prod: elsewhere the alarm would breach for good.
+    assert alarm["Condition"] == "IsProd"
+    assert {m["MetricStat"]["Period"] for m in p["Metrics"] if "MetricStat" in m} == {3600}
+    assert {m["MetricStat"]["Stat"] for m in p["Metrics"] if "MetricStat" in m} == {"Sum"}
+    (expression,) = [m for m in p["Metrics"] if m.get("ReturnData", True)]
+    assert expression["Expression"].replace(" ", "") in ("SUM([succeeded,partial])", "succeeded+partial")
+    assert (p["EvaluationPeriods"], p["DatapointsToAlarm"], p["Threshold"]) == (2, 2, 1)
+    assert p["ComparisonOperator"] == "LessThanThreshold" and p["TreatMissingData"] == "breaching"
+
+
+def test_every_schedule_dead_letters_to_an_encrypted_queue_that_alarms() -> None:
+    schedules = [
+        (name, event["Properties"])
+        for name, machine in state_machines().items()
+        for event in machine["Properties"].get("Events", {}).values()
+        if event["Type"] == "ScheduleV2"
+    ]
+    assert schedules
+    alarms = resources("AWS::CloudWatch::Alarm").values()
+    for name, schedule in schedules:
+        # Given the schedule names its dead-letter queue by ARN (SAM then grants its role sqs:SendMessage on it)
+        queue = ref_target(schedule["DeadLetterConfig"]["Arn"])
+        assert queue is not None and template()["Resources"][queue]["Type"] == "AWS::SQS::Queue", name
+        # Then the queue is encrypted, and a message in it alarms to the topic
+        assert props(queue).get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props(queue), queue
+        watching = [
+            a["Properties"]
+            for a in alarms
+            if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+            and [ref_target(d["Value"]) for d in a["Properties"]["Dimensions"]] == [queue]
+        ]
+        assert len(watching) == 1, queue
+        assert (watching[0]["Threshold"], watching[0]["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
+        assert [ref_target(a) for a in watching[0]["AlarmActions"]] == ["AlarmTopic"]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from pydantic import ValidationError
 
 from iracing_sync import archive, store
@@ -281,6 +282,12 @@ def record_run(event: RecordRunEvent) -> dict[str, Any]:
     status = "SUCCEEDED" if not tally.failed else "PARTIAL" if succeeded else "FAILED"
     summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
     store.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
+    # Dimension kind: the alarms watch scheduled kinds only. (Disabled, Powertools never clears dimensions, so a
+    # later run's kind would warn.) All three run counts go out as 0 or 1: no run at all is then missing data.
+    if not is_metrics_disabled():
+        metrics.add_dimension(name="kind", value=event.kind)
     metrics.add_metric(name="SeasonsFailed", unit="Count", value=len(tally.failed))
+    for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
+        metrics.add_metric(name=name, unit="Count", value=int(status == value))
     logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": len(tally.failed)})
     return summary.model_dump()
