@@ -1,11 +1,17 @@
-"""Season function: list active seasons, sync one season, summarize or record a run (Step Functions tasks)."""
+"""Season function: list active seasons, sync one season, record a task's failure or the run (Step Functions tasks)."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from iracing_sync import sync
-from iracing_sync.models.tasks import SEASON_TASK, ListCurrentSeasonsEvent, SummarizeEvent, SyncSeasonEvent, parse_event
+from iracing_sync import outcomes, sync
+from iracing_sync.models.tasks import (
+    SEASON_TASK,
+    ListCurrentSeasonsEvent,
+    RecordFailureEvent,
+    SyncSeasonEvent,
+    parse_event,
+)
 from iracing_sync.observability import logger, metrics, tracer
 
 
@@ -19,7 +25,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if isinstance(task, ListCurrentSeasonsEvent):
         return sync.list_current_seasons(task)
     if isinstance(task, SyncSeasonEvent):
-        return sync.sync_season(task).model_dump()
-    if isinstance(task, SummarizeEvent):
-        return sync.summarize(task)
-    return sync.record_run(task)
+        return sync.sync_season(task)
+    if isinstance(task, RecordFailureEvent):
+        return outcomes.record_failure(task)
+    return outcomes.record_run(task)

@@ -17,5 +17,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     task = parse_event(SERIES_TASK, event)
     logger.append_keys(execution_id=task.execution_id)
     if isinstance(task, SyncSeriesEvent):
-        return sync.sync_series()
-    return sync.sync_reference()
+        return sync.sync_series(task)
+    return sync.sync_reference(task)

@@ -2,8 +2,12 @@
 
 moto never runs a Lambda handler without Docker, so ``lambda:invoke`` is routed here to the real
 ``functions/<name>/app.py`` handler, with errors shaped as Lambda reports them (``errorType`` = the
-exception class name), which is what Retry/Catch match on. Calls to 127.0.0.1 (DynamoDB Local, the
-fake iRacing server) pass through moto untouched.
+exception class name, which is what Retry/Catch match on, and the whole stack trace). Calls to 127.0.0.1
+(DynamoDB Local, the fake iRacing server) pass through moto untouched.
+
+AWS quotas enforced locally, so a design that would fail in AWS fails here: 256 KiB per state's input and
+output (moto's interpreter checks it: States.DataLimitExceeded), 6 MB per Lambda response (checked here:
+Function.ResponseSizeTooLarge), 25,000 history events per execution (counted here after the run).
 """
 
 from __future__ import annotations
@@ -116,19 +120,38 @@ def handler_for(logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
     return _modules[folder].lambda_handler  # type: ignore[no-any-return]
 
 
+# Lambda's synchronous invocation quota: a larger response fails the invocation (not the handler).
+MAX_LAMBDA_RESPONSE_BYTES = 6 * 1024 * 1024
+# Step Functions' history quota per execution (a Distributed Map's children each have their own).
+MAX_HISTORY_EVENTS = 25_000
+
+
 def invoke(logical_id: str, event: dict[str, Any]) -> tuple[dict[str, Any] | list[Any] | None, str | None]:
-    """Invoke a handler as Lambda would: (payload, None) or ({errorType, errorMessage}, "Unhandled")."""
+    """Invoke a handler as Lambda would: (payload, None) or (the error document, "Unhandled").
+
+    The error document is the Python runtime's: errorMessage, errorType, requestId and the whole stack trace, so
+    a Catch's Cause is as large here as in AWS (2-3 KB for a failure deep in the service).
+    """
+    request_id = str(uuid.uuid4())
     context = LambdaContext(
-        function_name=logical_id, invoked_function_arn=function_arn(logical_id), aws_request_id=str(uuid.uuid4())
+        function_name=logical_id, invoked_function_arn=function_arn(logical_id), aws_request_id=request_id
     )
     try:
-        return handler_for(logical_id)(event, context), None
+        payload = handler_for(logical_id)(event, context)
     except Exception as exc:  # noqa: BLE001 — reported to the state machine exactly as Lambda would
         return {
-            "errorType": type(exc).__name__,
             "errorMessage": str(exc),
-            "stackTrace": traceback.format_exception(exc)[-3:],
+            "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": traceback.format_tb(exc.__traceback__),
         }, "Unhandled"
+    if len(json.dumps(payload).encode()) > MAX_LAMBDA_RESPONSE_BYTES:
+        return {
+            "errorMessage": "Response payload size exceeded maximum allowed payload size "
+            f"({MAX_LAMBDA_RESPONSE_BYTES} bytes).",
+            "errorType": "Function.ResponseSizeTooLarge",
+        }, "Unhandled"
+    return payload, None
 
 
 class _Progress:
@@ -170,9 +193,12 @@ def _dispatch(
 class ExecutionFailed(IracingSyncError):
     """A local state machine execution ended in FAILED, TIMED_OUT or ABORTED."""
 
-    def __init__(self, status: str, error: str | None, cause: str | None, execution_name: str = "") -> None:
+    def __init__(
+        self, status: str, error: str | None, cause: str | None, execution_name: str = "", execution_arn: str = ""
+    ) -> None:
         super().__init__(f"execution {status}: {error or ''} {_cause_message(cause)}".strip())
         self.status, self.error, self.cause, self.execution_name = status, error, cause, execution_name
+        self.execution_arn = execution_arn
 
 
 class LocalStepFunctions:
@@ -197,14 +223,39 @@ class LocalStepFunctions:
         """The ARN of a state machine, created in moto on first use."""
         return self._arn(name)
 
+    def create(self, name: str, definition: dict[str, Any]) -> str:
+        """Create a state machine from a definition given whole (tests of the runner itself); its ARN."""
+        created = self._client.create_state_machine(
+            name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
+        )
+        return str(created["stateMachineArn"])
+
+    def history(self, execution_arn: str) -> list[dict[str, Any]]:
+        """Every history event of an execution, oldest first."""
+        paginator = self._client.get_paginator("get_execution_history")
+        return [event for page in paginator.paginate(executionArn=execution_arn) for event in page["events"]]
+
     def run(
         self, name: str, execution_input: dict[str, Any] | None = None, *, progress: bool = True, timeout: float = 3600
     ) -> Any:
         """Start an execution (unique name), wait for it, return its output or raise ExecutionFailed."""
+        return self.run_arn(self._arn(name), execution_input, progress=progress, timeout=timeout)
+
+    def run_arn(
+        self, arn: str, execution_input: dict[str, Any] | None = None, *, progress: bool = False, timeout: float = 3600
+    ) -> Any:
+        """``run`` for a state machine by ARN."""
         _progress.enabled, _progress.done, _progress.failed = progress, 0, 0
         try:
-            arn = self._arn(name)
-            return execute(self._client, arn, execution_input, progress=progress, timeout=timeout, poll=0.05)
+            return execute(
+                self._client,
+                arn,
+                execution_input,
+                progress=progress,
+                timeout=timeout,
+                poll=0.05,
+                history_limit=MAX_HISTORY_EVENTS,
+            )
         finally:
             _progress.enabled = False
 
@@ -218,10 +269,12 @@ def execute(
     timeout: float = 3600,
     poll: float = 2.0,
     prefix: str = "local",
+    history_limit: int | None = None,
 ) -> Any:
     """Start an execution with a unique name and follow it to the end (locally or on AWS).
 
-    Returns the execution's output; raises ExecutionFailed (with the execution name) otherwise.
+    Returns the execution's output; raises ExecutionFailed (with the execution name) otherwise, and, with
+    ``history_limit``, when its history holds more events than that (the quota AWS enforces and moto does not).
     """
     name = f"{prefix}-{uuid.uuid4().hex[:12]}"
     started = client.start_execution(
@@ -236,11 +289,22 @@ def execute(
         if progress:
             last = _report_progress(client, arn, last)
         if time.monotonic() > deadline:
-            raise ExecutionFailed("TIMED_OUT", "LocalTimeout", f"still running after {timeout}s", name)
+            raise ExecutionFailed("TIMED_OUT", "LocalTimeout", f"still running after {timeout}s", name, arn)
         time.sleep(poll)
+    if history_limit and _history_length(client, arn) > history_limit:
+        # AWS fails an execution whose history would pass the quota; moto does not count.
+        cause = f"the execution history passed {history_limit} events"
+        raise ExecutionFailed("FAILED", "States.Runtime", cause, name, arn)
     if status != "SUCCEEDED":
-        raise ExecutionFailed(status, described.get("error"), described.get("cause"), name)
+        raise ExecutionFailed(status, described.get("error"), described.get("cause"), name, arn)
     return json.loads(described.get("output") or "null")
+
+
+def _history_length(client: Any, arn: str) -> int:
+    pages = client.get_paginator("get_execution_history").paginate(
+        executionArn=arn, PaginationConfig={"PageSize": 1000}
+    )
+    return sum(len(page["events"]) for page in pages)
 
 
 def _cause_message(cause: str | None) -> str:

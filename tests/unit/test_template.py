@@ -262,6 +262,13 @@ def test_table_billing_mode_equals_item_model() -> None:
     assert all("ProvisionedThroughput" not in i for i in _table()["GlobalSecondaryIndexes"])
 
 
+def test_table_time_to_live_attribute_is_the_item_model_ttl_attribute() -> None:
+    from pynamodb.attributes import TTLAttribute
+
+    (ttl,) = (name for name, attribute in Item.get_attributes().items() if isinstance(attribute, TTLAttribute))
+    assert _table()["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
+
+
 def test_table_has_point_in_time_recovery_and_encryption() -> None:
     assert _table()["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert _table()["SSESpecification"]["SSEEnabled"] is True
@@ -773,16 +780,21 @@ def _alarm_metrics(alarm: Mapping[str, Any]) -> list[tuple[str, str, dict[str, s
 
 def _record_run_emf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], kind: str) -> dict[str, Any]:
     """The EMF document record_run prints for a PARTIAL run of ``kind``, metrics on as in Lambda (no table)."""
-    from iracing_sync import sync
-    from iracing_sync.models.tasks import RecordRunEvent
+    from iracing_sync import outcomes
+    from iracing_sync.models.tasks import RecordRunEvent, RunOutcome
     from iracing_sync.observability import metrics
     from tests.conftest import load_event
 
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    monkeypatch.setattr(sync.store, "put_sync_run", lambda *args, **kwargs: None)
+    recorded = [
+        RunOutcome(scope="SEASON#5376", season_id=5376, items_written=39),
+        RunOutcome(scope="SEASON#5377", season_id=5377, ok=False, error="MalformedPayload", reason="no schedules"),
+    ]
+    monkeypatch.setattr(outcomes.store, "list_outcomes", lambda run_id: recorded)
+    monkeypatch.setattr(outcomes.store, "put_sync_run", lambda *args, **kwargs: None)
     metrics.clear_metrics()
     event = RecordRunEvent.model_validate({**load_event("season_record_run.json"), "kind": kind})
-    assert sync.record_run(event)["status"] == "PARTIAL"
+    assert outcomes.record_run(event)["status"] == "PARTIAL"
     metrics.flush_metrics()
     (line,) = capsys.readouterr().out.splitlines()
     return json.loads(line)  # type: ignore[no-any-return]

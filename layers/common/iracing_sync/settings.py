@@ -46,6 +46,8 @@ class Settings(BaseModel):
     # How long a large season write may hold the partition's claim (store.season_writes): longer than the season
     # function's timeout, so a live writer never loses it, and short enough that the next run completes a crash.
     season_write_lock_seconds: float = Field(default=120.0, gt=0)
+    # How long a sync run's record and its tasks' outcomes are kept (DynamoDB TTL), in days.
+    run_retention_days: int = Field(default=90, gt=0)
     # Upper bound for one /slots window, in days.
     max_window_days: int = Field(default=31, gt=0)
     # How long a client or CDN may reuse an API answer about stored schedules (Cache-Control max-age, seconds):
@@ -88,6 +90,7 @@ _ENV = {
     "archive_bucket": "ARCHIVE_BUCKET",
     "archive_dir": "ARCHIVE_DIR",
     "season_write_lock_seconds": "SEASON_WRITE_LOCK_SECONDS",
+    "run_retention_days": "RUN_RETENTION_DAYS",
     "max_window_days": "MAX_WINDOW_DAYS",
     "api_cache_seconds": "API_CACHE_SECONDS",
 }

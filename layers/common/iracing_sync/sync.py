@@ -1,14 +1,14 @@
-"""Sync use cases, one function per state machine task; handlers call exactly one of these."""
+"""Sync use cases, one function per state machine task; handlers call exactly one of these.
+
+Each task records its outcome under its run (``outcomes.record``) and returns only what the next state needs.
+"""
 
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from pydantic import ValidationError
 
 from iracing_sync import archive, store
@@ -21,14 +21,13 @@ from iracing_sync.models.tasks import (
     ListCurrentSeasonsEvent,
     ListPastSeasonsEvent,
     ListSeriesEvent,
-    RecordRunEvent,
-    RunSummary,
-    SeasonOutcome,
-    SummarizeEvent,
+    RunOutcome,
+    SyncReferenceEvent,
     SyncSeasonEvent,
-    Tally,
+    SyncSeriesEvent,
 )
 from iracing_sync.observability import logger, metrics
+from iracing_sync.outcomes import record
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
 
@@ -115,17 +114,24 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     body, key = _fetch(client, "series/seasons")
     if not isinstance(body, list):
         raise MalformedPayload(f"series/seasons: expected an array, got {type(body).__name__}")
-    ids = sorted({s["season_id"] for s in body if isinstance(s, dict) and isinstance(s.get("season_id"), int)})
+    ids = sorted({i for s in body if isinstance(s, dict) and isinstance(i := _season_id(s), int)})
     metrics.add_metric(name="ActiveSeasonsListed", unit="Count", value=len(ids))
     logger.info("active seasons listed", extra={"seasons": len(ids), "archive_key": key})
-    return {"archive_key": key, "season_ids": ids, "api_requests": client.api_requests}
+    listing = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SEASON#{i}" for i in ids])
+    record(event.execution_id, listing)
+    return {"archive_key": key, "season_ids": ids}
+
+
+def _season_id(raw: dict[str, Any]) -> Any:
+    """A raw season's ID, in iRacing's snake case or a community dump's camel case."""
+    return raw.get("season_id", raw.get("seasonId"))
 
 
 def _raw_season(body: Any, season_id: int) -> Any:
     """The one season of a raw body, so a malformed neighbour cannot sink this season."""
     if isinstance(body, list):
         for raw in body:
-            if isinstance(raw, dict) and raw.get("season_id", raw.get("seasonId")) == season_id:
+            if isinstance(raw, dict) and _season_id(raw) == season_id:
                 return raw
         raise PermanentError(f"season {season_id} is not in the archived series/seasons body")
     return body
@@ -140,7 +146,7 @@ def _past_season_meta(body: Any, season_id: int) -> dict[str, Any]:
     raise PermanentError(f"season {season_id} is not in the archived series/past_seasons body")
 
 
-def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
+def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     """Store one season exactly as iRacing has it (from the archive, or fetched by ID)."""
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
@@ -170,26 +176,32 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     counts = store.put_season(ScheduleProcessor().process(season), fetched_at=archive.fetched_at(key))
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
-    return SeasonOutcome(
-        season_id=event.season_id,
-        api_requests=client.api_requests if client else 0,
-        items_written=counts.written,
-        items_unchanged=counts.unchanged,
-        items_deleted=counts.deleted,
-        stale=counts.stale,
+    return record(
+        event.execution_id,
+        RunOutcome(
+            scope=f"SEASON#{event.season_id}",
+            season_id=event.season_id,
+            series_id=season.series_id,
+            api_requests=client.api_requests if client else 0,
+            items_written=counts.written,
+            items_unchanged=counts.unchanged,
+            items_deleted=counts.deleted,
+            stale=counts.stale,
+        ),
     )
 
 
-def _outcome(client: IracingClient, *counts: store.WriteCounts) -> dict[str, Any]:
+def _task_outcome(name: str, client: IracingClient, *counts: store.WriteCounts) -> RunOutcome:
     total = store.WriteCounts()
     for c in counts:
         total += c
-    return SeasonOutcome(
+    return RunOutcome(
+        scope=f"TASK#{name}",
         api_requests=client.api_requests,
         items_written=total.written,
         items_unchanged=total.unchanged,
         items_deleted=total.deleted,
-    ).model_dump(exclude={"season_id", "ok", "error", "stale"})
+    )
 
 
 def _by_id(body: Any, endpoint: str) -> dict[str, Any]:
@@ -217,7 +229,7 @@ def _validated[M: IracingModel](model: type[M], raws: Any, endpoint: str, assets
     return out
 
 
-def sync_series() -> dict[str, Any]:
+def sync_series(event: SyncSeriesEvent) -> dict[str, Any]:
     """Store every series with its logos (series/get + series/assets: 2 requests)."""
     client = new_client()
     body, _ = _fetch(client, "series/get")
@@ -225,10 +237,10 @@ def sync_series() -> dict[str, Any]:
     series = _validated(Series, body, "series/get", assets, "series_id")
     counts = store.put_series(series)
     metrics.add_metric(name="SeriesSynced", unit="Count", value=len(series))
-    return {**_outcome(client, counts), "failed": []}
+    return record(event.execution_id, _task_outcome("series", client, counts))
 
 
-def sync_reference() -> dict[str, Any]:
+def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     """Store car classes (with car IDs), cars (with assets) and tracks (with SVG map layers): 5 requests."""
     client = new_client()
     classes = _validated(CarClass, _fetch(client, "carclass/get")[0], "carclass/get", {}, "car_class_id")
@@ -238,7 +250,7 @@ def sync_reference() -> dict[str, Any]:
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
     counts = (store.put_car_classes(classes), store.put_cars(cars), store.put_tracks(tracks))
     metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
-    return {**_outcome(client, *counts), "failed": []}
+    return record(event.execution_id, _task_outcome("reference", client, *counts))
 
 
 def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
@@ -249,7 +261,9 @@ def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
         raise MalformedPayload(f"series/get: expected an array, got {type(body).__name__}")
     ids = sorted({s["series_id"] for s in body if isinstance(s, dict) and isinstance(s.get("series_id"), int)})
     metrics.add_metric(name="SeriesListed", unit="Count", value=len(ids))
-    return {"series_ids": ids, "api_requests": client.api_requests}
+    listing = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SERIES#{i}" for i in ids])
+    record(event.execution_id, listing)
+    return {"series_ids": ids}
 
 
 def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
@@ -262,32 +276,11 @@ def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
         raise MalformedPayload(f"series/past_seasons series_id={event.series_id}: no series.seasons array")
     ids = sorted({s["season_id"] for s in seasons if isinstance(s, dict) and isinstance(s.get("season_id"), int)})
     metrics.add_metric(name="PastSeasonsListed", unit="Count", value=len(ids))
-    return {"series_id": event.series_id, "season_ids": ids, "meta_key": key, "api_requests": client.api_requests}
-
-
-def summarize(event: SummarizeEvent) -> dict[str, Any]:
-    """Sum outcomes into one compact Tally (keeps a backfill's per-series results small)."""
-    tally = Tally(api_requests=event.api_requests)
-    tally.add(event.outcomes)
-    return tally.model_dump()
-
-
-def record_run(event: RecordRunEvent) -> dict[str, Any]:
-    """Total a run's outcomes, record the run, return its summary."""
-    started = datetime.now(UTC)
-    tally = Tally(api_requests=event.api_requests)
-    tally.add(event.outcomes)
-    run_id = (event.execution_id or "").rsplit(":", 1)[-1] or uuid.uuid4().hex
-    succeeded = tally.seasons_synced > 0 or tally.items_written + tally.items_unchanged > 0
-    status = "SUCCEEDED" if not tally.failed else "PARTIAL" if succeeded else "FAILED"
-    summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
-    store.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
-    # Dimension kind: the alarms watch scheduled kinds only. (Disabled, Powertools never clears dimensions, so a
-    # later run's kind would warn.) All three run counts go out as 0 or 1: no run at all is then missing data.
-    if not is_metrics_disabled():
-        metrics.add_dimension(name="kind", value=event.kind)
-    metrics.add_metric(name="SeasonsFailed", unit="Count", value=len(tally.failed))
-    for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
-        metrics.add_metric(name=name, unit="Count", value=int(status == value))
-    logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": len(tally.failed)})
-    return summary.model_dump()
+    listing = RunOutcome(
+        scope=f"SERIES#{event.series_id}",
+        series_id=event.series_id,
+        api_requests=client.api_requests,
+        expects=[f"SEASON#{i}" for i in ids],
+    )
+    record(event.execution_id, listing)
+    return {"series_id": event.series_id, "season_ids": ids, "meta_key": key}

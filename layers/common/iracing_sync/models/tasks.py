@@ -6,7 +6,7 @@ machines never retry.
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
@@ -37,9 +37,15 @@ class SyncSeasonEvent(TaskEvent):
     meta_key: str | None = None
 
 
-class SeasonOutcome(DeferredModel):
-    """One season's result inside a run: counts on success, the error on failure."""
+class RunOutcome(DeferredModel):
+    """What one task of a run did, recorded under the run (store.runs): counts on success, the error on failure.
 
+    ``scope`` names the task's subject: ``SEASON#<id>``, ``SERIES#<id>`` (a series' past-season listing),
+    ``LISTING`` (a listing of the run's seasons or series) or ``TASK#<name>`` (a catalog sync). ``expects`` lists
+    the scopes a listing fanned out to: the run reports each one that recorded no outcome.
+    """
+
+    scope: str
     season_id: int | None = None
     series_id: int | None = None
     ok: bool = True
@@ -49,76 +55,78 @@ class SeasonOutcome(DeferredModel):
     items_deleted: int = 0
     # Skipped: a body fetched later already changed this season (store.season_writes).
     stale: bool = False
-    error: dict[str, Any] | None = None
+    error: str | None = None  # the exception class name (what Retry/Catch matched)
+    reason: str | None = None  # its message, one line
+    expects: list[str] = Field(default_factory=list)
+
+
+# At most this many failures travel in a run's summary and record (the rest are counted; every failure stays
+# recorded under the run): a summary is a state's output (256 KiB) and a run record an item (400 KB).
+MAX_FAILURES_LISTED = 100
 
 
 class Tally(DeferredModel):
-    """Totals over many outcomes; what a run records and what a backfill's child summarizes to."""
+    """Totals over a run's outcomes."""
 
     api_requests: int = 0
     items_written: int = 0
     items_unchanged: int = 0
     items_deleted: int = 0
     seasons_synced: int = 0
+    seasons_stale: int = 0
+    failed_count: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
 
-    def add(self, entry: Any) -> None:
-        """Add a SeasonOutcome, a Tally, their dict forms, or (nested) lists of them."""
-        if entry is None:
-            # A Map iteration without a result: never expected (every failure is caught), so never hidden.
-            self.failed.append({"error": "MissingResult", "cause": "a Map iteration returned no result"})
-        elif isinstance(entry, list):
-            for item in entry:
-                self.add(item)
-        elif isinstance(entry, dict) and "failed" in entry:
-            self.add(Tally.model_validate(entry))
-        elif isinstance(entry, Tally):
-            for field in ("api_requests", "items_written", "items_unchanged", "items_deleted", "seasons_synced"):
-                setattr(self, field, getattr(self, field) + getattr(entry, field))
-            self.failed.extend(entry.failed)
-        else:
-            outcome = entry if isinstance(entry, SeasonOutcome) else SeasonOutcome.model_validate(entry)
-            self.api_requests += outcome.api_requests
-            if not outcome.ok:
-                where = {k: v for k, v in (("season_id", outcome.season_id), ("series_id", outcome.series_id)) if v}
-                self.failed.append({**where, **_error_summary(outcome.error)})
-                return
-            self.items_written += outcome.items_written
-            self.items_unchanged += outcome.items_unchanged
-            self.items_deleted += outcome.items_deleted
-            self.seasons_synced += 1 if outcome.season_id is not None else 0
+    def add(self, outcome: RunOutcome) -> None:
+        """Count one outcome in."""
+        self.api_requests += outcome.api_requests
+        if not outcome.ok:
+            self.fail(outcome.scope, outcome.error or "Unknown", outcome.reason, outcome.season_id, outcome.series_id)
+            return
+        self.items_written += outcome.items_written
+        self.items_unchanged += outcome.items_unchanged
+        self.items_deleted += outcome.items_deleted
+        if outcome.scope.startswith("SEASON#"):
+            self.seasons_synced += 1
+            self.seasons_stale += int(outcome.stale)
+
+    def fail(
+        self, scope: str, error: str, reason: str | None, season_id: int | None = None, series_id: int | None = None
+    ) -> None:
+        """Count one failure; listed (season or series, else scope; error; reason) while under MAX_FAILURES_LISTED."""
+        self.failed_count += 1
+        if len(self.failed) >= MAX_FAILURES_LISTED:
+            return
+        where = {k: v for k, v in (("season_id", season_id), ("series_id", series_id)) if v is not None}
+        self.failed.append({**(where or {"scope": scope}), "error": error, **({"reason": reason} if reason else {})})
 
 
-def _error_summary(error: dict[str, Any] | None) -> dict[str, Any]:
-    """Error name and message of a Step Functions Catch result ({"Error", "Cause"})."""
-    if not error:
-        return {"error": "Unknown"}
-    cause: Any = error.get("Cause", "")
-    try:
-        parsed = json.loads(cause) if isinstance(cause, str) else cause
-    except json.JSONDecodeError:
-        parsed = None
-    message = parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
-    return {"error": error.get("Error", "Unknown"), "reason": " ".join(str(message).split())[:500]}
+class RecordFailureEvent(TaskEvent):
+    """A task failed after its retries: record its error under the run (the Catch result: Error and Cause)."""
+
+    action: Literal["record_failure"]
+    scope: str | None = None  # default: SEASON#<season_id> or SERIES#<series_id>
+    season_id: int | None = None
+    series_id: int | None = None
+    error: dict[str, Any] = Field(default_factory=dict)
 
 
 class RecordRunEvent(TaskEvent):
+    """Total the outcomes recorded under the run and record the run.
+
+    ``expects`` names scopes the run started for (e.g. a SyncSeason input's seasons) besides those its listings
+    recorded; ``started_at`` is the execution's start ($$.Execution.StartTime).
+    """
+
     action: Literal["record_run"]
     kind: str = Field(min_length=1)
-    api_requests: int = 0
-    outcomes: list[Any] = Field(default_factory=list)
-
-
-class SummarizeEvent(TaskEvent):
-    """Sum outcomes into a Tally without recording a run (a backfill child's compact result)."""
-
-    action: Literal["summarize"]
-    api_requests: int = 0
-    outcomes: list[Any] = Field(default_factory=list)
+    started_at: datetime | None = None
+    season_ids: list[int] = Field(default_factory=list)
+    series_ids: list[int] = Field(default_factory=list)
 
 
 SeasonTask = Annotated[
-    ListCurrentSeasonsEvent | SyncSeasonEvent | RecordRunEvent | SummarizeEvent, Field(discriminator="action")
+    ListCurrentSeasonsEvent | SyncSeasonEvent | RecordFailureEvent | RecordRunEvent, Field(discriminator="action")
 ]
 SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask, config=DEFERRED)
 
@@ -169,6 +177,11 @@ class SyncRun(RunSummary):
 
     started_at: str
     finished_at: str | None = None
+
+
+def run_id_of(execution_id: str | None) -> str | None:
+    """The run a task belongs to: its state machine execution's name (the last part of the execution ARN)."""
+    return execution_id.rsplit(":", 1)[-1] if execution_id else None
 
 
 def parse_event[T](adapter: TypeAdapter[T], event: Any) -> T:

@@ -7,7 +7,8 @@ One table, natural deterministic keys, so a retried or concurrent sync can never
 - ``season_writes``: how a partition is written (VERSION): atomic or claimed, never backwards, crash-completed.
 - ``slot_sources``:  what the slot engine reads for a window (by_time month buckets) or a season, filtered.
 - ``catalog``:       series, car classes, cars, tracks: <KIND>#<id> / META under by_parent SERIES, CARCLASSES...
-- ``runs``:          recorded sync runs: RUN#<run_id> / META under by_parent RUNS, newest first.
+- ``runs``:          sync runs: each task's outcome (RUN#<run_id> / OUTCOME#<scope>) and the run record (META,
+                     under by_parent RUNS, newest first), both expiring (TTL).
 - ``iracing_state``: the iRacing account's shared OAuth tokens and rate budget: IRACING#<account> / TOKEN, RATE.
 
 Access patterns (none scans):
@@ -46,7 +47,7 @@ from iracing_sync.store.iracing_state import (
     save_token,
     unlock_token,
 )
-from iracing_sync.store.runs import list_sync_runs, put_sync_run
+from iracing_sync.store.runs import list_outcomes, list_sync_runs, put_outcome, put_sync_run
 from iracing_sync.store.schema import WriteCounts, ensure_table, season_key, series_key
 from iracing_sync.store.season_writes import body_hashes, put_season
 from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series
@@ -70,6 +71,7 @@ __all__ = [
     "list_cars",
     "list_seasons_of_series",
     "list_series",
+    "list_outcomes",
     "list_sync_runs",
     "list_tracks",
     "load_token",
@@ -77,6 +79,7 @@ __all__ = [
     "observe_rate",
     "put_car_classes",
     "put_cars",
+    "put_outcome",
     "put_season",
     "put_series",
     "put_sync_run",

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pynamodb.attributes import DiscriminatorAttribute, UnicodeAttribute
+from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
@@ -84,6 +84,9 @@ class Item(Model):
     gsi1sk = UnicodeAttribute(null=True)
     tpk = UnicodeAttribute(null=True)
     tsk = UnicodeAttribute(null=True)
+    # DynamoDB deletes an item some time after this instant (the table's TTL attribute): run records and
+    # outcomes, so nothing accumulates. Items without it stay. (Not "expires_at": the token item has one.)
+    purge_at = TTLAttribute(null=True)
     by_parent = ByParentIndex()
     by_time = ByTimeIndex()
 

@@ -1,0 +1,94 @@
+"""What a sync run did: every task records its outcome under the run, a failure as its error type and one line,
+and the last task totals them into the run's record and summary.
+
+So a run's state never grows with its seasons (Step Functions' 256 KiB state quota), a failure never carries a
+stack trace, and a season whose failure could not even be recorded still shows: the listing that fanned out to
+it expected it (``RunOutcome.expects``), so the run reports it as MissingOutcome.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+
+from iracing_sync import store
+from iracing_sync.models.tasks import RecordFailureEvent, RecordRunEvent, RunOutcome, RunSummary, Tally, run_id_of
+from iracing_sync.observability import logger, metrics
+
+MAX_REASON = 300
+
+
+def record(execution_id: str | None, outcome: RunOutcome) -> dict[str, Any]:
+    """Record ``outcome`` under the execution's run (outside a run, e.g. a manual invoke, nothing); return it."""
+    run_id = run_id_of(execution_id)
+    if run_id is not None:
+        store.put_outcome(run_id, outcome)
+    return outcome.model_dump(exclude={"expects"})
+
+
+def failure_of(caught: dict[str, Any]) -> tuple[str, str | None]:
+    """The error type and a one-line reason of a Step Functions Catch result ({"Error", "Cause"}).
+
+    A Lambda error's Cause is JSON holding errorMessage and the whole stack trace: only the message is kept.
+    Other causes (a timeout, a runtime error of the state machine) are text: their first line is kept.
+    """
+    error = str(caught.get("Error") or "Unknown")
+    cause = caught.get("Cause")
+    try:
+        parsed = json.loads(cause) if isinstance(cause, str) else cause
+    except json.JSONDecodeError:
+        parsed = cause
+    text = parsed.get("errorMessage") if isinstance(parsed, dict) else parsed
+    line = " ".join(str(text or "").split())
+    return error, (line[: MAX_REASON - 1] + "…" if len(line) > MAX_REASON else line) or None
+
+
+def record_failure(event: RecordFailureEvent) -> dict[str, Any]:
+    """Record a task's failure (after its retries) under the run: its error type and one line, no trace."""
+    if event.scope:
+        scope = event.scope
+    elif event.season_id is not None:
+        scope = f"SEASON#{event.season_id}"
+    else:
+        scope = f"SERIES#{event.series_id}" if event.series_id is not None else "LISTING"
+    error, reason = failure_of(event.error)
+    logger.append_keys(season_id=event.season_id, series_id=event.series_id)
+    logger.warning("task failed", extra={"scope": scope, "error": error, "reason": reason})
+    outcome = RunOutcome(
+        scope=scope, season_id=event.season_id, series_id=event.series_id, ok=False, error=error, reason=reason
+    )
+    record(event.execution_id, outcome)
+    return {"ok": False}
+
+
+def record_run(event: RecordRunEvent) -> dict[str, Any]:
+    """Total the outcomes recorded under the run, record the run, return its summary."""
+    run_id = run_id_of(event.execution_id) or uuid.uuid4().hex
+    outcomes = store.list_outcomes(run_id)
+    tally = Tally()
+    for outcome in outcomes:
+        tally.add(outcome)
+    expected = {f"SEASON#{s}" for s in event.season_ids} | {f"SERIES#{s}" for s in event.series_ids}
+    expected.update(scope for outcome in outcomes for scope in outcome.expects)
+    for scope in sorted(expected - {o.scope for o in outcomes}):
+        kind, _, ident = scope.partition("#")
+        ids = {"season_id": int(ident)} if kind == "SEASON" else {"series_id": int(ident)} if kind == "SERIES" else {}
+        tally.fail(scope, "MissingOutcome", "the task recorded no outcome (nor could its failure be recorded)", **ids)
+    succeeded = tally.seasons_synced > 0 or tally.items_written + tally.items_unchanged > 0
+    status = "SUCCEEDED" if not tally.failed_count else "PARTIAL" if succeeded else "FAILED"
+    summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
+    started = event.started_at or datetime.now(UTC)
+    store.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
+    # Dimension kind: the alarms watch scheduled kinds only. (Disabled, Powertools never clears dimensions, so a
+    # later run's kind would warn.) All three run counts go out as 0 or 1: no run at all is then missing data.
+    if not is_metrics_disabled():
+        metrics.add_dimension(name="kind", value=event.kind)
+    metrics.add_metric(name="SeasonsFailed", unit="Count", value=tally.failed_count)
+    for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
+        metrics.add_metric(name=name, unit="Count", value=int(status == value))
+    logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": tally.failed_count})
+    return summary.model_dump()
