@@ -19,13 +19,12 @@ from typing import Any
 
 from iracing_sync.errors import IracingSyncError
 from iracing_sync_local import LOCAL_DIR
-from iracing_sync_local.dynamodb_local import DynamoDBLocal
+from iracing_sync_local.dynamodb_local import DynamoDBLocal, checkout_engine
 from iracing_sync_local.fake_iracing import FakeIracing
 
 DEFAULT_SNAPSHOT = "2025-09-09"
 # The environment as the user gave it, before this module points the service at local engines.
 _USER_ENV = dict(os.environ)
-DYNAMODB_PORT = 8642  # fixed so `serve` in one terminal and `sync` in another share one engine
 
 
 class UsageError(Exception):
@@ -83,9 +82,10 @@ class LocalStack:
 def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> Iterator[LocalStack]:
     """Bring the local engines up (reusing running ones), configure the service, create the table."""
     with ExitStack() as stack:
-        dynamodb = DynamoDBLocal(port=DYNAMODB_PORT, db_path=LOCAL_DIR / "dynamodb")
+        # This checkout's engine: `serve` in one terminal and `sync` in another share it, another clone never does.
+        dynamodb = checkout_engine(LOCAL_DIR)
         if not dynamodb.start().started_here:
-            _log(f"using the DynamoDB Local already running on {dynamodb.endpoint}")
+            _log(f"using this checkout's DynamoDB Local already running on {dynamodb.endpoint}")
         stack.callback(dynamodb.stop)
         fake = None
         if iracing and not _real_credentials_configured():
