@@ -23,6 +23,7 @@ from iracing_sync_local.dynamodb_local import DynamoDBLocal, checkout_engine
 from iracing_sync_local.fake_iracing import FakeIracing
 
 DEFAULT_SNAPSHOT = "2025-09-09"
+FAKE_TOKENS = LOCAL_DIR / "fake-iracing" / "tokens.json"
 # The environment as the user gave it, before this module points the service at local engines.
 _USER_ENV = dict(os.environ)
 
@@ -90,7 +91,8 @@ def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> It
         fake = None
         if iracing and not _real_credentials_configured():
             try:
-                fake = FakeIracing(snapshot)
+                # Its issued tokens persist as iRacing's do, so the token the last run stored is still good.
+                fake = FakeIracing(snapshot, state_file=FAKE_TOKENS)
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
             fake.start()
@@ -293,7 +295,8 @@ def json_line(data: Any) -> str:
 
 
 def reset() -> None:
-    """Wipe .local/ data (DynamoDB files and archive), keeping the downloaded tools."""
-    for name in ("dynamodb", "archive"):
+    """Wipe .local/ data (DynamoDB files, archive, the fake iRacing's tokens), keeping the downloaded tools."""
+    names = ("dynamodb", "archive", "fake-iracing")
+    for name in names:
         shutil.rmtree(LOCAL_DIR / name, ignore_errors=True)
-    _log(f"wiped {LOCAL_DIR}/dynamodb and {LOCAL_DIR}/archive")
+    _log(f"wiped {', '.join(f'{LOCAL_DIR}/{name}' for name in names)}")
