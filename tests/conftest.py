@@ -23,6 +23,8 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# The caller's own AWS settings, before the fake ones below replace them: the e2e tier (a deployed stack) needs them.
+USER_AWS_ENV = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
 _ARCHIVE = tempfile.mkdtemp(prefix="iracing-sync-archive-")
 os.environ.update(
     {

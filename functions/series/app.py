@@ -9,7 +9,7 @@ from iracing_sync.models.tasks import SERIES_TASK, SyncSeriesEvent, parse_event
 from iracing_sync.observability import logger, metrics, tracer
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)  # a warm container forgets the last invocation's keys
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from iracing_sync.observability import logger, metrics
 
 # No X-Ray SDK Tracer here: HTTP APIs carry no trace context to join, Lambda's active tracing still records
 # each invocation (init and duration) without it, and loading it would add ~0.4 s to every cold start.
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)  # the cold start a user waits for, counted per function
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one HTTP API request."""

@@ -146,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=_port, default=3000, help="port on 127.0.0.1 (default: 3000)")
     demo.set_defaults(handler=_cmd_demo)
 
-    runs = commands.add_parser("runs", help="list recorded sync runs", description="List recorded sync runs.")
+    runs = commands.add_parser(
+        "runs",
+        help="list recorded sync runs (locally, or of a deployed stack with --stack)",
+        description="List recent sync runs, newest first, one JSON line each.",
+    )
+    runs.add_argument("--stack", metavar="NAME", help="deployed stack whose table to read (its TableName output)")
     runs.set_defaults(handler=_cmd_runs)
 
     local = commands.add_parser("local", help="manage the local stack", description="Manage the local stack.")
@@ -277,7 +282,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:
-    runs = _call_stack("list_runs")
+    runs = _call_stack("list_runs", **({"stack": args.stack} if args.stack else {}))
     if runs is not None:  # None: the stack printed them itself
         for run in runs:
             sys.stdout.write(json.dumps(run, default=str, sort_keys=True) + "\n")

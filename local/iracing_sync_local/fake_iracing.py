@@ -5,6 +5,9 @@ client: OAuth2 ``password_limited`` with masked secrets, single-use refresh toke
 grant, ``{"link", "expires"}`` indirection to unauthenticated, expiring links, ``chunk_info`` bodies split into
 chunk files on request, ``x-ratelimit-*`` headers with a plain-text 429, and scriptable faults (status codes,
 maintenance pages, slow and truncated bodies).
+Like iRacing, it remembers the tokens it issued across restarts when given a ``state_file`` (the local stack
+keeps one under .local/fake-iracing): access and refresh tokens with their expiry and use, and the password
+grants of the last hour, so a local re-sync starts with the token it stored, as it would against iRacing.
 Used by ``make demo``, the local CLI and the integration tests.
 """
 
@@ -13,9 +16,11 @@ from __future__ import annotations
 import argparse
 import base64
 import collections
+import dataclasses
 import hashlib
 import json
 import math
+import os
 import secrets
 import threading
 import time
@@ -254,6 +259,7 @@ class FakeIracing:
         password: str = "demo-password",
         client_id: str = "iracing-sync-local",
         client_secret: str = "local-secret",
+        state_file: Path | None = None,
     ) -> None:
         if snapshot not in SNAPSHOTS:
             raise ValueError(f"unknown snapshot {snapshot!r}; known: {', '.join(sorted(SNAPSHOTS))}")
@@ -289,6 +295,9 @@ class FakeIracing:
         self._past: tuple[dict[int, list[Any]], dict[int, Any]] | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self.state_file = state_file
+        if state_file is not None:
+            self._load_state(state_file)
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -428,6 +437,7 @@ class FakeIracing:
         with self._lock:
             for token in self._access.values():
                 token.revoked = True
+            self._save_state()
 
     def expire_links(self) -> None:
         """Make every link handed out so far answer 403 AccessDenied."""
@@ -452,7 +462,9 @@ class FakeIracing:
     def issue_token(self) -> str:
         """A valid access token for the configured account without an OAuth round trip (not counted)."""
         with self._lock:
-            return self._new_access(self._owner(self.username))
+            token = self._new_access(self._owner(self.username))
+            self._save_state()
+            return token
 
     def _add_fault(self, fault: _Fault) -> None:
         if fault.times < 1:
@@ -591,6 +603,13 @@ class FakeIracing:
         )
 
     def _oauth(self, content_type: str, body: bytes) -> _Response:
+        try:
+            return self._token_request(content_type, body)
+        finally:
+            with self._lock:
+                self._save_state()  # every attempt counts, and a grant spends or issues tokens
+
+    def _token_request(self, content_type: str, body: bytes) -> _Response:
         if not content_type.lower().startswith("application/x-www-form-urlencoded"):
             return self._oauth_error(400, "invalid_request", "body must be application/x-www-form-urlencoded")
         form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
@@ -640,6 +659,44 @@ class FakeIracing:
                 return self._oauth_error(400, "invalid_grant", "refresh token is invalid, expired or already used")
             stored.used = True  # single use: a second Lambda replaying it must fail, as in reality
         return self._issue(stored.owner, stored.client_id, "refresh_token")
+
+    # ----------------------------------------------------------------- token state across restarts
+
+    def _load_state(self, path: Path) -> None:
+        """The tokens and password grants a previous server with this state file left (none if it is unreadable)."""
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            access = {t: _AccessToken(**a) for t, a in state.get("access", {}).items()}
+            refresh = {t: _RefreshToken(**r) for t, r in state.get("refresh", {}).items()}
+            attempts = [float(a) for a in state.get("password_attempts", [])]
+        except FileNotFoundError:
+            return
+        except (OSError, ValueError, TypeError, AttributeError):
+            return  # a damaged file is a server that forgot everything: clients log in again, as after a revoke
+        with self._lock:
+            self._access, self._refresh = access, refresh
+            self._password_attempts = collections.deque(sorted(attempts))
+
+    def _save_state(self) -> None:
+        """Write the live tokens and the last hour's password grants (caller holds the lock)."""
+        if self.state_file is None:
+            return
+        now = self.clock()
+        state = {
+            "access": {t: dataclasses.asdict(a) for t, a in self._access.items() if a.expires_at > now},
+            # A used refresh token is dropped: unknown or spent, iRacing answers invalid_grant alike.
+            "refresh": {
+                t: dataclasses.asdict(r) for t, r in self._refresh.items() if r.expires_at > now and not r.used
+            },
+            "password_attempts": [a for a in self._password_attempts if a > now - 3600],
+        }
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.state_file.with_suffix(".tmp")
+        # Tokens, even fake ones, are credentials: readable by the owner only.
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            json.dump(state, out)
+        partial.replace(self.state_file)
 
     # ----------------------------------------------------------------- /data
 

@@ -8,6 +8,8 @@ Engines this process starts are stopped at exit; ones already running are reused
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import sys
@@ -19,13 +21,13 @@ from typing import Any
 
 from iracing_sync.errors import IracingSyncError
 from iracing_sync_local import LOCAL_DIR
-from iracing_sync_local.dynamodb_local import DynamoDBLocal
+from iracing_sync_local.dynamodb_local import DynamoDBLocal, checkout_engine
 from iracing_sync_local.fake_iracing import FakeIracing
 
 DEFAULT_SNAPSHOT = "2025-09-09"
+FAKE_TOKENS = LOCAL_DIR / "fake-iracing" / "tokens.json"
 # The environment as the user gave it, before this module points the service at local engines.
 _USER_ENV = dict(os.environ)
-DYNAMODB_PORT = 8642  # fixed so `serve` in one terminal and `sync` in another share one engine
 
 
 class UsageError(Exception):
@@ -83,14 +85,16 @@ class LocalStack:
 def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> Iterator[LocalStack]:
     """Bring the local engines up (reusing running ones), configure the service, create the table."""
     with ExitStack() as stack:
-        dynamodb = DynamoDBLocal(port=DYNAMODB_PORT, db_path=LOCAL_DIR / "dynamodb")
+        # This checkout's engine: `serve` in one terminal and `sync` in another share it, another clone never does.
+        dynamodb = checkout_engine(LOCAL_DIR)
         if not dynamodb.start().started_here:
-            _log(f"using the DynamoDB Local already running on {dynamodb.endpoint}")
+            _log(f"using this checkout's DynamoDB Local already running on {dynamodb.endpoint}")
         stack.callback(dynamodb.stop)
         fake = None
         if iracing and not _real_credentials_configured():
             try:
-                fake = FakeIracing(snapshot)
+                # Its issued tokens persist as iRacing's do, so the token the last run stored is still good.
+                fake = FakeIracing(snapshot, state_file=FAKE_TOKENS)
             except ValueError as exc:
                 raise UsageError(str(exc)) from exc
             fake.start()
@@ -134,11 +138,19 @@ class SyncRunFailed(IracingSyncError):
         self.summary = summary
 
 
+# How many recent runs are searched for a failed execution's record (it was recorded moments ago).
+_RECENT_RUNS = 50
+
+
+def _run_named(runs: list[dict[str, Any]], execution_name: str) -> dict[str, Any] | None:
+    """The run an execution recorded (its run_id is the execution's name), if it recorded one."""
+    return next((run for run in runs if run["run_id"] == execution_name), None)
+
+
 def _recorded(execution_name: str) -> dict[str, Any] | None:
     from iracing_sync import store
 
-    run = next((r for r in store.list_sync_runs(limit=50) if r.run_id == execution_name), None)
-    return run.model_dump(mode="json") if run is not None else None
+    return _run_named([r.model_dump(mode="json") for r in store.list_sync_runs(limit=_RECENT_RUNS)], execution_name)
 
 
 def run_sync(
@@ -205,8 +217,15 @@ def stack_outputs(stack_name: str) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
 
 
+# A deployed execution ends by itself (a backfill may run for hours): follow it with no deadline of our own.
+FOLLOW_DEPLOYED = math.inf
+
+
 def run_on_stack(stack_name: str, name: str, execution_input: dict[str, Any]) -> dict[str, Any]:
-    """Start the state machine on a deployed stack (found from its outputs) and follow it to the end."""
+    """Start the state machine on a deployed stack (found from its outputs) and follow it to the end.
+
+    A failed run raises SyncRunFailed carrying the run the execution recorded in the stack's table.
+    """
     import boto3
 
     from iracing_sync_local.stepfunctions import STATE_MACHINES, ExecutionFailed, execute
@@ -216,14 +235,77 @@ def run_on_stack(stack_name: str, name: str, execution_input: dict[str, Any]) ->
     if output_key not in outputs:
         raise UsageError(f"stack {stack_name!r} has no output {output_key}")
     _log(f"starting {name} on stack {stack_name}")
+    client = boto3.client("stepfunctions")
     try:
-        return dict(execute(boto3.client("stepfunctions"), outputs[output_key], execution_input, prefix="cli"))
+        return dict(execute(client, outputs[output_key], execution_input, prefix="cli", timeout=FOLLOW_DEPLOYED))
     except ExecutionFailed as exc:
-        raise SyncRunFailed(str(exc), None) from exc
+        raise SyncRunFailed(str(exc), _recorded_on_stack(stack_name, outputs, exc.execution_name)) from exc
 
 
-def list_runs(limit: int = 20) -> list[dict[str, Any]]:
-    """Recent sync runs recorded in the local table."""
+def _recorded_on_stack(stack_name: str, outputs: dict[str, str], execution_name: str) -> dict[str, Any] | None:
+    try:
+        runs = runs_in_table(_table_of(stack_name, outputs), _RECENT_RUNS)
+    except UsageError as exc:  # the failure itself is what the user must see: its record is a bonus
+        _log(f"cannot read the failed run's record: {exc}")
+        return None
+    return _run_named(runs, execution_name)
+
+
+def _table_of(stack_name: str, outputs: dict[str, str]) -> str:
+    if "TableName" not in outputs:
+        raise UsageError(f"stack {stack_name!r} has no output TableName")
+    return outputs["TableName"]
+
+
+def runs_in_table(table_name: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Recent sync runs in a deployed table, newest first, shaped as ``iracing-sync runs`` prints local ones.
+
+    Read with boto3, not the store: the store's models are bound at import to the table the settings name. It is
+    the store's own query (by_parent RUNS, newest first) and the same SyncRun model validates each record.
+    """
+    import boto3
+    from boto3.dynamodb.types import TypeDeserializer
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from iracing_sync.models.tasks import SyncRun
+    from iracing_sync.store.runs import RUNS
+    from iracing_sync.store.schema import ByParentIndex
+
+    try:
+        answer = boto3.client("dynamodb").query(
+            TableName=table_name,
+            IndexName=ByParentIndex.Meta.index_name,
+            KeyConditionExpression="#parent = :runs",
+            ExpressionAttributeNames={"#parent": ByParentIndex.gsi1pk.attr_name},
+            ExpressionAttributeValues={":runs": {"S": RUNS}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+    except (BotoCoreError, ClientError) as exc:
+        raise UsageError(f"cannot read table {table_name!r}: {exc}") from exc
+    deserialize = TypeDeserializer().deserialize
+    runs = []
+    for raw in answer.get("Items", []):
+        item = {key: _plain(deserialize(value)) for key, value in raw.items()}
+        if isinstance(item.get("failed"), str):  # stored as a JSON list
+            item["failed"] = json.loads(item["failed"])
+        runs.append(SyncRun.model_validate(item).model_dump(mode="json"))
+    return runs
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers arrive as Decimal: the JSON number they stand for."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
+def list_runs(limit: int = 20, stack: str | None = None) -> list[dict[str, Any]]:
+    """Recent sync runs recorded in the local table, or in the deployed ``stack``'s table."""
+    if stack is not None:
+        return runs_in_table(_table_of(stack, stack_outputs(stack)), limit)
     with local_stack(iracing=False):
         from iracing_sync import store
 
@@ -293,7 +375,8 @@ def json_line(data: Any) -> str:
 
 
 def reset() -> None:
-    """Wipe .local/ data (DynamoDB files and archive), keeping the downloaded tools."""
-    for name in ("dynamodb", "archive"):
+    """Wipe .local/ data (DynamoDB files, archive, the fake iRacing's tokens), keeping the downloaded tools."""
+    names = ("dynamodb", "archive", "fake-iracing")
+    for name in names:
         shutil.rmtree(LOCAL_DIR / name, ignore_errors=True)
-    _log(f"wiped {LOCAL_DIR}/dynamodb and {LOCAL_DIR}/archive")
+    _log(f"wiped {', '.join(f'{LOCAL_DIR}/{name}' for name in names)}")

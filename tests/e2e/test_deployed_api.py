@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import requests
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(
-        not os.environ.get("AWS_SAM_STACK_NAME"), reason="AWS_SAM_STACK_NAME not set: no deployed stack"
-    ),
-]
+from tests.e2e.conftest import needs_stack
+
+pytestmark = [pytest.mark.e2e, needs_stack]
 
 
 @pytest.fixture(scope="module")
-def api_url() -> str:
-    import boto3
-
-    stack = boto3.client("cloudformation").describe_stacks(StackName=os.environ["AWS_SAM_STACK_NAME"])["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-    return outputs["ApiUrl"].rstrip("/")
+def api_url(stack_outputs: dict[str, str]) -> str:
+    return stack_outputs["ApiUrl"].rstrip("/")
 
 
 def test_deployed_slots_route_answers_json(api_url: str) -> None:
@@ -34,3 +25,17 @@ def test_deployed_bad_window_is_a_4xx(api_url: str) -> None:
     response = requests.get(f"{api_url}/slots", params={"from": "x", "to": "y"}, timeout=30)
     assert response.status_code == 400
     assert set(response.json()["error"]) == {"code", "message"}
+
+
+def test_deployed_undeclared_route_is_the_gateways_404(api_url: str) -> None:
+    # The local adapter answers this the same way (tests/integration/test_http_adapter.py)
+    response = requests.get(f"{api_url}/nope", timeout=30)
+    assert response.status_code == 404 and response.json() == {"message": "Not Found"}
+
+
+def test_deployed_preflight_is_answered_by_the_gateway_as_the_local_adapter_answers_it(api_url: str) -> None:
+    headers = {"Origin": "https://racer.example", "Access-Control-Request-Method": "GET"}
+    response = requests.options(f"{api_url}/slots", headers=headers, timeout=30)
+    assert response.status_code == 204
+    assert "GET" in response.headers["Access-Control-Allow-Methods"].split(",")
+    assert response.headers["Access-Control-Allow-Origin"] in {"*", "https://racer.example"}

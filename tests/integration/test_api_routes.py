@@ -356,12 +356,23 @@ def test_next_from_now_revalidates_in_a_later_second_with_a_weak_etag(synced: No
     assert get(api, "/seasons/5376/next", at="2025-09-09T12:00:00Z").headers["ETag"].startswith('"')
 
 
-def test_head_answers_the_headers_of_the_get_without_a_body(synced: None, api: str) -> None:
-    full = get(api, "/series/47")
-    head = requests.head(f"{api}/series/47", timeout=30)
-    assert head.status_code == 200 and head.content == b""
-    assert head.headers["ETag"] == full.headers["ETag"]
-    assert head.headers["Content-Length"] == str(len(full.content))
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("POST", "/slots"), ("HEAD", "/series/47")])
+def test_undeclared_route_is_the_gateways_404_not_the_functions(synced: None, api: str, method: str, path: str) -> None:
+    # API Gateway answers a route template.yaml does not declare (HEAD included: no HEAD route) itself
+    response = requests.request(method, api + path, timeout=30)
+    assert response.status_code == 404
+    if method != "HEAD":
+        assert response.json() == {"message": "Not Found"}
+
+
+def test_function_answers_a_path_it_has_no_route_for_with_its_own_error_shape(synced: None) -> None:
+    # Reachable in AWS only through a declared route the code lacks (a route added to the template first)
+    from iracing_sync_local.http_server import http_api_event
+    from iracing_sync_local.stepfunctions import LambdaContext, handler_for
+
+    result = handler_for("SlotsApiFunction")(http_api_event("GET", "/nope", {}), LambdaContext("SlotsApiFunction"))
+    assert result["statusCode"] == 404
+    assert json.loads(result["body"])["error"]["code"] == "not_found"
 
 
 def test_calendar_is_text_calendar(synced: None, api: str) -> None:
@@ -394,7 +405,6 @@ BAD_INPUT = {
     "/seasons/999999/slots": (404, "not_found"),
     "/series/999999/next": (404, "not_found"),
     "/series/999999/calendar.ics": (404, "not_found"),
-    "/nope": (404, "not_found"),
     # non-numeric or out-of-range IDs
     "/seasons/abc": (400, "invalid_input"),
     "/series/1e3": (400, "invalid_input"),

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -185,6 +186,61 @@ def test_refresh_token_is_single_use(fake: FakeIracing, http: requests.Session) 
     chained = http.post(fake.oauth_url, data={**form, "refresh_token": pair["refresh_token"]}, timeout=5)
     assert chained.status_code == 200
     assert fake.grants == {"password_limited": 1, "refresh_token": 2}
+
+
+# ----------------------------------------------------------------------------- tokens across restarts
+
+
+def refresh_form(fake: FakeIracing, refresh_token: str) -> dict[str, str]:
+    return {
+        "grant_type": "refresh_token",
+        "client_id": fake.client_id,
+        "client_secret": sha_mask(fake.client_secret, fake.client_id),
+        "refresh_token": refresh_token,
+    }
+
+
+def test_restarted_server_with_its_state_file_accepts_the_tokens_it_issued(
+    clock: FakeClock, http: requests.Session, tmp_path: Path
+) -> None:
+    # Given a server that issued tokens (one refresh token already spent), then stopped
+    state = tmp_path / "fake-iracing" / "tokens.json"
+    with FakeIracing(clock=clock, state_file=state) as before:
+        spent = str(login(before, http)["refresh_token"])
+        pair = http.post(before.oauth_url, data=refresh_form(before, spent), timeout=5).json()
+    # When a new server starts with the same state file
+    with FakeIracing(clock=clock, state_file=state) as after:
+        # Then the access token it issued still works, with no OAuth round trip
+        assert data(after, http, "car/get", pair["access_token"]).status_code == 200
+        assert after.grants == {}
+        # And refresh tokens keep their single use across the restart
+        replay = http.post(after.oauth_url, data=refresh_form(after, spent), timeout=5)
+        assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+        fresh = http.post(after.oauth_url, data=refresh_form(after, pair["refresh_token"]), timeout=5)
+        assert fresh.status_code == 200
+        # And what it issued expires as it would have (10 minutes for an access token)
+        clock.advance(600)
+        assert data(after, http, "car/get", pair["access_token"]).status_code == 401
+    assert state.stat().st_mode & 0o777 == 0o600
+
+
+def test_restarted_server_keeps_counting_password_grants_of_the_hour(
+    clock: FakeClock, http: requests.Session, tmp_path: Path
+) -> None:
+    state = tmp_path / "tokens.json"
+    with FakeIracing(clock=clock, password_grants_per_hour=1, state_file=state) as before:
+        login(before, http)
+    with FakeIracing(clock=clock, password_grants_per_hour=1, state_file=state) as after:
+        assert http.post(after.oauth_url, data=password_form(after), timeout=5).status_code == 429
+        clock.advance(3601)
+        login(after, http)
+
+
+def test_server_without_a_state_file_forgets_its_tokens(clock: FakeClock, http: requests.Session) -> None:
+    with FakeIracing(clock=clock) as before:
+        token = str(login(before, http)["access_token"])
+    with FakeIracing(clock=clock) as after:
+        assert data(after, http, "car/get", token).status_code == 401
 
 
 def test_refresh_needs_the_masked_client_secret(fake: FakeIracing, http: requests.Session) -> None:

@@ -417,6 +417,18 @@ def test_runs_prints_one_json_line_per_run(capsys: pytest.CaptureFixture[str], m
 
 
 @pytest.mark.parametrize(
+    ("argv", "kwargs"), [(["runs"], {}), (["runs", "--stack", "iracing-sync-prod"], {"stack": "iracing-sync-prod"})]
+)
+def test_runs_reads_the_local_table_or_the_given_stacks(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, argv: list[str], kwargs: dict[str, str]
+) -> None:
+    recorder = Recorder([])
+    monkeypatch.setattr(stack, "list_runs", recorder)
+    assert run(capsys, *argv)[0] == 0
+    assert recorder.calls == [((), kwargs)]
+
+
+@pytest.mark.parametrize(
     "error", [ExecutionFailed("FAILED", "SyncFailed", "season 1: boom"), PermanentError("no credentials configured")]
 )
 def test_sync_stack_failure_exits_1_with_one_line(

@@ -26,11 +26,11 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 import pytest  # noqa: E402
-import yaml  # noqa: E402
 
 from iracing_sync import errors  # noqa: E402
 from iracing_sync.settings import _ENV  # noqa: E402
 from iracing_sync.store.schema import Item  # noqa: E402
+from iracing_sync_local.template import load_template  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -93,30 +93,9 @@ PLACEHOLDER = re.compile(r"\$\{([^}]+)\}")
 # --- loading ---------------------------------------------------------------------------------------
 
 
-class CloudFormationLoader(yaml.SafeLoader):
-    """A SafeLoader that reads CloudFormation short tags (!Ref, !GetAtt, !Sub, !If...) as their long form."""
-
-
-def _construct_short_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    key = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {key: value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
-
-
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load(TEMPLATE.read_text(), Loader=CloudFormationLoader)
+    return load_template(TEMPLATE)
 
 
 def resources(kind: str) -> dict[str, dict[str, Any]]:
@@ -587,6 +566,18 @@ def test_http_api_routes_are_explicit_and_cover_the_contract() -> None:
 
     assert routes == API_ROUTES
     assert not any("proxy+" in path or method.upper() == "ANY" for method, path in routes)
+
+
+def test_http_api_cors_lets_any_listed_origin_read_and_revalidate() -> None:
+    parameter = template()["Parameters"]["CorsAllowedOrigins"]
+    assert parameter["Type"] == "CommaDelimitedList" and parameter["Default"] == "*"
+    assert props("SlotsHttpApi")["CorsConfiguration"] == {
+        "AllowOrigins": {"Ref": "CorsAllowedOrigins"},
+        "AllowMethods": ["GET", "HEAD", "OPTIONS"],
+        "AllowHeaders": ["if-none-match"],
+        "ExposeHeaders": ["etag", "cache-control"],
+        "MaxAge": 3600,
+    }
 
 
 def test_http_api_has_default_throttling() -> None:
