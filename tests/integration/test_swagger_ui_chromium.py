@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.integration
+from tests.support.chromium import CHROMIUM, QUIET_FLAGS
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
@@ -48,13 +47,7 @@ def rendered_dom(url: str, profile: Path) -> str:
     command = [
         CHROMIUM,
         "--headless",
-        "--no-sandbox",  # CI runs as root in a container
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
+        *QUIET_FLAGS,
         f"--user-data-dir={profile}",
         "--virtual-time-budget=10000",  # let Swagger UI's scripts run to the end (virtual, not wall time)
         "--dump-dom",

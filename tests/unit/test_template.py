@@ -75,6 +75,7 @@ API_ROUTES = {
     ("GET", "/seasons/{id}/calendar.ics"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
+    ("GET", "/"),
 }
 # CloudWatch Logs' vended-log delivery API (Step Functions logging) takes no resource-level permissions.
 RESOURCE_STAR_ACTIONS = {

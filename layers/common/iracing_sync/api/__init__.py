@@ -2,7 +2,7 @@
 
 - ``resolver``:  the ``app``, its middlewares, and the one place errors become HTTP responses.
 - ``routes``:    one module per resource: ``slots`` (/slots), ``series`` (/series...), ``seasons`` (/seasons...),
-                 ``docs`` (/openapi.json, /docs).
+                 ``docs`` (/openapi.json, /docs), ``finder`` (/, the race finder page).
 - ``params``:    parameter types, windows, filters, zones, and the unknown-parameter check.
 - ``paging``:    keyset cursors and page bodies.
 - ``caching``:   Cache-Control, ETag and conditional GET.
@@ -12,6 +12,6 @@
 """
 
 from iracing_sync.api.resolver import app
-from iracing_sync.api.routes import docs, seasons, series, slots
+from iracing_sync.api.routes import docs, finder, seasons, series, slots
 
-__all__ = ["app", "docs", "seasons", "series", "slots"]
+__all__ = ["app", "docs", "finder", "seasons", "series", "slots"]

@@ -19,12 +19,12 @@ serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder)
 # Answers about stored schedules change only when a sync runs; these change with the clock or with a deploy.
 NOW_RELATIVE_SECONDS = 60  # /next without `at`: the next race changes when a race starts
 FEED_SECONDS = 900  # calendar.ics without `from` (window from today): calendar apps poll hourly at best
-STATIC_SECONDS = 3600  # the OpenAPI document and Swagger UI change only with a deploy
+STATIC_SECONDS = 3600  # the OpenAPI document, Swagger UI and the race finder page change only with a deploy
 
 
 def cache_control(route: str, query: dict[str, str]) -> str:
     """The Cache-Control of a 200 answer of ``route`` (the resolver's rule, e.g. /series/<series_id>/next)."""
-    if route in ("/openapi.json", "/docs"):
+    if route in ("/openapi.json", "/docs", "/"):
         seconds = STATIC_SECONDS
     elif _now_relative(route, query):
         seconds = NOW_RELATIVE_SECONDS
