@@ -62,18 +62,41 @@ def substitutions() -> dict[str, str]:
 
 
 def load_definition(name: str, retry_interval_scale: float = 1.0) -> dict[str, Any]:
-    """An ASL file with its ${...} substituted; Retry intervals scaled (moto sleeps them for real)."""
+    """An ASL file with its ${...} substituted; Retry intervals scaled (moto sleeps them for real).
+
+    Below scale 1, a Wait until a timestamp (the rate budget's reset) also becomes a 1 s wait.
+    """
     text = (STATEMACHINE_DIR / f"{name}.asl.json").read_text()
     for key, value in substitutions().items():
         text = text.replace("${" + key + "}", value)
     definition: dict[str, Any] = json.loads(text)
+    _express_as_standard(definition)
     if retry_interval_scale != 1.0:
         _scale_retries(definition, retry_interval_scale)
     return definition
 
 
+def _express_as_standard(node: Any) -> None:
+    """moto's parser takes only STANDARD Distributed Map children: run EXPRESS ones as STANDARD (same states,
+    same results; what differs is AWS's pricing and the 5-minute limit of an express child, not checked here)."""
+    if isinstance(node, dict):
+        config = node.get("ProcessorConfig")
+        if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
+            config["ExecutionType"] = "STANDARD"
+        for value in node.values():
+            _express_as_standard(value)
+    elif isinstance(node, list):
+        for value in node:
+            _express_as_standard(value)
+
+
 def _scale_retries(node: Any, scale: float) -> None:
     if isinstance(node, dict):
+        if scale < 1 and node.get("Type") == "Wait" and "TimestampPath" in node:
+            # A wait for the rate budget's reset sleeps up to a window (60 s) for real: quick tests wait 1 s and
+            # try again (the budget then refuses without calling iRacing until it has reset).
+            node.pop("TimestampPath")
+            node["Seconds"] = 1
         for retrier in node.get("Retry", []):
             # ASL's floor is 1 s; below scale 1 the backoff also stops growing, so tests stay quick.
             retrier["IntervalSeconds"] = max(1, round(retrier.get("IntervalSeconds", 1) * scale))
@@ -178,11 +201,16 @@ class _Progress:
 _progress = _Progress()
 
 
+# Every Lambda invocation dispatched, as (function, action): what a run cost in invocations (tests, bench).
+invocations: list[tuple[str, str | None]] = []
+
+
 def _dispatch(
     self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
 ) -> bytes:
     logical_id = function_name.rsplit(":", 1)[-1]
     event = json.loads(body) if body else {}
+    invocations.append((logical_id, event.get("action") if isinstance(event, dict) else None))
     payload, error = invoke(logical_id, event)
     _progress.record(event, error)
     if error:

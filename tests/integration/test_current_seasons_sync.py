@@ -58,8 +58,8 @@ def test_sync_current_seasons_stores_every_active_season(synced: dict[str, Any])
 
 
 def test_resync_of_the_same_snapshot_writes_nothing(synced: dict[str, Any], module_step_functions: Any) -> None:
-    # When the same snapshot is synced again
-    again = module_step_functions.run("sync_current_seasons", {}, progress=False)
+    # When the same snapshot is synced again, every season reconciled (force: no change detection)
+    again = module_step_functions.run("sync_current_seasons", {"force": True}, progress=False)
     # Then nothing is written or deleted; everything is unchanged
     assert again["items_written"] == 0 and again["items_deleted"] == 0
     assert again["items_unchanged"] == synced["items_written"]

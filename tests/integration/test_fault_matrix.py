@@ -26,7 +26,7 @@ class Flow:
 
 
 FLOWS = {
-    "current": Flow("sync_current_seasons", {}, "/data/series/seasons"),
+    "current": Flow("sync_current_seasons", {"force": True}, "/data/series/seasons"),
     "season": Flow("sync_season", {"season_ids": [5935, 5376]}, "/data/series/season_schedule"),
     "reference": Flow("sync_reference_data", {}, "/data/track/get"),
 }

@@ -8,6 +8,7 @@ what a replay (a sync that answers iRacing calls from an archive) runs on.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from datetime import UTC, datetime
 from functools import cache
@@ -22,6 +23,12 @@ from iracing_sync.errors import PermanentError, RetryableError
 from iracing_sync.settings import Settings
 
 S3_SCHEME = "s3://"
+
+
+def digest(body: Any) -> str:
+    """A digest of a raw body's content (keys sorted, so iRacing's key order does not matter)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
 def archive_prefix(endpoint: str, params: dict[str, Any]) -> str:

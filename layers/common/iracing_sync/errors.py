@@ -6,6 +6,9 @@ errorType), and the HTTP API maps the AppError family to status codes in one han
 
 from __future__ import annotations
 
+import json
+import time
+
 
 class IracingSyncError(Exception):
     """Base of every error this service raises on purpose."""
@@ -23,11 +26,28 @@ class RetryableError(IracingSyncError):
 
 
 class RateLimited(RetryableError):
-    """iRacing's rate budget is spent; retry after ``reset_at`` (epoch seconds)."""
+    """iRacing's rate budget is spent; retry after ``reset_at`` (epoch seconds).
+
+    Its text (Lambda's errorMessage) is JSON, ``{"retry_at": "<ISO 8601 UTC>", "reason": "..."}``: Lambda's error
+    document has no other field, and the state machines read ``retry_at`` from it to wait until then.
+    """
+
+    # Without a reset time from iRacing, the retry waits one rate window.
+    DEFAULT_WAIT = 60.0
 
     def __init__(self, message: str, reset_at: float | None = None) -> None:
         super().__init__(message)
         self.reset_at = reset_at
+
+    @property
+    def retry_at(self) -> str:
+        """When to try again, ISO 8601 UTC (``reset_at``, else one window from now)."""
+        from iracing_sync.instants import iso_z  # here: instants imports this module
+
+        return iso_z(self.reset_at if self.reset_at is not None else time.time() + self.DEFAULT_WAIT)
+
+    def __str__(self) -> str:
+        return json.dumps({"retry_at": self.retry_at, "reason": self.message})
 
 
 class ConcurrentUpdate(RetryableError):

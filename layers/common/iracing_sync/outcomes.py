@@ -8,6 +8,7 @@ it expected it (``RunOutcome.expects``), so the run reports it as MissingOutcome
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ def failure_of(caught: dict[str, Any]) -> tuple[str, str | None]:
     except json.JSONDecodeError:
         parsed = cause
     text = parsed.get("errorMessage") if isinstance(parsed, dict) else parsed
+    if isinstance(text, str) and text.startswith("{"):  # RateLimited's message: JSON holding retry_at and reason
+        with contextlib.suppress(json.JSONDecodeError, AttributeError):  # not that JSON: keep the text as it is
+            text = json.loads(text).get("reason", text)
     line = " ".join(str(text or "").split())
     return error, (line[: MAX_REASON - 1] + "…" if len(line) > MAX_REASON else line) or None
 
@@ -78,7 +82,8 @@ def record_run(event: RecordRunEvent) -> dict[str, Any]:
         kind, _, ident = scope.partition("#")
         ids = {"season_id": int(ident)} if kind == "SEASON" else {"series_id": int(ident)} if kind == "SERIES" else {}
         tally.fail(scope, "MissingOutcome", "the task recorded no outcome (nor could its failure be recorded)", **ids)
-    succeeded = tally.seasons_synced > 0 or tally.items_written + tally.items_unchanged > 0
+    # Something held: a season stored, or found unchanged (its stored schedule is iRacing's), or a catalog stored.
+    succeeded = tally.seasons_synced + tally.seasons_unchanged > 0 or tally.items_written + tally.items_unchanged > 0
     status = "SUCCEEDED" if not tally.failed_count else "PARTIAL" if succeeded else "FAILED"
     summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
     started = event.started_at or datetime.now(UTC)

@@ -17,6 +17,7 @@ from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
+from iracing_sync.models.records import ListingState
 from iracing_sync.models.tasks import (
     ListCurrentSeasonsEvent,
     ListPastSeasonsEvent,
@@ -109,17 +110,41 @@ def _fetch(client: IracingClient, endpoint: str, **params: Any) -> tuple[Any, st
 
 
 def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
-    """Fetch every active season with its schedule in one request; archive it; list the season IDs."""
+    """Fetch every active season with its schedule in one request and list the seasons that changed.
+
+    Change detection before the fan-out: each season's raw body is hashed and compared with the hash its last
+    sync stored (one BatchGetItem per 100 seasons); only new or changed seasons become Map items. A body identical
+    to the last listing's is not archived again. Seasons that left the listing are marked inactive.
+    """
     client = new_client()
-    body, key = _fetch(client, "series/seasons")
+    body = client.get("series/seasons")
     if not isinstance(body, list):
         raise MalformedPayload(f"series/seasons: expected an array, got {type(body).__name__}")
-    ids = sorted({i for s in body if isinstance(s, dict) and isinstance(i := _season_id(s), int)})
+    raws = {i: raw for raw in body if isinstance(raw, dict) and isinstance(i := _season_id(raw), int)}
+    ids = sorted(raws)
+    last = store.get_listing()
+    whole = archive.digest(body)
+    key = last.archive_key if last is not None and last.digest == whole else _archive().put("series/seasons", {}, body)
+    stored = store.body_hashes(ids)
+    changed = [i for i in ids if event.force or stored[i] != archive.digest(raws[i])]
+    left = sorted(set(last.season_ids) - set(ids)) if last is not None else []
+    inactive = store.mark_inactive(left)
+    if last is None or last.digest != whole:
+        store.put_listing(ListingState(digest=whole, archive_key=key, season_ids=ids))
     metrics.add_metric(name="ActiveSeasonsListed", unit="Count", value=len(ids))
-    logger.info("active seasons listed", extra={"seasons": len(ids), "archive_key": key})
-    listing = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SEASON#{i}" for i in ids])
+    metrics.add_metric(name="SeasonsChanged", unit="Count", value=len(changed))
+    logger.info(
+        "active seasons listed",
+        extra={"seasons": len(ids), "changed": len(changed), "inactive": inactive, "archive_key": key},
+    )
+    listing = RunOutcome(
+        scope="LISTING",
+        api_requests=client.api_requests,
+        seasons_unchanged=len(ids) - len(changed),
+        expects=[f"SEASON#{i}" for i in changed],
+    )
     record(event.execution_id, listing)
-    return {"archive_key": key, "season_ids": ids}
+    return {"archive_key": key, "season_ids": changed}
 
 
 def _season_id(raw: dict[str, Any]) -> Any:
@@ -150,9 +175,11 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     """Store one season exactly as iRacing has it (from the archive, or fetched by ID)."""
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
+    body_hash = None
     if event.archive_key:
         key = event.archive_key
         body = _raw_season(_archived(_archive().location, key), event.season_id)
+        body_hash = archive.digest(body)  # what the next listing compares this season's raw body with
     else:
         client = new_client()
         body, key = _fetch(client, "series/season_schedule", season_id=event.season_id)
@@ -173,7 +200,8 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
     logger.append_keys(series_id=season.series_id)
     # Ordered by fetch time: a retry of an older archived body never overwrites what a newer fetch stored.
-    counts = store.put_season(ScheduleProcessor().process(season), fetched_at=archive.fetched_at(key))
+    processed = ScheduleProcessor().process(season)
+    counts = store.put_season(processed, fetched_at=archive.fetched_at(key), body_hash=body_hash)
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return record(

@@ -134,6 +134,14 @@ class TrackRecord(TrackConfig):
         return dict(self.track_map_layers)
 
 
+class ListingState(DeferredModel):
+    """What the last current-seasons listing saw: its body's digest, where it is archived, the seasons it listed."""
+
+    digest: str
+    archive_key: str
+    season_ids: list[int] = Field(default_factory=list)
+
+
 def utc_day(day: date) -> datetime:
     """Midnight UTC of ``day``."""
     return datetime(day.year, day.month, day.day, tzinfo=UTC)

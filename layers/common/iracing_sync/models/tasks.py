@@ -25,6 +25,8 @@ class TaskEvent(DeferredModel):
 
 class ListCurrentSeasonsEvent(TaskEvent):
     action: Literal["list_current"]
+    # Every listed season becomes a Map item, changed or not (a full reconcile, e.g. after a restore).
+    force: bool = False
 
 
 class SyncSeasonEvent(TaskEvent):
@@ -55,6 +57,8 @@ class RunOutcome(DeferredModel):
     items_deleted: int = 0
     # Skipped: a body fetched later already changed this season (store.season_writes).
     stale: bool = False
+    # A listing: seasons whose raw body is the one their last sync stored (no task started for them).
+    seasons_unchanged: int = 0
     error: str | None = None  # the exception class name (what Retry/Catch matched)
     reason: str | None = None  # its message, one line
     expects: list[str] = Field(default_factory=list)
@@ -73,6 +77,7 @@ class Tally(DeferredModel):
     items_unchanged: int = 0
     items_deleted: int = 0
     seasons_synced: int = 0
+    seasons_unchanged: int = 0
     seasons_stale: int = 0
     failed_count: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
@@ -80,6 +85,7 @@ class Tally(DeferredModel):
     def add(self, outcome: RunOutcome) -> None:
         """Count one outcome in."""
         self.api_requests += outcome.api_requests
+        self.seasons_unchanged += outcome.seasons_unchanged
         if not outcome.ok:
             self.fail(outcome.scope, outcome.error or "Unknown", outcome.reason, outcome.season_id, outcome.series_id)
             return

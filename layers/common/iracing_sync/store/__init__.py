@@ -6,6 +6,7 @@ One table, natural deterministic keys, so a retried or concurrent sync can never
 - ``seasons``:       a season partition: SEASON#<id> / META, WEEK#<nn>, SLOT#<nn>#<start>, as records.
 - ``season_writes``: how a partition is written (VERSION): atomic or claimed, never backwards, crash-completed.
 - ``slot_sources``:  what the slot engine reads for a window (by_time month buckets) or a season, filtered.
+- ``listing``:       the last current-seasons listing (LISTING#current / STATE), for change detection.
 - ``catalog``:       series, car classes, cars, tracks: <KIND>#<id> / META under by_parent SERIES, CARCLASSES...
 - ``runs``:          sync runs: each task's outcome (RUN#<run_id> / OUTCOME#<scope>) and the run record (META,
                      under by_parent RUNS, newest first), both expiring (TTL).
@@ -47,9 +48,10 @@ from iracing_sync.store.iracing_state import (
     save_token,
     unlock_token,
 )
+from iracing_sync.store.listing import get_listing, put_listing
 from iracing_sync.store.runs import list_outcomes, list_sync_runs, put_outcome, put_sync_run
 from iracing_sync.store.schema import WriteCounts, ensure_table, season_key, series_key
-from iracing_sync.store.season_writes import body_hashes, put_season
+from iracing_sync.store.season_writes import body_hashes, mark_inactive, put_season
 from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series
 from iracing_sync.store.slot_sources import ANY, SlotFilter, season_slot_sources, slot_sources_between
 
@@ -62,6 +64,7 @@ __all__ = [
     "body_hashes",
     "car_classes_with_car",
     "ensure_table",
+    "get_listing",
     "get_season",
     "get_season_facts",
     "get_series",
@@ -76,9 +79,11 @@ __all__ = [
     "list_tracks",
     "load_token",
     "lock_token",
+    "mark_inactive",
     "observe_rate",
     "put_car_classes",
     "put_cars",
+    "put_listing",
     "put_outcome",
     "put_season",
     "put_series",

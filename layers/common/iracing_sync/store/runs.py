@@ -49,6 +49,7 @@ class SyncRunItem(Item, discriminator="sync_run"):
     items_unchanged = NumberAttribute(default=0)
     items_deleted = NumberAttribute(default=0)
     seasons_synced = NumberAttribute(default=0)
+    seasons_unchanged = NumberAttribute(default=0)
     seasons_stale = NumberAttribute(default=0)
     failed_count = NumberAttribute(default=0)
     failed = UnicodeAttribute(default="[]")  # JSON list of {season_id, error, reason}, the first ones
@@ -96,7 +97,10 @@ def list_sync_runs(limit: int = 20) -> list[SyncRun]:
     """The most recent sync runs, newest first (one Query on by_parent)."""
     query = Item.by_parent.query(RUNS, scan_index_forward=False, limit=limit)
     runs = [run for run in read(query, "sync runs") if isinstance(run, SyncRunItem)]
-    numbers = ("api_requests", "items_written", "items_unchanged", "items_deleted", "seasons_synced")
+    numbers = (
+        *("api_requests", "items_written", "items_unchanged", "items_deleted"),
+        *("seasons_synced", "seasons_unchanged", "seasons_stale", "failed_count"),
+    )
     return [
         SyncRun(
             run_id=run.run_id,
@@ -104,7 +108,7 @@ def list_sync_runs(limit: int = 20) -> list[SyncRun]:
             status=run.status,
             started_at=run.started_at,
             finished_at=run.finished_at,
-            **{name: int(getattr(run, name) or 0) for name in (*numbers, "seasons_stale", "failed_count")},
+            **{name: int(getattr(run, name) or 0) for name in numbers},
             failed=json.loads(run.failed or "[]"),
         )
         for run in runs

@@ -36,7 +36,7 @@ from iracing_sync.models.records import SeasonRecord
 from iracing_sync.observability import logger
 from iracing_sync.settings import get_settings
 from iracing_sync.store.schema import Item, WriteCounts, error_code, lost_race, read, season_key
-from iracing_sync.store.seasons import desired_items
+from iracing_sync.store.seasons import desired_items, get_season_facts, meta_item
 
 VERSION = "VERSION"
 # TransactWriteItems takes at most 100 actions; one of them is the VERSION update.
@@ -211,3 +211,28 @@ def body_hashes(season_ids: list[int]) -> dict[int, str | None]:
     except PynamoDBException as exc:
         raise RetryableError(f"DynamoDB read of season versions failed: {exc.msg}") from exc
     return {s: found.get(s) for s in season_ids}
+
+
+def mark_inactive(season_ids: Iterable[int]) -> int:
+    """Mark seasons that left iRacing's active listing as inactive; how many changed.
+
+    Their stored body hash is forgotten too, so a season listed again is synced again even if its body is the same.
+    """
+    changed = 0
+    for season_id in season_ids:
+        facts = get_season_facts(season_id)
+        if facts is None or facts.active is False:
+            continue
+        pk = season_key(season_id)
+        try:
+            meta_item(facts.model_copy(update={"active": False})).save()
+            SeasonVersionItem(pk=pk, sk=VERSION).update(
+                actions=[SeasonVersionItem.body_hash.remove()], condition=SeasonVersionItem.pk.exists()
+            )
+        except UpdateError as exc:
+            if not lost_race(exc):  # lost: no VERSION (the season was never synced whole), nothing to forget
+                raise RetryableError(f"DynamoDB write of season {season_id} failed: {exc.msg}") from exc
+        except PynamoDBException as exc:
+            raise RetryableError(f"DynamoDB write of season {season_id} failed: {exc.msg}") from exc
+        changed += 1
+    return changed

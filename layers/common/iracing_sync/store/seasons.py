@@ -104,6 +104,13 @@ def _season_item(s: SeasonFacts) -> SeasonItem:
     )
 
 
+def meta_item(facts: SeasonFacts) -> SeasonItem:
+    """The META item holding a season's facts, its content hash set."""
+    item = _season_item(facts)
+    item.content_hash = content_hash(item)
+    return item
+
+
 def time_keys(start: datetime, season_id: int, race_week_num: int, suffix: str) -> dict[str, Any]:
     """The by_time keys of a week (suffix W, at its first session day) or a fixed slot (S, at its start)."""
     return {"tpk": schema.time_bucket(start), "tsk": f"{iso_z(start)}#{season_id:08d}#{race_week_num:03d}#{suffix}"}
