@@ -40,6 +40,7 @@ FUNCTIONS = {
     "SeasonFunction": "season",
     "PastSeasonsFunction": "past_seasons",
     "SlotsApiFunction": "slots_api",
+    "ChangesRelayFunction": "changes_relay",
 }
 # State machine file -> its name in template.yaml.
 STATE_MACHINES = {
@@ -218,6 +219,63 @@ def _dispatch(
     return json.dumps(payload).encode()
 
 
+class ChangeStream:
+    """The table's stream as the changes relay sees it in AWS: new items of the CHANGES partition, in order.
+
+    DynamoDB Local has streams but moto cannot trigger a function from one: the items a run wrote after this
+    object was made are handed to the real relay handler in stream-record batches (as Lambda's event source
+    mapping would, INSERT events with NEW_IMAGE), and its events go to moto's EventBridge.
+    """
+
+    BATCH = 25
+
+    def __init__(self) -> None:
+        self._after = self._last_key()
+
+    @staticmethod
+    def _query(**kwargs: Any) -> list[Any]:
+        from iracing_sync.store.changes import CHANGES
+        from iracing_sync.store.schema import Item
+
+        return list(Item.query(CHANGES, **kwargs))
+
+    def _last_key(self) -> str:
+        newest = self._query(scan_index_forward=False, limit=1)
+        return str(newest[0].sk) if newest else ""
+
+    def deliver(self) -> int:
+        """Hand every change written since to the relay; how many."""
+        from iracing_sync.store.schema import Item
+
+        fresh = self._query(range_key_condition=Item.sk > self._after) if self._after else self._query()
+        for start in range(0, len(fresh), self.BATCH):
+            records = [_stream_record(item) for item in fresh[start : start + self.BATCH]]
+            payload, error = invoke("ChangesRelayFunction", {"Records": records})
+            if error or (isinstance(payload, dict) and payload.get("batchItemFailures")):
+                print(f"  ... the changes relay failed: {payload}", file=sys.stderr)
+        if fresh:
+            self._after = str(fresh[-1].sk)
+        return len(fresh)
+
+
+def _stream_record(item: Any) -> dict[str, Any]:
+    image = item.serialize()
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": REGION,
+        "dynamodb": {
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "NewImage": image,
+            "SequenceNumber": str(time.time_ns()),
+            "StreamViewType": "NEW_IMAGE",
+        },
+        "eventSourceARN": f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/local/stream/local",
+    }
+
+
 class ExecutionFailed(IracingSyncError):
     """A local state machine execution ended in FAILED, TIMED_OUT or ABORTED."""
 
@@ -272,8 +330,9 @@ class LocalStepFunctions:
     def run_arn(
         self, arn: str, execution_input: dict[str, Any] | None = None, *, progress: bool = False, timeout: float = 3600
     ) -> Any:
-        """``run`` for a state machine by ARN."""
+        """``run`` for a state machine by ARN; then the changes it recorded go through the table's "stream"."""
         _progress.enabled, _progress.done, _progress.failed = progress, 0, 0
+        stream = ChangeStream()
         try:
             return execute(
                 self._client,
@@ -286,6 +345,7 @@ class LocalStepFunctions:
             )
         finally:
             _progress.enabled = False
+            stream.deliver()
 
 
 def execute(

@@ -95,6 +95,8 @@ def run_built(function: str, events: list[dict[str, Any]], fake: FakeIracing) ->
         "IRACING_PASSWORD": fake.password,
         "IRACING_CLIENT_ID": fake.client_id,
         "IRACING_CLIENT_SECRET": fake.client_secret,
+        # EventBridge: the tests' local sink (the changes relay puts its events there).
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"],
     }
     done = subprocess.run(
         [PYTHON, "-I", "-S", "-B", "-c", BOOTSTRAP, str(function_dir), str(layer_dir), function],
@@ -145,6 +147,7 @@ def runs(dynamodb: DynamoDBLocal, fake_iracing: FakeIracing) -> list[tuple[str, 
         [("(the Map's sync from the archive)", from_archive), *files("SeasonFunction", "season_list_current.json")],
     )
     run("PastSeasonsFunction", files("PastSeasonsFunction"))
+    run("ChangesRelayFunction", files("ChangesRelayFunction"))
     run("SlotsApiFunction", files("SlotsApiFunction"))
     assert {name for name, *_ in out if name.endswith(".json")} == {p.name for p in EVENTS.glob("*.json")}
     return out

@@ -13,6 +13,7 @@ from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions, local_step_functions
 from tests.support.dynamodb_proxy import DynamoDBProxy
+from tests.support.events_sink import EventsSink
 
 pytestmark = pytest.mark.integration
 
@@ -30,6 +31,23 @@ def dynamodb() -> Iterator[DynamoDBLocal]:
 
 
 _PROXY: list[DynamoDBProxy] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def events_sink() -> Iterator[EventsSink]:
+    """Every EventBridge call of the session goes to a local endpoint that keeps what it receives."""
+    sink = EventsSink().start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", sink.endpoint)
+        yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def events(events_sink: EventsSink) -> EventsSink:
+    """The session's event sink, emptied for one test."""
+    events_sink.clear()
+    return events_sink
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
 # Event file prefix -> function (logical ID), as in template.yaml.
 PREFIXES = {"series": "SeriesFunction", "season": "SeasonFunction", "past_seasons": "PastSeasonsFunction"}
 PREFIXES["slots_api"] = "SlotsApiFunction"
+PREFIXES["changes_relay"] = "ChangesRelayFunction"
 
 
 def function_of(path: Path) -> str:

@@ -418,7 +418,13 @@ def test_functions_code_uri_is_a_folder_with_lambda_handler() -> None:
 def test_functions_every_function_folder_is_declared() -> None:
     folders = {f"functions/{p.parent.name}/" for p in (REPO_ROOT / "functions").glob("*/app.py")}
     assert folders == {props(name)["CodeUri"] for name in functions()}
-    assert {"SeriesFunction", "SeasonFunction", "PastSeasonsFunction", "SlotsApiFunction"} == set(functions())
+    assert {
+        "SeriesFunction",
+        "SeasonFunction",
+        "PastSeasonsFunction",
+        "SlotsApiFunction",
+        "ChangesRelayFunction",
+    } == set(functions())
 
 
 def test_functions_log_json_to_own_group_with_retention() -> None:
@@ -749,7 +755,9 @@ def test_functions_with_table_access_may_use_the_table_key_only_through_dynamodb
         item_writes = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
         own = [a for n, s in iam_statements() if n == name for a in as_list(s["Action"])]
         writes = bool(policy_template(name, "DynamoDBCrudPolicy")) or bool(item_writes & set(own))
-        reads = writes or bool(policy_template(name, "DynamoDBReadPolicy"))
+        # A table stream's records are encrypted with the table's key too.
+        streams = any(e.get("Type") == "DynamoDB" for e in props(name).get("Events", {}).values())
+        reads = writes or streams or bool(policy_template(name, "DynamoDBReadPolicy"))
         assert bool(kms) == reads, name
         for statement in kms:
             assert ref_target(statement["Resource"]) == "StackKey", name

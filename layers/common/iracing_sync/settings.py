@@ -48,6 +48,8 @@ class Settings(BaseModel):
     season_write_lock_seconds: float = Field(default=120.0, gt=0)
     # How long a sync run's record and its tasks' outcomes are kept (DynamoDB TTL), in days.
     run_retention_days: int = Field(default=90, gt=0)
+    # The EventBridge bus schedule changes are announced on (iracing_sync.announce).
+    event_bus_name: str = Field(default="default", min_length=1)
     # Upper bound for one /slots window, in days.
     max_window_days: int = Field(default=31, gt=0)
     # How long a client or CDN may reuse an API answer about stored schedules (Cache-Control max-age, seconds):
@@ -91,6 +93,7 @@ _ENV = {
     "archive_dir": "ARCHIVE_DIR",
     "season_write_lock_seconds": "SEASON_WRITE_LOCK_SECONDS",
     "run_retention_days": "RUN_RETENTION_DAYS",
+    "event_bus_name": "EVENT_BUS_NAME",
     "max_window_days": "MAX_WINDOW_DAYS",
     "api_cache_seconds": "API_CACHE_SECONDS",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from pydantic import ConfigDict, Field
 
@@ -140,6 +140,36 @@ class ListingState(DeferredModel):
     digest: str
     archive_key: str
     season_ids: list[int] = Field(default_factory=list)
+
+
+ChangeKind = Literal[
+    "season_added",
+    "week_added",
+    "week_removed",
+    "track_changed",
+    "times_changed",
+    "cars_changed",
+    "slot_added",
+    "slot_removed",
+]
+
+
+class ChangeRecord(DeferredModel):
+    """One change a sync made to a stored schedule, as GET /changes and the ``Schedule Changed`` event carry it.
+
+    ``at`` is when the body that brought the change was fetched from iRacing; ``before``/``after`` hold what
+    the kind is about (a week's track, its repeating pattern, its cars; a fixed session's times; a new season).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    kind: ChangeKind
+    season_id: int
+    series_id: int | None = None
+    race_week_num: int | None = None
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
 
 
 def utc_day(day: date) -> datetime:

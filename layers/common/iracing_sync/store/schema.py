@@ -173,11 +173,13 @@ class WriteCounts:
     unchanged: int = 0
     deleted: int = 0
     stale: bool = False
+    changes: int = 0  # schedule changes recorded (store.changes)
 
     def __iadd__(self, other: WriteCounts) -> WriteCounts:
         self.written += other.written
         self.unchanged += other.unchanged
         self.deleted += other.deleted
+        self.changes += other.changes
         return self
 
 

@@ -35,7 +35,9 @@ from iracing_sync.instants import iso_z
 from iracing_sync.models.records import SeasonRecord
 from iracing_sync.observability import logger
 from iracing_sync.settings import get_settings
+from iracing_sync.store.changes import change_items
 from iracing_sync.store.schema import Item, WriteCounts, error_code, lost_race, read, season_key
+from iracing_sync.store.season_changes import season_changes
 from iracing_sync.store.seasons import desired_items, get_season_facts, meta_item
 
 VERSION = "VERSION"
@@ -63,7 +65,8 @@ def put_season(
     Raises ConcurrentUpdate when another sync of this season won a race, RetryableError when DynamoDB fails.
     """
     pk = season_key(season.season_id)
-    fetched = iso_z(fetched_at or datetime.now(UTC))
+    at = fetched_at or datetime.now(UTC)
+    fetched = iso_z(at)
     wanted = ["pk", "sk", "item_type", "content_hash", *SeasonVersionItem.get_attributes()]
     items = read(Item.query(pk, attributes_to_get=sorted(set(wanted))), pk)
     state = next((i for i in items if isinstance(i, SeasonVersionItem)), None)
@@ -80,11 +83,25 @@ def put_season(
             _note_body(pk, state, fetched, body_hash)
         return counts
     what = f"season {season.season_id}"
-    if len(puts) + len(deletes) <= TRANSACT_LIMIT:
-        _transact(pk, state, puts, deletes, fetched, body_hash, what)
+    # The change records go with the partition's own writes (same transaction, or under the same claim).
+    existed = state is not None or bool(existing)
+    replaced = [sk for sk in [*(i.sk for i in puts if i.sk in existing), *deletes] if sk.startswith(("WEEK#", "SLOT#"))]
+    old = _items(pk, replaced) if existed and replaced else []
+    changes = change_items(season_changes(season.season_id, season.series_id, at, old, puts, existed))
+    counts.changes = len(changes)
+    if len(puts) + len(deletes) + len(changes) <= TRANSACT_LIMIT:
+        _transact(pk, state, [*puts, *changes], deletes, fetched, body_hash, what)
     else:
-        _locked(pk, state, puts, deletes, fetched, body_hash, what)
+        _locked(pk, state, [*puts, *changes], deletes, fetched, body_hash, what)
     return counts
+
+
+def _items(pk: str, sks: list[str]) -> list[Item]:
+    """The stored items of these keys (BatchGetItem: 100 keys a request), as they are before the write."""
+    try:
+        return list(Item.batch_get([(pk, sk) for sk in sks]))
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of {pk} failed: {exc.msg}") from exc
 
 
 def _unchanged_since_read(state: SeasonVersionItem | None, now: float) -> Condition:
