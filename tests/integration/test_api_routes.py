@@ -114,6 +114,17 @@ FILTERS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = {
     ),
     "season and car": ({"season_id": 5378, "car_id": 139}, lambda f: f["season_id"] == 5378 and 139 in f["cars"]),
     "series and car": ({"series_id": 229, "car_id": 139}, lambda f: f["series_id"] == 229 and 139 in f["cars"]),
+    # a repeated key (or its values joined by commas, as API Gateway passes them) means any of its values
+    "two series, the key repeated": ({"series_id": [47, 229]}, lambda f: f["series_id"] in {47, 229}),
+    "two series, comma-joined": ({"series_id": "47,229"}, lambda f: f["series_id"] in {47, 229}),
+    "two seasons (the time index)": ({"season_id": [5862, 5376]}, lambda f: f["season_id"] in {5862, 5376}),
+    "two categories": ({"category": ["oval", "formula_car"]}, lambda f: f["category"] in {"oval", "formula_car"}),
+    "two licenses": ({"license": ["C", "1"]}, lambda f: f["license_group"] in {1, 3}),
+    "two cars": ({"car_id": [139, 1]}, lambda f: bool({139, 1} & f["cars"])),
+    "two tracks and a license": (
+        {"track_id": [191, 365], "license": "B"},
+        lambda f: f["track_id"] in {191, 365} and f["license_group"] == 4,
+    ),
 }
 
 
@@ -143,7 +154,9 @@ def test_slots_filter_with_no_match_is_an_empty_200(synced: None, api: str) -> N
         ({"series_id": 999999}, "series 999999 not found"),
         ({"season_id": 999999}, "season 999999 not found"),
         ({"track_id": 999999}, "track 999999 not found"),
-        ({"car_id": 999999}, "car 999999 is in no stored car class"),
+        ({"car_id": 999999}, "car 999999 not found"),
+        # "any of": one unknown ID among known ones is still named
+        ({"series_id": [47, 999998]}, "series 999998 not found"),
     ],
 )
 def test_slots_unknown_id_filter_is_a_404(synced: None, api: str, params: dict[str, int], message: str) -> None:
@@ -159,6 +172,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
     from iracing_sync.models.iracing import Season
     from iracing_sync.schedule import ScheduleProcessor
 
+    # (named from the stored catalog, as the sync does: a week's cars are written at sync time)
     week = {
         "season_id": 990001,
         "series_id": 229,
@@ -193,7 +207,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             ],
         }
     )
-    store.put_season(ScheduleProcessor().process(season))
+    store.put_season(ScheduleProcessor(store.car_catalog()).process(season))
     window = ("2031-01-01", "2031-01-21")
     try:
         # When the weeks are asked for by car, through the time index and through the season's partition
@@ -402,7 +416,8 @@ BAD_INPUT = {
     "/series/-5/seasons": (400, "invalid_input"),
     "/series/99999999999999999999999999999999999999999": (400, "invalid_input"),
     f"/slots?{W}&series_id=abc": (400, "invalid_input"),
-    f"/slots?{W}&series_id=1&series_id=2": (400, "invalid_input"),
+    f"/slots?{W}&series_id=1,abc": (400, "invalid_input"),
+    f"/slots?{W}&series_id=" + "&series_id=".join(map(str, range(1, 52))): (400, "invalid_input"),
     f"/slots?{W}&car_id=99999999999999999999": (400, "invalid_input"),
     # unknown tz, category, license; limits
     f"/slots?{W}&tz=Mars/Olympus": (400, "unknown_time_zone"),
@@ -434,8 +449,9 @@ def test_bad_input_is_a_clear_4xx_with_the_error_shape(synced: None, api: str, p
     ("path", "message"),
     [
         ("/slots?from=yesterday&to=2025-09-10", "from: 'yesterday' is not an ISO 8601 date or date-time"),
-        ("/slots?from=2025-02-30&to=2025-03-10", "from: '2025-02-30' is not an ISO 8601 date/time"),
-        ("/slots?from=0001-01-01&to=0001-01-02", "from: '0001-01-01' is outside the years 1970-2199"),
+        ("/seasons/5376/calendar.ics?from=tomorrow", "from: 'tomorrow' is not an ISO 8601 date or date-time"),
+        ("/slots?from=2025-02-30&to=2025-03-10", "from: '2025-02-30' is not an ISO 8601 date or date-time from 1970"),
+        ("/slots?from=0001-01-01&to=0001-01-02", "from: '0001-01-01' is not an ISO 8601 date or date-time from 1970"),
         (f"/slots?{W}&license=E", "license: 'E' is not a license group: R, D, C, B, A or 1-5"),
         (f"/slots?{W}&seriesid=47", "unknown query parameter 'seriesid'; this route takes: car_id, category, cursor"),
         ("/slots?from=2025-09-10&to=2025-09-09", "from must be before to"),

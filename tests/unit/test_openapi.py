@@ -74,7 +74,10 @@ def test_slots_documents_every_filter_and_the_page_parameters(document: dict[str
     }
     assert params["from"]["required"] and params["to"]["required"]
     assert not any(params[n]["required"] for n in set(params) - {"from", "to"})
-    assert params["category"]["schema"]["enum"] == [
+    # a filter takes any of several values: the key repeated (or the values joined by commas)
+    for name in ("series_id", "season_id", "category", "license", "car_id", "track_id"):
+        assert params[name]["schema"]["type"] == "array" and params[name]["schema"]["maxItems"] == 50, name
+    assert params["category"]["schema"]["items"]["enum"] == [
         "oval",
         "road",
         "dirt_oval",
@@ -98,7 +101,8 @@ def test_errors_are_documented_with_the_one_error_body(document: dict[str, Any])
             assert responses[status]["content"]["application/json"]["schema"] == ERROR, (path, status)
     slots = document["paths"]["/slots"]["get"]["responses"]
     assert {"400", "404", "422", "503"} <= set(slots)
-    assert set(document["paths"]["/series"]["get"]["responses"]) == {"200", "304", "503"}
+    # a route without parameters still refuses an unknown one (400)
+    assert set(document["paths"]["/series"]["get"]["responses"]) == {"200", "304", "400", "503"}
 
 
 def test_answers_document_content_type_and_caching_headers(document: dict[str, Any]) -> None:

@@ -189,6 +189,15 @@ def test_a_slot_json_form_has_the_contract_keys_in_order() -> None:
         "track_id",
         "track_name",
         "config_name",
+        "season_name",
+        "category",
+        "license",
+        "license_group",
+        "cars",
+        "race_laps",
+        "race_minutes",
+        "session_id",
+        "entry_count",
     ]
     assert (
         slot.to_json()["start_time"] == "2025-09-09T12:00:00Z" and slot.to_json()["end_time"] == "2025-09-10T12:00:00Z"

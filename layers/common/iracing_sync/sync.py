@@ -164,7 +164,8 @@ def sync_season(event: SyncSeasonEvent) -> SeasonOutcome:
     if season is None:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
     logger.append_keys(series_id=season.series_id)
-    counts = store.put_season(ScheduleProcessor().process(season))
+    # The week items name their cars from the stored catalog (cached by the warm function), so answers read no catalog.
+    counts = store.put_season(ScheduleProcessor(store.cached_car_catalog()).process(season))
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return SeasonOutcome(
@@ -232,7 +233,8 @@ def sync_reference() -> dict[str, Any]:
     cars = _validated(Car, _fetch(client, "car/get")[0], "car/get", car_assets, "car_id")
     track_assets = _by_id(_fetch(client, "track/assets")[0], "track/assets")
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
-    counts = (store.put_car_classes(classes), store.put_cars(cars), store.put_tracks(tracks))
+    # Cars before classes: a class names its cars, and the catalog digest it records must match the stored cars.
+    counts = (store.put_cars(cars), store.put_car_classes(classes, cars), store.put_tracks(tracks))
     metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
     return {**_outcome(client, *counts), "failed": []}
 

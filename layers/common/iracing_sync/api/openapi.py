@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import content_types
 
+from iracing_sync.models.base import OMITTED_UNLESS_ASKED
 from iracing_sync.models.http import ErrorBody
 
 if TYPE_CHECKING:
@@ -35,18 +36,35 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _INSTANTS = {"from", "to", "at"}
+_OMITTED = next(iter(OMITTED_UNLESS_ASKED))
 
 
 def _instant_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """An instant parameter's schema stating what it takes: an RFC 3339 date or date-time, or what the route accepts.
+    """An instant parameter's schema: a string matching the exact instant pattern (api.params.ISO_INSTANT).
 
-    The last branch is the parameter's own constraint (the ISO pattern, or any string where the route parses
-    the value itself), so the document accepts exactly what the API accepts; the first two tell clients, and
-    the fuzz test's generator, that real dates are meant (schemathesis then tries years 0001 and 9999 too).
+    The pattern alone decides: JSON Schema formats are annotations a validator may ignore, so a ``format`` branch
+    would let any string through. Examples tell clients (and the fuzz test's generator) what is meant.
     """
-    own = {"pattern": schema["pattern"]} if "pattern" in schema else {}
-    rest = {k: v for k, v in schema.items() if k != "pattern"}
-    return {**rest, "anyOf": [{"format": "date"}, {"format": "date-time"}, own]}
+    return {**schema, "type": "string", "examples": ["2025-09-09", "2025-09-09T12:00:00Z"]}
+
+
+def _close(schema: Any) -> None:
+    """Every object with declared properties is closed (additionalProperties: false), nested ones included; a
+    property an answer leaves out unless asked (models.base.OMITTED_UNLESS_ASKED) is optional, and never null."""
+    if isinstance(schema, dict):
+        if "properties" in schema and "additionalProperties" not in schema:
+            schema["additionalProperties"] = False
+        for name, prop in schema.get("properties", {}).items():
+            if prop.pop(_OMITTED, False):
+                schema["required"] = [r for r in schema.get("required", []) if r != name]
+                prop.update(_without_null(prop))
+                prop.pop("anyOf", None)
+                prop.pop("default", None)
+        for value in schema.values():
+            _close(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _close(value)
 
 
 def _finish_operation(path: str, operation: dict[str, Any]) -> None:
@@ -74,12 +92,13 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     }
     ok["headers"] = {name: {**h, "required": True} for name, h in cache_headers.items()}
     responses["304"] = {"description": "Not Modified: If-None-Match holds the current ETag", "headers": cache_headers}
-    if params:
-        responses["400"] = _error_response("Bad input: malformed date, ID, tz, cursor or parameter")
+    # Every route refuses a query parameter it does not take (api.params.known_parameters), even one taking none.
+    responses["400"] = _error_response("Bad input: a malformed date, ID, tz, cursor or value, or an unknown parameter")
     if any(p.get("in") == "path" for p in params) or names & _ID_FILTERS:
-        responses["404"] = _error_response("Unknown series, season, car or track")
+        responses["404"] = _error_response("Unknown series, season, car, car class or track")
     if names & {"from", "to"}:
-        responses["422"] = _error_response("from not before to, or a window longer than allowed")
+        detail = "; or a feed too large to serve" if path.endswith(".ics") else ""
+        responses["422"] = _error_response(f"from not before to, or a window longer than allowed{detail}")
     if path != "/openapi.json":
         responses["503"] = _error_response("The data store is unavailable; retry")
     operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}
@@ -101,4 +120,5 @@ def finish_openapi(schema: OpenAPI) -> OpenAPI:
     error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas.update(error_schema.pop("$defs", {}))
     schemas["ErrorBody"] = error_schema
+    _close(schemas)
     return OpenAPI.model_validate(document)

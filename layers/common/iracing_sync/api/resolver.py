@@ -59,7 +59,8 @@ def _app_error(exc: AppError) -> Response[dict[str, Any]]:
 
 def _validation_message(error: dict[str, Any]) -> str:
     """One parameter's problem in words: a pattern is named by what it means, not shown as a regex."""
-    where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+    # (a list parameter's value is named by the parameter, not by its index in the list)
+    where = ".".join(str(p) for p in error.get("loc", ())[1:] if not isinstance(p, int)) or "request"
     hint = PATTERN_MEANS.get(str(error.get("ctx", {}).get("pattern")))
     if error.get("type") == "string_pattern_mismatch" and hint:
         return f"{where}: {error.get('input')!r} is not {hint}"

@@ -83,10 +83,27 @@ class CarRestriction(IracingModel):
     weight_penalty_kg: float | None = None
 
 
+class WeatherSummary(IracingModel):
+    """iRacing's forecast summary of a week's weather (units as iRacing codes them: temp_units 1 = Celsius...)."""
+
+    max_precip_rate: float | None = None
+    max_precip_rate_desc: str | None = None
+    precip_chance: float | None = None
+    skies_high: int | None = None
+    skies_low: int | None = None
+    temp_high: float | None = None
+    temp_low: float | None = None
+    temp_units: int | None = None
+    wind_dir: int | None = None
+    wind_high: float | None = None
+    wind_low: float | None = None
+    wind_units: int | None = None
+
+
 class Weather(IracingModel):
     """The part of a week's weather we keep: iRacing's forecast summary."""
 
-    weather_summary: dict[str, Any] | None = None
+    weather_summary: WeatherSummary | None = None
 
 
 class ScheduleWeek(IracingModel):
@@ -117,6 +134,15 @@ class ScheduleWeek(IracingModel):
         ids = {c.get("car_id") if isinstance(c, dict) else c for c in self.race_week_cars}
         return sorted(i for i in ids if isinstance(i, int))
 
+    @property
+    def race_week_car_names(self) -> dict[int, str | None]:
+        """The names iRacing gave the week's cars, where it sent car objects with a ``car_name``."""
+        return {
+            c["car_id"]: c.get("car_name") if isinstance(c.get("car_name"), str) else None
+            for c in self.race_week_cars
+            if isinstance(c, dict) and isinstance(c.get("car_id"), int)
+        }
+
     @field_validator("car_restrictions", "race_week_car_class_ids", "race_week_cars", mode="before")
     @classmethod
     def _null_is_empty(cls, value: object) -> object:
@@ -133,6 +159,10 @@ class SeasonFacts(IracingModel):
 
     season_id: int
     series_id: int | None = None
+    # Not in iRacing's season objects: the processor takes them from the weeks (a series absent from series/get
+    # is still named by its seasons).
+    series_name: str | None = None
+    category: str | None = None
     season_name: str | None = None
     season_short_name: str | None = None
     season_year: int | None = None

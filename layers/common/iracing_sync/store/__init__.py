@@ -4,7 +4,7 @@ One table, natural deterministic keys, so a retried or concurrent sync can never
 
 - ``schema``:        the table, its indexes (by_parent, by_time), the Item base class and the keys.
 - ``seasons``:       a season partition: SEASON#<id> / META, VERSION, WEEK#<nn>, SLOT#<nn>#<start>.
-- ``slot_sources``:  what the slot engine reads for a window (by_time month buckets) or a season, filtered.
+- ``slot_sources``:  what the slot engine reads for a window (by_time: short weeks by month, long weeks) or a season.
 - ``catalog``:       series, car classes, cars, tracks: <KIND>#<id> / META under by_parent SERIES, CARCLASSES...
 - ``runs``:          recorded sync runs: RUN#<run_id> / META under by_parent RUNS, newest first.
 - ``iracing_state``: the iRacing account's shared OAuth tokens and rate budget: IRACING#<account> / TOKEN, RATE.
@@ -12,7 +12,9 @@ One table, natural deterministic keys, so a retried or concurrent sync can never
 Access patterns (none scans):
 - GET /series: Query by_parent SERIES.                 - GET /series/{id}: GetItem SERIES#id/META.
 - GET /series/{id}/seasons: Query by_parent SERIES#id. - GET /seasons/{id}[/slots]: Query pk=SEASON#id.
-- GET /slots?from&to: Query by_time per month bucket of [from - MAX_WEEK_SPAN, to) (1-2 queries for a day).
+- GET /cars, /tracks, /car-classes: Query by_parent CARS, TRACKS, CARCLASSES; one of them: GetItem <KIND>#id/META.
+- GET /slots?from&to, /calendar.ics: Query by_time per month of [from - 7 days, to), plus the long weeks' partition
+  (2-3 queries for a day); the week items carry every name a slot shows, so nothing else is read.
 - Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished.
 - Recent sync runs: Query by_parent RUNS, newest first.
 Repeating patterns live once on the week item; only fixed session_times become slot items.
@@ -22,8 +24,12 @@ with PynamoDB's discriminator before any query reads one.
 """
 
 from iracing_sync.store.catalog import (
-    car_classes_with_car,
+    cached_car_catalog,
+    car_catalog,
+    get_car,
+    get_car_class,
     get_series,
+    get_track,
     is_stored,
     list_car_classes,
     list_cars,
@@ -33,6 +39,7 @@ from iracing_sync.store.catalog import (
     put_cars,
     put_series,
     put_tracks,
+    unknown,
 )
 from iracing_sync.store.iracing_state import (
     Reservation,
@@ -56,11 +63,15 @@ __all__ = [
     "SlotFilter",
     "TokenState",
     "WriteCounts",
-    "car_classes_with_car",
+    "cached_car_catalog",
+    "car_catalog",
     "ensure_table",
+    "get_car",
+    "get_car_class",
     "get_season",
     "get_season_facts",
     "get_series",
+    "get_track",
     "iracing_account_key",
     "is_stored",
     "list_car_classes",
@@ -84,5 +95,6 @@ __all__ = [
     "season_slot_sources",
     "series_key",
     "slot_sources_between",
+    "unknown",
     "unlock_token",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
-from iracing_sync.api.answers import feed, next_body, season_with_weeks
+from iracing_sync.api.answers import feed, json_answer, next_body, season_with_weeks
 from iracing_sync.api.paging import fingerprint, page, page_body, slots_from
 from iracing_sync.api.params import (
     MAX_PAGE,
@@ -36,9 +36,9 @@ from iracing_sync.models.records import SlotSources
 
 
 @app.get("/seasons/<season_id>", responses=ok(SeasonWithWeeks, "the season with its weeks"))
-def get_season(season_id: Id) -> dict[str, Any]:
+def get_season(season_id: Id) -> Response[str]:
     """One season with its weeks."""
-    return season_with_weeks(season_or_404(season_id))
+    return json_answer(season_with_weeks(season_or_404(season_id)))
 
 
 @app.get("/seasons/<season_id>/slots", responses=ok(SeasonSlotsPage, "the season's slots, one page"))
@@ -49,7 +49,7 @@ def get_season_slots(
     tz: Tz = None,
     limit: Limit = MAX_PAGE,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response[str]:
     """The slots of one season, within [from, to) if given, a page at a time (one Query per page)."""
     local = zone(tz)
     lo, hi = season_window(start, end)
@@ -57,7 +57,7 @@ def get_season_slots(
     found = page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, cursor, bound)
     if found is None:
         raise NotFoundError(f"season {season_id} not found")
-    return page_body({"season_id": season_id}, *found, limit, bound, local)
+    return json_answer(page_body({"season_id": season_id}, *found, limit, bound, local))
 
 
 @app.get("/seasons/<season_id>/next", responses=ok(NextRaces, "the season's next races from at"))
