@@ -80,14 +80,18 @@ def slot_description(slot: Slot) -> str:
 
 def escape_text(value: str) -> str:
     """An RFC 5545 TEXT value (3.3.11): backslash, semicolon, comma and newline escaped."""
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n").replace("\n", "\\n")
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n").replace("\n", "\\n")
+    )
 
 
 def fold(line: str) -> str:
     """An RFC 5545 content line folded at 75 octets (3.1): CRLF and a space, never inside a UTF-8 character."""
     if len(line) <= 75 and line.isascii():
         return line
-    out, current, size = [], [], 0
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
     for char in line:
         width = len(char.encode("utf-8"))
         if size + width > 75:

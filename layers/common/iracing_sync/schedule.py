@@ -92,12 +92,12 @@ class ScheduleProcessor:
         for week in season.schedules:
             pattern = WeekPattern.from_week(week, season, self.catalog)
             repeating_start, repeating_end = _span([d for d in pattern.descriptors if d.repeating])
-            if repeating_start is not None and repeating_end is not None:
-                if repeating_end - repeating_start > MAX_WEEK_SPAN:
-                    raise MalformedPayload(
-                        f"season {season.season_id} week {week.race_week_num}: race_time_descriptors span "
-                        f"{repeating_end - repeating_start}, more than the {MAX_WEEK_SPAN} a week may cover"
-                    )
+            repeating_span = repeating_end - repeating_start if repeating_start and repeating_end else None
+            if repeating_span is not None and repeating_span > MAX_WEEK_SPAN:
+                raise MalformedPayload(
+                    f"season {season.season_id} week {week.race_week_num}: race_time_descriptors span "
+                    f"{repeating_span}, more than the {MAX_WEEK_SPAN} a week may cover"
+                )
             fixed.extend(expand_week(pattern, _EPOCH, _FAR_FUTURE, repeating=False))
             span_start, span_end = _span(pattern.descriptors)
             first_start, last_start = _start_bounds(pattern.descriptors)

@@ -1,13 +1,14 @@
 """Answer bodies built from records: every shape is one declared in ``models.http``, and calendars as iCal.
 
 JSON answers leave here as text, serialized once (``json_answer``): Powertools then passes the text through, and
-the caching middleware digests the very bytes sent.
+the caching middleware digests the very bytes sent. The answer shapes are imported on first use (a cold start
+serving /slots or a feed never loads them).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -17,25 +18,31 @@ from iracing_sync.errors import UnprocessableError
 from iracing_sync.ical import calendar_for, window_description
 from iracing_sync.instants import iso_z
 from iracing_sync.models.base import DeferredModel
-from iracing_sync.models.http import SeasonOut, SeasonWithWeeks, WeekOut, dump_json
 from iracing_sync.models.iracing import SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, WeekFacts, WeekRecord
 from iracing_sync.timezones import slot_json
 
+if TYPE_CHECKING:
+    from iracing_sync.models.http import SeasonOut, SeasonWithWeeks, WeekOut
+
 
 def json_answer(body: DeferredModel | str) -> Response[str]:
     """A 200 JSON answer: a declared shape serialized once, or JSON text already encoded."""
-    text = body if isinstance(body, str) else dump_json(body)
+    text = body if isinstance(body, str) else body.model_dump_json(by_alias=True)
     return Response(200, content_types.APPLICATION_JSON, text)
 
 
 def season_out(season: SeasonFacts) -> SeasonOut:
     """A stored season's facts as the API answers them."""
+    from iracing_sync.models.http import SeasonOut
+
     return SeasonOut(**{name: getattr(season, name) for name in SeasonFacts.model_fields})
 
 
 def week_out(week: WeekRecord) -> WeekOut:
     """A stored week: what its slots show, its facts, its descriptors and fixed session times, where it ends."""
+    from iracing_sync.models.http import WeekOut
+
     facts = {name: getattr(week, name) for name in WeekFacts.model_fields}
     fixed = sorted({t for d in week.pattern.descriptors if not d.repeating for t in d.session_times})
     return WeekOut(**dict(week.pattern), **facts, span_end=week.span_end, session_times=[iso_z(t) for t in fixed])
@@ -43,6 +50,8 @@ def week_out(week: WeekRecord) -> WeekOut:
 
 def season_with_weeks(season: SeasonRecord) -> SeasonWithWeeks:
     """GET /seasons/{id}: the season's facts and its weeks."""
+    from iracing_sync.models.http import SeasonWithWeeks
+
     return SeasonWithWeeks(**dict(season_out(season)), weeks=[week_out(w) for w in season.weeks])
 
 

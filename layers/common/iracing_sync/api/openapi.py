@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import content_types
 
 from iracing_sync.models.base import OMITTED_UNLESS_ASKED
-from iracing_sync.models.http import ErrorBody
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
@@ -104,6 +103,27 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}
 
 
+def _references(value: Any) -> set[str]:
+    """The component schemas a part of the document names (``#/components/schemas/<name>``)."""
+    if isinstance(value, dict):
+        found = {str(value["$ref"]).rsplit("/", 1)[-1]} if "$ref" in value else set()
+        return found.union(*map(_references, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_references, value))
+    return set()
+
+
+def _shapes(names: set[str]) -> dict[str, Any]:
+    """The JSON Schemas of the named ``models.http`` shapes and of every model they use, as answers (serialized)."""
+    from pydantic.json_schema import models_json_schema
+
+    from iracing_sync.models import http
+
+    models = [(getattr(http, name), "serialization") for name in sorted(names)]
+    _, document = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
+    return dict(document.get("$defs", {}))
+
+
 def finish_openapi(schema: OpenAPI) -> OpenAPI:
     """Powertools' generated document with this API's real error, calendar and caching responses."""
     # Imported here: the OpenAPI models are about a tenth of the API's cold import, and only /openapi.json and
@@ -117,8 +137,6 @@ def finish_openapi(schema: OpenAPI) -> OpenAPI:
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(unused, None)
-    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas.update(error_schema.pop("$defs", {}))
-    schemas["ErrorBody"] = error_schema
+    schemas.update(_shapes({*_references(document["paths"]), "ErrorBody"}))
     _close(schemas)
     return OpenAPI.model_validate(document)

@@ -6,7 +6,7 @@ a well-formed but unservable window a 422 (UnprocessableError), never a 5xx.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -50,7 +50,9 @@ LICENSE_GROUPS = {"R": 1, "D": 2, "C": 3, "B": 4, "A": 5}
 _YEAR = r"(?:19[7-9][0-9]|20[0-9][0-9]|21[0-9][0-9])"
 _MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
 _LEAP_DAY = r"(?:19(?:7[26]|8[048]|9[26])|20(?:[02468][048]|[13579][26])|21(?:0[48]|[2468][048]|[13579][26]))-02-29"
-_TIME = r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+_TIME = (
+    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+)
 ISO_INSTANT = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})(?:{_TIME})?$"
 LICENSE = "^[RDCBArdcba1-5]$"
 PATTERN_MEANS = {
@@ -104,9 +106,7 @@ Cursor = Annotated[
 ]
 MAX_NEXT = 50
 Count = Annotated[int, Query(ge=1, le=MAX_NEXT, description="how many races (default 1)")]
-At = Annotated[
-    str | None, Query(pattern=ISO_INSTANT, description="the instant to look from, ISO 8601 (default: now)")
-]
+At = Annotated[str | None, Query(pattern=ISO_INSTANT, description="the instant to look from, ISO 8601 (default: now)")]
 CALENDAR_DAYS = 28
 CalendarFrom = Annotated[
     str | None,
@@ -168,8 +168,8 @@ def zone(tz: str | None) -> ZoneInfo | None:
 def slot_filter(
     series_ids: list[int] | None = None,
     season_ids: list[int] | None = None,
-    categories: list[str] | None = None,
-    licenses: list[str] | None = None,
+    categories: Sequence[str] | None = None,
+    licenses: Sequence[str] | None = None,
     car_ids: list[int] | None = None,
     track_ids: list[int] | None = None,
 ) -> store.SlotFilter:

@@ -41,9 +41,14 @@ app.configure_openapi(
 app.use(middlewares=[known_parameters, http_caching])
 
 
-def ok(model: type, description: str) -> dict[int, OpenAPIResponse]:
-    """A route's documented 200: ``model`` as JSON."""
-    return {200: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}}
+def ok(shape: str, description: str) -> dict[int, OpenAPIResponse]:
+    """A route's documented 200: the ``models.http`` shape named ``shape``, as JSON.
+
+    By name, not by class: the document's builder (api.openapi) adds the shapes it names, so importing the routes
+    loads no answer model (the slot routes and feeds write their answers as text and never need one).
+    """
+    schema = {"$ref": f"#/components/schemas/{shape}"}
+    return {200: {"description": description, "content": {content_types.APPLICATION_JSON: {"schema": schema}}}}
 
 
 def _error(status: int, code: str, message: str) -> Response[dict[str, Any]]:

@@ -9,14 +9,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from iracing_sync import store
 from iracing_sync.api.paging import slots_from
 from iracing_sync.errors import NotFoundError
-from iracing_sync.models.http import SeriesOut
 from iracing_sync.models.iracing import SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, SlotSources, utc_day
 from iracing_sync.recurrence import next_slots
+
+if TYPE_CHECKING:
+    from iracing_sync.models.http import SeriesOut
 
 # How far back a season may have started and still race: the longest season in the bundled data runs
 # 300 days after its start_date (year-long series); no season races before its start_date.
@@ -44,6 +47,8 @@ def series_or_404(series_id: int) -> SeriesOut:
 
     One GetItem, and one Query of its seasons only if the series itself is not stored.
     """
+    from iracing_sync.models.http import SeriesOut  # (answer shapes load on first use: api.routes)
+
     series = store.get_series(series_id, as_=SeriesOut)
     if series is not None:
         return series
@@ -55,6 +60,8 @@ def series_or_404(series_id: int) -> SeriesOut:
 
 def series_of_seasons(series_id: int, seasons: list[SeasonFacts]) -> SeriesOut:
     """What a series' seasons say about it: its latest named season's series name and category."""
+    from iracing_sync.models.http import SeriesOut
+
     named = sorted((s for s in seasons if s.series_name), key=lambda s: (s.start_date or date.min, s.season_id))
     latest = named[-1] if named else None
     return SeriesOut(

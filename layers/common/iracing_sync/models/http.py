@@ -51,7 +51,9 @@ class SlotOut(DeferredModel):
     race_minutes: int | None = Field(description="race length in minutes (null if by laps only)")
     session_id: int | None = Field(description="the race session's ID as iRacing published it, null when it has not")
     entry_count: int | None = Field(description="entries as iRacing published them, null when it has not")
-    tz: str | None = Field(None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED)
+    tz: str | None = Field(
+        None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
     start_local: LocalInstant | None = Field(
         None, description="with tz: the local start, with its UTC offset", json_schema_extra=OMITTED_UNLESS_ASKED
     )
@@ -70,7 +72,9 @@ class _Page(DeferredModel):
     count: int = Field(ge=0)
     limit: int = Field(ge=1)
     next_cursor: str | None
-    tz: str | None = Field(None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED)
+    tz: str | None = Field(
+        None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
     slots: list[SlotOut]
 
 
@@ -96,7 +100,9 @@ class NextRaces(DeferredModel):
     season_id: int | None = Field(None, description="for a season's races", json_schema_extra=OMITTED_UNLESS_ASKED)
     at: UtcInstant
     count: int = Field(ge=0)
-    tz: str | None = Field(None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED)
+    tz: str | None = Field(
+        None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
     slots: list[SlotOut]
 
 

@@ -5,19 +5,19 @@ spelling. Where we store a body as iRacing sent it (series, cars, a season's own
 the stored records (see ``models.records``).
 """
 
-from __future__ import annotations
-
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field, WithJsonSchema, field_validator
-from pydantic.alias_generators import to_camel
 
 from iracing_sync.models.base import DeferredModel
 
 
 def _either_case(name: str) -> AliasChoices:
-    return AliasChoices(name, to_camel(name))
+    # snake_case -> camelCase as pydantic.alias_generators.to_camel does for our names, without its regexes: it
+    # runs for every field of every model at import (a cold start).
+    head, *rest = name.split("_")
+    return AliasChoices(name, head + "".join(part.capitalize() for part in rest))
 
 
 class IracingModel(DeferredModel):

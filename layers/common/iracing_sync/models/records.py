@@ -5,13 +5,11 @@ The store takes and returns these (never its PynamoDB items); the slot engine ex
 itself (``models.iracing``).
 """
 
-from __future__ import annotations
-
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from pydantic import ConfigDict, Field
@@ -26,7 +24,6 @@ from iracing_sync.models.iracing import (
     TrackConfig,
     WeatherSummary,
 )
-
 
 # iRacing's license groups (lookup/licenses) by the letter a racer knows them by; 6 and 7 are the Pro ranks.
 LICENSE_LETTERS = {1: "R", 2: "D", 3: "C", 4: "B", 5: "A"}
@@ -113,15 +110,17 @@ SLOT_KEYS = (
 )
 
 
-@dataclass(frozen=True)
-class CarCatalog:
+_NONE: Mapping[Any, Any] = MappingProxyType({})
+
+
+class CarCatalog(NamedTuple):
     """What naming a week's cars takes: each stored car's name and each car class's cars (from the store's catalog).
 
     Empty when the reference data is not stored: a week then knows only its race-week cars, unnamed.
     """
 
-    car_names: Mapping[int, str] = field(default_factory=dict)
-    class_cars: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    car_names: Mapping[int, str] = _NONE
+    class_cars: Mapping[int, tuple[int, ...]] = _NONE
 
     def cars(self, car_ids: Iterable[int], named: Mapping[int, str | None] | None = None) -> tuple[CarRef, ...]:
         """The cars of ``car_ids`` in that order, once each, named from ``named`` first, else from the catalog."""
@@ -186,7 +185,7 @@ class WeekPattern(DeferredModel):
     @classmethod
     def from_week(
         cls, week: ScheduleWeek, season: SeasonFacts | None = None, catalog: CarCatalog | None = None
-    ) -> WeekPattern:
+    ) -> "WeekPattern":
         """The pattern of an iRacing schedule week (all its descriptors), with its season's facts and named cars."""
         track = week.track
         catalog = catalog or CarCatalog()
@@ -284,16 +283,18 @@ def utc_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class SlotSources:
-    """What the slot engine needs for a window: the week patterns that may race in it (fixed times included)."""
+class SlotSources(NamedTuple):
+    """What the slot engine needs for a window: the week patterns that may race in it (fixed times included).
+
+    ``a + b`` holds the patterns of both (not a longer tuple).
+    """
 
     patterns: list[WeekPattern]
 
     @classmethod
-    def of(cls, seasons: Iterable[SeasonRecord]) -> SlotSources:
+    def of(cls, seasons: Iterable["SeasonRecord"]) -> "SlotSources":
         """The patterns of whole seasons."""
         return cls([w.pattern for season in seasons for w in season.weeks])
 
-    def __add__(self, other: SlotSources) -> SlotSources:
+    def __add__(self, other: "SlotSources") -> "SlotSources":  # type: ignore[override]
         return SlotSources(self.patterns + other.patterns)

@@ -19,9 +19,14 @@ Access patterns (none scans):
 - Recent sync runs: Query by_parent RUNS, newest first.
 Repeating patterns live once on the week item; only fixed session_times become slot items.
 
-The names below are the store's interface; every room is imported here, so each item class is registered
-with PynamoDB's discriminator before any query reads one.
+The names below are the store's interface. The rooms the HTTP API reads are imported here; the sync's own rooms
+(runs, iracing_state) on first use of one of their names, so the API function's cold start never loads them (nor
+the task models they store). A room's item classes register with PynamoDB's discriminator when it is imported,
+which is always before a query can read one of its items: only that room reads them.
 """
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from iracing_sync.store.catalog import (
     cached_car_catalog,
@@ -41,21 +46,51 @@ from iracing_sync.store.catalog import (
     put_tracks,
     unknown,
 )
-from iracing_sync.store.iracing_state import (
-    Reservation,
-    TokenState,
-    iracing_account_key,
-    load_token,
-    lock_token,
-    observe_rate,
-    reserve_request,
-    save_token,
-    unlock_token,
-)
-from iracing_sync.store.runs import list_sync_runs, put_sync_run
 from iracing_sync.store.schema import WriteCounts, ensure_table, season_key, series_key
 from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series, put_season
 from iracing_sync.store.slot_sources import ANY, SlotFilter, season_slot_sources, slot_sources_between
+
+if TYPE_CHECKING:
+    from iracing_sync.store.iracing_state import (
+        Reservation,
+        TokenState,
+        iracing_account_key,
+        load_token,
+        lock_token,
+        observe_rate,
+        reserve_request,
+        save_token,
+        unlock_token,
+    )
+    from iracing_sync.store.runs import list_sync_runs, put_sync_run
+
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "Reservation",
+            "TokenState",
+            "iracing_account_key",
+            "load_token",
+            "lock_token",
+            "observe_rate",
+            "reserve_request",
+            "save_token",
+            "unlock_token",
+        ),
+        "iracing_state",
+    ),
+    "list_sync_runs": "runs",
+    "put_sync_run": "runs",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of a room imported on first use (see the module docstring)."""
+    room = _LAZY.get(name)
+    if room is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{room}"), name)
+
 
 __all__ = [
     "ANY",

@@ -218,9 +218,10 @@ def get_track[M: TrackRecord](track_id: int, as_: type[M] = TrackRecord) -> M | 
 
 def car_catalog() -> CarCatalog:
     """The stored car names and each car class's cars: what naming a week's cars takes (two Queries)."""
-    classes = list_car_classes()
+    classes: list[CarClassRecord] = list_car_classes()
+    cars: list[Car] = list_cars()
     return CarCatalog(
-        car_names={c.car_id: c.car_name for c in list_cars()},
+        car_names={c.car_id: c.car_name for c in cars},
         class_cars={c.car_class_id: tuple(c.car_ids) for c in classes},
     )
 

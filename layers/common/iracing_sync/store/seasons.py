@@ -2,8 +2,8 @@
 
 - season:     pk SEASON#<id>, sk META;                  by_parent SERIES#<series_id> / <season_id:08d>
 - version:    pk SEASON#<id>, sk VERSION                (bumped by every sync that changes the partition)
-- week:       pk SEASON#<id>, sk WEEK#<nn:03d>;         by_time W#<yyyy-mm of first start> / <first start>#<season>#<week>
-                                                        (a week starting sessions for 7 days or more: W#LONG / <last start>#...)
+- week:       pk SEASON#<id>, sk WEEK#<nn:03d>;  by_time W#<yyyy-mm of first start> / <first start>#<season>#<week>
+                                                 (starting sessions for 7 days or more: W#LONG / <last start>#...)
 - fixed slot: pk SEASON#<id>, sk SLOT#<nn:03d>#<start>  (not in by_time: its week's descriptors hold its time)
 
 Week and fixed-slot items carry what a slot shows (series and season names, track, category, license, the week's
@@ -156,8 +156,18 @@ def _season_item(s: SeasonFacts) -> SeasonItem:
     )
 
 
-_IDENTITY = ("season_id", "series_id", "race_week_num", "series_name", "season_name", "track_id", "track_name")
-_IDENTITY += ("config_name", "category", "license_group")
+_IDENTITY = (
+    "season_id",
+    "series_id",
+    "race_week_num",
+    "series_name",
+    "season_name",
+    "track_id",
+    "track_name",
+    "config_name",
+    "category",
+    "license_group",
+)
 
 
 def _key_facts(of: WeekPattern | Slot, week: WeekRecord | None) -> dict[str, Any]:
@@ -226,8 +236,9 @@ def _descriptors(text: str) -> tuple[RaceTimeDescriptor, ...]:
 
 def _pattern(values: Mapping[str, Any], descriptors: str) -> WeekPattern:
     """A week's pattern from its item's attribute values (numbers as ints, cars and descriptors as JSON text)."""
+    fields: dict[str, Any] = {name: values.get(name) for name in _IDENTITY}
     return WeekPattern.model_construct(
-        **{name: values.get(name) for name in _IDENTITY},
+        **fields,
         cars=_cars(values.get("cars") or "[]"),
         race_laps=values.get("race_lap_limit"),
         race_minutes=values.get("race_time_limit"),

@@ -12,9 +12,8 @@ Filters are sets ("any of"); a filter of None is "any".
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from iracing_sync.instants import iso_z
 from iracing_sync.models.records import SlotSources, WeekPattern
@@ -22,8 +21,7 @@ from iracing_sync.store.schema import LONG_WEEKS, SHORT_WEEK, month_buckets, raw
 from iracing_sync.store.seasons import pattern_of, pattern_of_raw, season_partition
 
 
-@dataclass(frozen=True)
-class SlotFilter:
+class SlotFilter(NamedTuple):
     """Which weeks' slots a query wants: each set is "any of", None is "any"; the sets combine with AND.
 
     Matched on the facts the week items carry: its series, season, category, license group, track, and its cars
@@ -56,16 +54,18 @@ class SlotFilter:
     def expression(self) -> _Expression:
         """A DynamoDB filter expression: items that fail it never leave DynamoDB (smaller, faster pages)."""
         out = _Expression()
-        for attribute, wanted in (
+        sets: tuple[tuple[str, frozenset[int] | frozenset[str] | None], ...] = (
             ("series_id", self.series_ids),
             ("season_id", self.season_ids),
             ("category", self.categories),
             ("license_group", self.license_groups),
             ("track_id", self.track_ids),
-        ):
+        )
+        for attribute, wanted in sets:
             if wanted is not None:
                 name = out.name(attribute)
-                out.parts.append(f"{name} IN ({', '.join(out.value(v) for v in sorted(wanted))})")
+                values: list[int | str] = sorted(wanted)  # type: ignore[arg-type]  # one kind per set
+                out.parts.append(f"{name} IN ({', '.join(map(out.value, values))})")
         if self.car_ids is not None:
             name = out.name("car_ids")
             out.parts.append("(" + " OR ".join(f"contains({name}, {out.value(c)})" for c in sorted(self.car_ids)) + ")")
@@ -79,13 +79,13 @@ def _any(wanted: frozenset[Any] | None, value: Any) -> bool:
 ANY = SlotFilter()
 
 
-@dataclass
 class _Expression:
     """A condition expression being built: its parts (ANDed), attribute names and values (placeholders)."""
 
-    parts: list[str] = field(default_factory=list)
-    names: dict[str, str] = field(default_factory=dict)
-    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, dict[str, str]] = {}
 
     def name(self, attribute: str) -> str:
         placeholder = f"#{attribute}"
@@ -118,7 +118,8 @@ def window_queries(start: datetime, end: datetime, where: SlotFilter = ANY) -> l
     for bucket in month_buckets(start - SHORT_WEEK, end):
         q = where.expression()
         tpk, tsk, last = q.name("tpk"), q.name("tsk"), q.name("last_start")
-        key = f"{tpk} = {q.value(bucket)} AND {tsk} BETWEEN {q.value(iso_z(start - SHORT_WEEK))} AND {q.value(iso_z(end))}"
+        lo, hi = q.value(iso_z(start - SHORT_WEEK)), q.value(iso_z(end))
+        key = f"{tpk} = {q.value(bucket)} AND {tsk} BETWEEN {lo} AND {hi}"
         requests.append(q.request(key, [f"{last} >= {q.value(iso_z(start))}"]))
     q = where.expression()
     tpk, tsk, first = q.name("tpk"), q.name("tsk"), q.name("first_start")

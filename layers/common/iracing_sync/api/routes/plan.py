@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
 from iracing_sync.api.answers import feed
+from iracing_sync.api.paging import slots_from
 from iracing_sync.api.params import (
     Alarm,
     CalendarFrom,
@@ -21,7 +22,6 @@ from iracing_sync.api.params import (
     calendar_window,
     slot_filter,
 )
-from iracing_sync.api.paging import slots_from
 from iracing_sync.api.resolver import app
 from iracing_sync.api.schedules import check_known
 from iracing_sync.ical import plan_calendar_name

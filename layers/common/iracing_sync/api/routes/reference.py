@@ -2,6 +2,7 @@
 
 A list is one Query of its catalog's partition, one item one GetItem; each record is validated straight from its
 stored JSON into its answer shape (images and SVG map layers as absolute URLs) and the answer serialized once.
+(The shapes are imported on first use, as every route does: a cold start serving /slots never loads them.)
 """
 
 from __future__ import annotations
@@ -13,48 +14,59 @@ from iracing_sync.api.answers import json_answer
 from iracing_sync.api.params import Id
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.errors import NotFoundError
-from iracing_sync.models.http import CarClassList, CarClassOut, CarList, CarOut, TrackList, TrackOut
 
 
-@app.get("/cars", responses=ok(CarList, "every car iRacing lists"))
+@app.get("/cars", responses=ok("CarList", "every car iRacing lists"))
 def get_cars() -> Response[str]:
     """Every car, with its images."""
+    from iracing_sync.models.http import CarList, CarOut
+
     return json_answer(CarList(cars=store.list_cars(as_=CarOut)))
 
 
-@app.get("/cars/<car_id>", responses=ok(CarOut, "the car"))
+@app.get("/cars/<car_id>", responses=ok("CarOut", "the car"))
 def get_car(car_id: Id) -> Response[str]:
     """One car, with its images."""
+    from iracing_sync.models.http import CarOut
+
     car = store.get_car(car_id, as_=CarOut)
     if car is None:
         raise NotFoundError(f"car {car_id} not found")
     return json_answer(car)
 
 
-@app.get("/tracks", responses=ok(TrackList, "every track configuration iRacing lists"))
+@app.get("/tracks", responses=ok("TrackList", "every track configuration iRacing lists"))
 def get_tracks() -> Response[str]:
     """Every track configuration, with its SVG map layer URLs and images."""
+    from iracing_sync.models.http import TrackList, TrackOut
+
     return json_answer(TrackList(tracks=store.list_tracks(as_=TrackOut)))
 
 
-@app.get("/tracks/<track_id>", responses=ok(TrackOut, "the track configuration"))
+@app.get("/tracks/<track_id>", responses=ok("TrackOut", "the track configuration"))
 def get_track(track_id: Id) -> Response[str]:
     """One track configuration, with its SVG map layer URLs and images."""
+    from iracing_sync.models.http import TrackOut
+
     track = store.get_track(track_id, as_=TrackOut)
     if track is None:
         raise NotFoundError(f"track {track_id} not found")
     return json_answer(track)
 
 
-@app.get("/car-classes", responses=ok(CarClassList, "every car class iRacing lists"))
+@app.get("/car-classes", responses=ok("CarClassList", "every car class iRacing lists"))
 def get_car_classes() -> Response[str]:
     """Every car class, with its cars (IDs and names)."""
+    from iracing_sync.models.http import CarClassList, CarClassOut
+
     return json_answer(CarClassList(car_classes=store.list_car_classes(as_=CarClassOut)))
 
 
-@app.get("/car-classes/<car_class_id>", responses=ok(CarClassOut, "the car class"))
+@app.get("/car-classes/<car_class_id>", responses=ok("CarClassOut", "the car class"))
 def get_car_class(car_class_id: Id) -> Response[str]:
     """One car class, with its cars (IDs and names)."""
+    from iracing_sync.models.http import CarClassOut
+
     car_class = store.get_car_class(car_class_id, as_=CarClassOut)
     if car_class is None:
         raise NotFoundError(f"car class {car_class_id} not found")

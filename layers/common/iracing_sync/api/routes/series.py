@@ -1,4 +1,7 @@
-"""GET /series, /series/{id}, its seasons, its next races and its calendar feed."""
+"""GET /series, /series/{id}, its seasons, its next races and its calendar feed.
+
+(Answer shapes are imported on first use: a cold start serving /slots never loads them.)
+"""
 
 from __future__ import annotations
 
@@ -12,29 +15,32 @@ from iracing_sync.api.params import At, CalendarFrom, CalendarTo, Count, Id, Tz,
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import seasons_of_series, series_next, series_of_seasons, series_or_404, series_slots
 from iracing_sync.ical import series_calendar_name
-from iracing_sync.models.http import NextRaces, SeriesList, SeriesOut, SeriesSeasons
 
 
-@app.get("/series", responses=ok(SeriesList, "every stored series"))
+@app.get("/series", responses=ok("SeriesList", "every stored series"))
 def get_series_list() -> Response[str]:
     """Every series iRacing lists (series/get)."""
+    from iracing_sync.models.http import SeriesList, SeriesOut
+
     return json_answer(SeriesList(series=store.list_series(as_=SeriesOut)))
 
 
-@app.get("/series/<series_id>", responses=ok(SeriesOut, "the series"))
+@app.get("/series/<series_id>", responses=ok("SeriesOut", "the series"))
 def get_series(series_id: Id) -> Response[str]:
     """One series (one iRacing's series list lacks: what its stored seasons say of it)."""
     return json_answer(series_or_404(series_id))
 
 
-@app.get("/series/<series_id>/seasons", responses=ok(SeriesSeasons, "the series' stored seasons"))
+@app.get("/series/<series_id>/seasons", responses=ok("SeriesSeasons", "the series' stored seasons"))
 def get_series_seasons(series_id: Id) -> Response[str]:
     """The stored seasons of one series."""
+    from iracing_sync.models.http import SeriesSeasons
+
     seasons = seasons_of_series(series_id)
     return json_answer(SeriesSeasons(series_id=series_id, seasons=[season_out(s) for s in seasons]))
 
 
-@app.get("/series/<series_id>/next", responses=ok(NextRaces, "the series' next races from at"))
+@app.get("/series/<series_id>/next", responses=ok("NextRaces", "the series' next races from at"))
 def get_series_next(series_id: Id, at: At = None, count: Count = 1, tz: Tz = None) -> dict[str, Any]:
     """The next race(s) of a series: the first slots starting at or after ``at`` (empty if none)."""
     local = zone(tz)

@@ -25,10 +25,9 @@ from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import check_known
 from iracing_sync.errors import NotFoundError
 from iracing_sync.instants import iso_z
-from iracing_sync.models.http import SlotsPage
 
 
-@app.get("/slots", responses=ok(SlotsPage, "the slots starting in [from, to), one page"))
+@app.get("/slots", responses=ok("SlotsPage", "the slots starting in [from, to), one page"))
 def get_slots(
     start: From,
     end: To,
