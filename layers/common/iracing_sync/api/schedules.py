@@ -90,6 +90,8 @@ def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
         ("car", where.car_ids),
     ):
         missing = store.unknown(kind, idents - seen[kind]) if idents and idents - seen[kind] else []
+        if kind == "series":  # a series iRacing's series list lacks is known by its seasons (one Query each)
+            missing = [i for i in missing if not store.list_seasons_of_series(i)]
         if missing:
             raise NotFoundError(f"{kind} {missing[0]} not found")
 
