@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import content_types
 
 from iracing_sync.models.base import OMITTED_UNLESS_ASKED
+from iracing_sync.timezones import known_zones
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
@@ -38,13 +39,21 @@ _INSTANTS = {"from", "to", "at"}
 _OMITTED = next(iter(OMITTED_UNLESS_ASKED))
 
 
-def _instant_schema(schema: dict[str, Any]) -> dict[str, Any]:
+# What each instant parameter's examples show (a window of the bundled 2025-09-09 capture, from before to).
+_EXAMPLES = {
+    "from": ["2025-09-09", "2025-09-09T12:00:00Z"],
+    "to": ["2025-09-10", "2025-09-10T00:00:00+02:00"],
+    "at": ["2025-09-09T12:00:00Z", "2025-09-09"],
+}
+
+
+def _instant_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     """An instant parameter's schema: a string matching the exact instant pattern (api.params.ISO_INSTANT).
 
     The pattern alone decides: JSON Schema formats are annotations a validator may ignore, so a ``format`` branch
     would let any string through. Examples tell clients (and the fuzz test's generator) what is meant.
     """
-    return {**schema, "type": "string", "examples": ["2025-09-09", "2025-09-09T12:00:00Z"]}
+    return {**schema, "type": "string", "examples": _EXAMPLES[name]}
 
 
 def _close(schema: Any) -> None:
@@ -72,7 +81,10 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
         if param.get("in") == "query" and "schema" in param:
             param["schema"] = _without_null(param["schema"])
             if param["name"] in _INSTANTS and param["schema"].get("type") == "string":
-                param["schema"] = _instant_schema(param["schema"])
+                param["schema"] = _instant_schema(param["name"], param["schema"])
+            elif param["name"] == "tz":
+                # The zones served, listed: a name that is none is refused by the schema itself.
+                param["schema"] = {**param["schema"], "type": "string", "enum": sorted(known_zones())}
     names = {p["name"] for p in params}
     # (keys are strings: the document was dumped in JSON mode)
     responses: dict[str, Any] = {k: v for k, v in operation["responses"].items() if k != "422"}

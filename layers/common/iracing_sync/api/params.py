@@ -55,9 +55,13 @@ _TIME = (
 )
 ISO_INSTANT = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})(?:{_TIME})?$"
 LICENSE = "^[RDCBArdcba1-5]$"
+# A cursor is URL-safe base64 (paging.encode_cursor): anything else is malformed (400); one of this form that is
+# not this query's is a 422 (no schema can tell which strings this API issued).
+CURSOR = "^[A-Za-z0-9_-]+$"
 PATTERN_MEANS = {
     ISO_INSTANT: "an ISO 8601 date or date-time from 1970 to 2199, e.g. 2025-09-09 or 2025-09-09T12:00:00Z",
     LICENSE: "a license group: R, D, C, B, A or 1-5",
+    CURSOR: "a next_cursor this API issued",
 }
 # How many values a repeated filter key may list ("any of"): DynamoDB's IN takes at most 100 values.
 MAX_VALUES = 50
@@ -102,7 +106,8 @@ Licenses = Annotated[
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"slots per page (default and maximum {MAX_PAGE})")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page (same query otherwise)")
+    str | None,
+    Query(max_length=200, pattern=CURSOR, description="next_cursor of the previous page (same query otherwise)"),
 ]
 MAX_NEXT = 50
 Count = Annotated[int, Query(ge=1, le=MAX_NEXT, description="how many races (default 1)")]
