@@ -36,6 +36,9 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 _INSTANTS = {"from", "to", "at"}
+# Real iRacing IDs as examples (NASCAR Class C, its 2025 season, Daytona, a car and a class of its): clients and
+# the fuzz test's examples phase then ask for things that exist.
+_ID_EXAMPLES = {"series_id": 47, "season_id": 5376, "track_id": 191, "car_id": 123, "car_class_id": 71}
 _OMITTED = next(iter(OMITTED_UNLESS_ASKED))
 
 
@@ -78,6 +81,11 @@ def _close(schema: Any) -> None:
 def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     params = operation.get("parameters", [])
     for param in params:
+        if param["name"] in _ID_EXAMPLES and "schema" in param:
+            example = _ID_EXAMPLES[param["name"]]
+            options = [param["schema"], *param["schema"].get("anyOf", [])]  # (a list filter: anyOf [array, null])
+            is_list = any(o.get("type") == "array" for o in options)
+            param["schema"]["examples"] = [[example] if is_list else example]
         if param.get("in") == "query" and "schema" in param:
             param["schema"] = _without_null(param["schema"])
             if param["name"] in _INSTANTS and param["schema"].get("type") == "string":

@@ -80,7 +80,16 @@ def _validation_error(exc: RequestValidationError) -> Response[dict[str, Any]]:
 
 @app.not_found
 def _not_found(exc: Exception) -> Response[dict[str, Any]]:
-    return _error(404, "not_found", f"no route {app.current_event.path}")
+    path, method = app.current_event.path, app.current_event.http_method
+    # A path the API serves asked with another method is a 405 naming the methods it takes (RFC 9110 15.5.6).
+    # (API Gateway routes only the declared GETs to the function; this answers wherever it is called directly.)
+    if method != "GET" and any(
+        r.rule.match(path) for r in app._static_routes + app._dynamic_routes if r.method == "GET"
+    ):
+        response = _error(405, "method_not_allowed", f"{method} {path}: this API answers GET (and HEAD) only")
+        response.headers["Allow"] = "GET, HEAD"
+        return response
+    return _error(404, "not_found", f"no route {path}")
 
 
 @app.exception_handler(RetryableError)
