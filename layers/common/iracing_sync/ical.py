@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from iracing_sync.instants import Memo
 from iracing_sync.models.records import Slot, license_letter
 
 PRODID = "-//iracing-sync//race slots//EN"
@@ -119,13 +120,7 @@ class _EventWriter:
         self.dtstamp = f"DTSTAMP:{dtstamp}"
         self.alarm = alarm
         self._weeks: dict[tuple[int, int, bool], str] = {}
-        self._instants: dict[datetime, str] = {}
-
-    def _time(self, instant: datetime) -> str:
-        text = self._instants.get(instant)
-        if text is None:
-            text = self._instants[instant] = _stamp(instant)
-        return text
+        self._times: Memo[datetime, str] = Memo(_stamp)
 
     def _week(self, slot: Slot) -> str:
         summary = escape_text(slot_summary(slot))
@@ -145,8 +140,8 @@ class _EventWriter:
         if shared is None:
             shared = self._weeks[key] = self._week(slot)
         return (
-            f"BEGIN:VEVENT\r\nUID:{slot_uid(slot)}\r\n{self.dtstamp}\r\nDTSTART:{self._time(slot.start_time)}\r\n"
-            f"DTEND:{self._time(slot.end_time)}\r\n{shared}\r\nEND:VEVENT"
+            f"BEGIN:VEVENT\r\nUID:{slot_uid(slot)}\r\n{self.dtstamp}\r\nDTSTART:{self._times[slot.start_time]}\r\n"
+            f"DTEND:{self._times[slot.end_time]}\r\n{shared}\r\nEND:VEVENT"
         )
 
 

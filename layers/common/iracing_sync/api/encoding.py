@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from iracing_sync.instants import iso_z
+from iracing_sync.instants import Memo, iso_z
 from iracing_sync.models.records import Slot, license_letter
 from iracing_sync.timezones import local_iso
 
@@ -33,8 +33,8 @@ class SlotEncoder:
         self.zone = zone
         self._tz = f',"tz":{_dumps(zone.key)}' if zone is not None else ""
         self._weeks: dict[tuple[int, int], tuple[str, str]] = {}
-        self._instants: dict[datetime, str] = {}
-        self._locals: dict[datetime, str] = {}
+        self._instants: Memo[datetime, str] = Memo(iso_z)
+        self._locals: Memo[datetime, str] = Memo(lambda instant: local_iso(instant, zone)) if zone else Memo(iso_z)
 
     def _week(self, slot: Slot) -> tuple[str, str]:
         """A week's head (its identity, up to the times) and facts (after super_session), as JSON fragments."""
@@ -54,19 +54,6 @@ class SlotEncoder:
         }
         return head[:-1] + ',"start_time":"', "," + _dumps(facts)[1:-1]
 
-    def _iso(self, instant: datetime) -> str:
-        text = self._instants.get(instant)
-        if text is None:
-            text = self._instants[instant] = iso_z(instant)
-        return text
-
-    def _local(self, instant: datetime) -> str:
-        text = self._locals.get(instant)
-        if text is None:
-            assert self.zone is not None  # only called with a zone
-            text = self._locals[instant] = local_iso(instant, self.zone)
-        return text
-
     def encode(self, slot: Slot) -> str:
         """One slot's JSON object."""
         week = self._weeks.get((slot.season_id, slot.race_week_num))
@@ -74,12 +61,12 @@ class SlotEncoder:
             week = self._weeks[(slot.season_id, slot.race_week_num)] = self._week(slot)
         head, facts = week
         text = (
-            f'{head}{self._iso(slot.start_time)}","end_time":"{self._iso(slot.end_time)}",'
+            f'{head}{self._instants[slot.start_time]}","end_time":"{self._instants[slot.end_time]}",'
             f'"super_session":{"true" if slot.super_session else "false"}{facts},'
             f'"session_id":{_number(slot.session_id)},"entry_count":{_number(slot.entry_count)}'
         )
         if self.zone is not None:
-            start, end = self._local(slot.start_time), self._local(slot.end_time)
+            start, end = self._locals[slot.start_time], self._locals[slot.end_time]
             text += f'{self._tz},"start_local":"{start}","end_local":"{end}"'
         return text + "}"
 

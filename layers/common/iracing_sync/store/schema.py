@@ -39,8 +39,7 @@ class ByParentIndex(GlobalSecondaryIndex["Item"]):
 # What slot expansion needs from a week item: its identity, every fact a slot shows or a filter reads, its
 # descriptors and its first and last start; everything else stays on the base table (fixed-slot items are not in
 # this index: their week's descriptors hold their times).
-TIME_INDEX_ATTRIBUTES = [
-    "item_type",
+WEEK_IDENTITY = (
     "season_id",
     "series_id",
     "race_week_num",
@@ -51,6 +50,10 @@ TIME_INDEX_ATTRIBUTES = [
     "config_name",
     "category",
     "license_group",
+)
+TIME_INDEX_ATTRIBUTES = [
+    "item_type",
+    *WEEK_IDENTITY,
     "cars",
     # What a car_id filter reads (GET /slots?car_id): the IDs of the week's cars.
     "car_ids",

@@ -156,18 +156,7 @@ def _season_item(s: SeasonFacts) -> SeasonItem:
     )
 
 
-_IDENTITY = (
-    "season_id",
-    "series_id",
-    "race_week_num",
-    "series_name",
-    "season_name",
-    "track_id",
-    "track_name",
-    "config_name",
-    "category",
-    "license_group",
-)
+_IDENTITY = schema.WEEK_IDENTITY  # the week's identity and the facts kept as their own attributes
 
 
 def _key_facts(of: WeekPattern | Slot, week: WeekRecord | None) -> dict[str, Any]:

@@ -14,6 +14,14 @@ from iracing_sync.api.answers import json_answer
 from iracing_sync.api.params import Id
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.errors import NotFoundError
+from iracing_sync.models.base import DeferredModel
+
+
+def _found[M: DeferredModel](record: M | None, what: str) -> M:
+    """The record read, or NotFoundError naming ``what``."""
+    if record is None:
+        raise NotFoundError(f"{what} not found")
+    return record
 
 
 @app.get("/cars", responses=ok("CarList", "every car iRacing lists"))
@@ -29,10 +37,7 @@ def get_car(car_id: Id) -> Response[str]:
     """One car, with its images."""
     from iracing_sync.models.http import CarOut
 
-    car = store.get_car(car_id, as_=CarOut)
-    if car is None:
-        raise NotFoundError(f"car {car_id} not found")
-    return json_answer(car)
+    return json_answer(_found(store.get_car(car_id, as_=CarOut), f"car {car_id}"))
 
 
 @app.get("/tracks", responses=ok("TrackList", "every track configuration iRacing lists"))
@@ -48,10 +53,7 @@ def get_track(track_id: Id) -> Response[str]:
     """One track configuration, with its SVG map layer URLs and images."""
     from iracing_sync.models.http import TrackOut
 
-    track = store.get_track(track_id, as_=TrackOut)
-    if track is None:
-        raise NotFoundError(f"track {track_id} not found")
-    return json_answer(track)
+    return json_answer(_found(store.get_track(track_id, as_=TrackOut), f"track {track_id}"))
 
 
 @app.get("/car-classes", responses=ok("CarClassList", "every car class iRacing lists"))
@@ -67,7 +69,4 @@ def get_car_class(car_class_id: Id) -> Response[str]:
     """One car class, with its cars (IDs and names)."""
     from iracing_sync.models.http import CarClassOut
 
-    car_class = store.get_car_class(car_class_id, as_=CarClassOut)
-    if car_class is None:
-        raise NotFoundError(f"car class {car_class_id} not found")
-    return json_answer(car_class)
+    return json_answer(_found(store.get_car_class(car_class_id, as_=CarClassOut), f"car class {car_class_id}"))
