@@ -73,6 +73,8 @@ def test_car_classes_hold_their_cars_with_names(synced: None, api: str) -> None:
     assert one["name"] == CLASSES[2978]["name"] and one["car_ids"] == ids
     assert one["cars"] == [{"car_id": i, "car_name": CARS[i]["car_name"]} for i in ids]
     assert one == next(c for c in classes if c["car_class_id"] == 2978)
+    # iRacing's classes start at 0: its hosted all-cars class
+    assert get(api, "/car-classes/0").json()["name"] == CLASSES[0]["name"]
 
 
 @pytest.mark.parametrize(
@@ -83,6 +85,7 @@ def test_car_classes_hold_their_cars_with_names(synced: None, api: str) -> None:
         ("/car-classes/999999", 404, "car class 999999 not found"),
         ("/cars/abc", 400, None),
         ("/cars/0", 400, None),
+        ("/car-classes/-1", 400, None),
         ("/cars?limit=5", 400, "unknown query parameter 'limit'; this route takes: none"),
     ],
 )

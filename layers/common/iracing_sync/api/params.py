@@ -24,6 +24,10 @@ from iracing_sync.timezones import get_zone
 # iRacing IDs are 32-bit; a larger number is bad input (400), never a key DynamoDB would refuse (5xx).
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(gt=0, le=MAX_ID, description="iRacing ID")]
+# iRacing's car classes start at 0 (its "Hosted All Cars Class").
+ClassId = Annotated[
+    int, Path(ge=0, le=MAX_ID, description="iRacing car class ID (0 is iRacing's hosted all-cars class)")
+]
 Tz = Annotated[
     str | None,
     Query(description="IANA time zone, e.g. Europe/London: adds tz, start_local and end_local to each slot"),

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
 from iracing_sync.api.answers import json_answer
-from iracing_sync.api.params import Id
+from iracing_sync.api.params import ClassId, Id
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.errors import NotFoundError
 from iracing_sync.models.base import DeferredModel
@@ -65,7 +65,7 @@ def get_car_classes() -> Response[str]:
 
 
 @app.get("/car-classes/<car_class_id>", responses=ok("CarClassOut", "the car class"))
-def get_car_class(car_class_id: Id) -> Response[str]:
+def get_car_class(car_class_id: ClassId) -> Response[str]:
     """One car class, with its cars (IDs and names)."""
     from iracing_sync.models.http import CarClassOut
 
