@@ -33,8 +33,9 @@ Tz = Annotated[
     Query(description="IANA time zone, e.g. Europe/London: adds tz, start_local and end_local to each slot"),
 ]
 
-# A page at most this long stays near 3-4 MB of JSON (with tz), under Lambda's 6 MB response limit. It is
-# also the default, so a window of a few days over all seasons is one page, as before pagination.
+# The most slots a page holds, and the default, so a window of a few days over all seasons is one page. A page
+# also ends where its JSON would pass api.encoding.MAX_BODY_BYTES (a slot with its names and cars is about half a
+# kilobyte): Lambda answers at most 6 MB.
 MAX_PAGE = 10_000
 # iRacing's track categories; "road" also means the two it was split into in 2024 (older data knows only road).
 CATEGORIES: dict[str, frozenset[str]] = {
