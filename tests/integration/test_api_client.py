@@ -8,10 +8,12 @@ raises on a status the document does not list, so every status answered here is 
 
 from __future__ import annotations
 
+import enum
 import importlib
 import json
 import subprocess
 import sys
+import typing
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -49,14 +51,15 @@ def client(
     (folder / "openapi.json").write_text(json.dumps(_opened(requests.get(f"{api}/openapi.json", timeout=30).json())))
     (folder / "config.yaml").write_text("post_hooks: []\npackage_name_override: iracing_sync_client\n")
     generator = Path(sys.executable).with_name("openapi-python-client")
-    subprocess.run(
+    generated = subprocess.run(
         [generator, "generate", "--path", "openapi.json", "--meta", "none", "--output-path", "iracing_sync_client"]
         + ["--config", "config.yaml"],
         cwd=folder,
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
     )
+    assert generated.returncode == 0, generated.stdout[-3000:] + generated.stderr[-3000:]
     sys.path.insert(0, str(folder))
     package = importlib.import_module("iracing_sync_client")
     http = package.Client(base_url=api, raise_on_unexpected_status=True, timeout=60)
@@ -77,6 +80,25 @@ def undeclared(value: Any, where: str = "answer") -> list[str]:
     return found
 
 
+def typed(function: Any, arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as the generated function takes them: a value of a documented enum (tz, category) as its enum."""
+    hints = typing.get_type_hints(function)
+
+    def enum_of(hint: Any) -> type[enum.Enum] | None:
+        for arg in typing.get_args(hint) or (hint,):
+            if isinstance(arg, type) and issubclass(arg, enum.Enum):
+                return arg
+            if typing.get_args(arg) and (inner := enum_of(arg)):
+                return inner
+        return None
+
+    out = {}
+    for name, value in arguments.items():
+        kind = enum_of(hints[name])
+        out[name] = value if kind is None else [kind(v) for v in value] if isinstance(value, list) else kind(value)
+    return out
+
+
 # operation module (api/default/<name>.py), its arguments, the status it answers and the model it parses into
 CALLS: list[tuple[str, dict[str, Any], int, str]] = [
     ("get_slots_slots_get", DAY, 200, "SlotsPage"),
@@ -91,7 +113,8 @@ CALLS: list[tuple[str, dict[str, Any], int, str]] = [
     ("get_slots_slots_get", {**DAY, "season_id": [5376]}, 200, "SlotsPage"),
     ("get_slots_slots_get", {**DAY, "series_id": [999999]}, 404, "ErrorBody"),
     ("get_slots_slots_get", {"from_": "2025-09-10", "to": "2025-09-09"}, 422, "ErrorBody"),
-    ("get_slots_slots_get", {**DAY, "cursor": "not-a-cursor"}, 400, "ErrorBody"),
+    ("get_slots_slots_get", {**DAY, "cursor": "not-a-cursor"}, 422, "ErrorBody"),  # of the form, not issued
+    ("get_slots_slots_get", {**DAY, "cursor": "not a cursor!"}, 400, "ErrorBody"),  # malformed
     ("get_series_list_series_get", {}, 200, "SeriesList"),
     ("get_series_series_series_id_get", {"series_id": 47}, 200, "SeriesOut"),
     ("get_series_series_series_id_get", {"series_id": 207}, 200, "SeriesOut"),
@@ -125,11 +148,7 @@ def test_generated_client_parses_every_answer_with_no_undeclared_key(
 ) -> None:
     package, http = client
     call = importlib.import_module(f"iracing_sync_client.api.default.{operation}")
-    if "category" in arguments:  # the client takes the document's enum as its own type
-        arguments = {
-            **arguments,
-            "category": [package.models.GetSlotsSlotsGetCategoryItem(c) for c in arguments["category"]],
-        }
+    arguments = typed(call.sync_detailed, arguments)
     # When the generated client sends the request and parses the real answer
     response = call.sync_detailed(client=http, **arguments)
     # Then the status is one it expects, the answer is the documented model, and no key is left undeclared

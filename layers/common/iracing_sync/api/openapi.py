@@ -59,6 +59,15 @@ def _instant_schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {**schema, "type": "string", "examples": _EXAMPLES[name]}
 
 
+def _names(zones: list[str]) -> list[str]:
+    """A distinct identifier per zone, for generated clients' enums (Etc/GMT+1 and Etc/GMT-1 would both be GMT1)."""
+    names: list[str] = []
+    for zone in zones:
+        name = zone.upper().replace("+", "_PLUS_").replace("-", "_MINUS_").replace("/", "__")
+        names.append(name if name not in names else f"{name}_{len(names)}")  # (none repeats in tzdata today)
+    return names
+
+
 def _close(schema: Any) -> None:
     """Every object with declared properties is closed (additionalProperties: false), nested ones included; a
     property an answer leaves out unless asked (models.base.OMITTED_UNLESS_ASKED) is optional, and never null."""
@@ -92,7 +101,8 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
                 param["schema"] = _instant_schema(param["name"], param["schema"])
             elif param["name"] == "tz":
                 # The zones served, listed: a name that is none is refused by the schema itself.
-                param["schema"] = {**param["schema"], "type": "string", "enum": sorted(known_zones())}
+                zones = sorted(known_zones())
+                param["schema"] = {**param["schema"], "type": "string", "enum": zones, "x-enum-varnames": _names(zones)}
     names = {p["name"] for p in params}
     # (keys are strings: the document was dumped in JSON mode)
     responses: dict[str, Any] = {k: v for k, v in operation["responses"].items() if k != "422"}

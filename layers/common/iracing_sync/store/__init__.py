@@ -15,9 +15,11 @@ Access patterns (none scans):
 - GET /cars, /tracks, /car-classes: Query by_parent CARS, TRACKS, CARCLASSES; one of them: GetItem <KIND>#id/META.
 - GET /slots?from&to, /calendar.ics: Query by_time per month of [from - 7 days, to), plus the long weeks' partition
   (2-3 queries for a day); the week items carry every name a slot shows, so nothing else is read.
-- Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished.
+- An ID filter naming what no slot of the answer shows: BatchGetItem of those IDs' META keys (404 if not stored).
+- Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished;
+  naming its cars: GetItem CATALOG#CARS/VERSION (a warm function's catalog still current?), else the two catalogs.
 - Recent sync runs: Query by_parent RUNS, newest first.
-Repeating patterns live once on the week item; only fixed session_times become slot items.
+A week's pattern lives once on its week item (its fixed session_times also become slot items).
 
 The names below are the store's interface. The rooms the HTTP API reads are imported here; the sync's own rooms
 (runs, iracing_state) on first use of one of their names, so the API function's cold start never loads them (nor
