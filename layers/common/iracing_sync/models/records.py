@@ -10,20 +10,16 @@ import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ConfigDict, Field
 
 from iracing_sync.instants import iso_z
 from iracing_sync.models.base import DeferredModel
-from iracing_sync.models.iracing import (
-    CarRestriction,
-    RaceTimeDescriptor,
-    ScheduleWeek,
-    SeasonFacts,
-    TrackConfig,
-    WeatherSummary,
-)
+from iracing_sync.models.iracing import CarRestriction, RaceTimeDescriptor, SeasonFacts, TrackConfig, WeatherSummary
+
+if TYPE_CHECKING:
+    from iracing_sync.models.iracing_bodies import ScheduleWeek
 
 # iRacing's license groups (lookup/licenses) by the letter a racer knows them by; 6 and 7 are the Pro ranks.
 LICENSE_LETTERS = {1: "R", 2: "D", 3: "C", 4: "B", 5: "A"}
@@ -184,7 +180,7 @@ class WeekPattern(DeferredModel):
 
     @classmethod
     def from_week(
-        cls, week: ScheduleWeek, season: SeasonFacts | None = None, catalog: CarCatalog | None = None
+        cls, week: "ScheduleWeek", season: SeasonFacts | None = None, catalog: CarCatalog | None = None
     ) -> "WeekPattern":
         """The pattern of an iRacing schedule week (all its descriptors), with its season's facts and named cars."""
         track = week.track
@@ -211,7 +207,7 @@ class WeekPattern(DeferredModel):
         )
 
 
-def week_car_class_ids(week: ScheduleWeek, season: SeasonFacts | None) -> list[int]:
+def week_car_class_ids(week: "ScheduleWeek", season: SeasonFacts | None) -> list[int]:
     """The car classes a week races: its own, else its season's."""
     return list(week.race_week_car_class_ids or (season.car_class_ids if season else []))
 

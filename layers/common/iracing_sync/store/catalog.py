@@ -16,16 +16,20 @@ The readers take the record type to validate into (``as_``): a record, or an ans
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, TypeAdapter
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
-from iracing_sync.models.iracing import Car, CarClass, Series, TrackConfig
+from iracing_sync.models.iracing import Car, Series, TrackConfig
 from iracing_sync.models.records import CarCatalog, CarClassRecord, TrackRecord
 from iracing_sync.store import schema
 from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, id_sort_key, raw_query
+
+if TYPE_CHECKING:
+    from iracing_sync.models.iracing_bodies import CarClass
 
 SERIES, CAR_CLASSES, CARS, TRACKS = "SERIES", "CARCLASSES", "CARS", "TRACKS"
 
