@@ -31,7 +31,7 @@ from pydantic import TypeAdapter
 
 from bench import Row, paired_medians
 from iracing_sync.models.iracing import RaceTimeDescriptor
-from iracing_sync.models.records import Slot, WeekPattern
+from iracing_sync.models.records import WEEK_SLOT_FACTS, Slot, WeekPattern
 from iracing_sync.recurrence import expand, next_slots
 from iracing_sync.schedule import parse_schedule_body, week_patterns
 
@@ -86,10 +86,7 @@ def _fields(week: WeekPattern, d: RaceTimeDescriptor, t: datetime) -> dict[str, 
         "start_time": t,
         "end_time": t + timedelta(minutes=d.session_minutes),
         "super_session": d.super_session,
-        "series_name": week.series_name,
-        "track_id": week.track_id,
-        "track_name": week.track_name,
-        "config_name": week.config_name,
+        **{name: getattr(week, name) for name in WEEK_SLOT_FACTS},  # the week's facts every slot carries
     }
 
 

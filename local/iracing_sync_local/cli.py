@@ -202,7 +202,7 @@ def _cmd_slots_expand(args: argparse.Namespace) -> int:
     elif args.format == "table":
         sys.stdout.write(format_table(slots))
     else:
-        from iracing_sync.ical import calendar_for  # icalendar is only needed for this format
+        from iracing_sync.ical import calendar_for  # only this format needs it
 
         name = f"iRacing race slots {iso_z(start)} – {iso_z(end)}"
         sys.stdout.write(calendar_for(slots, name).decode("utf-8"))

@@ -351,12 +351,15 @@ def example_urls(base: str) -> list[str]:
 
 
 def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
-    """Local stack up, series and current-seasons sync of the bundled snapshot, API served."""
+    """Local stack up, series, reference-data and current-seasons sync of the bundled snapshot, API served.
+
+    Series and reference data go first: a season's week items name their cars from the stored car catalog.
+    """
     from iracing_sync_local.stepfunctions import local_step_functions
 
     with local_stack(snapshot) as running:
         with local_step_functions() as sfn:
-            for name in ("sync_series", "sync_current_seasons"):
+            for name in ("sync_series", "sync_reference_data", "sync_current_seasons"):
                 _log(f"running {name} through moto's Step Functions interpreter")
                 print(json_line(sfn.run(name, {})), flush=True)
         if running.fake is not None:

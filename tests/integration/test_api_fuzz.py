@@ -1,14 +1,21 @@
-"""Fuzz the running API from its own OpenAPI document (schemathesis): no server error, every answer as documented.
+"""Fuzz the running API from its own OpenAPI document (schemathesis): every check, no server error, every answer as
+documented, valid data accepted and invalid data refused.
 
 The 2025-09-09 snapshot is synced by the real state machines; the API function is served on 127.0.0.1.
-schemathesis sends each operation of the document the coverage phase's boundary cases and a bounded number of
-generated requests (valid and invalid), with a fixed seed so a run is repeatable. Each answer must be no 5xx,
-have a documented status, content type and headers, match the documented schema, and reject what the document
-says is invalid.
+schemathesis sends each operation of the document the examples and coverage phases' cases and a bounded number of
+generated requests (valid and invalid), with a fixed seed so a run is repeatable, and runs every check it has (the
+Python API's ``--checks all``: ``call_and_validate`` without a list runs each one the configuration enables, all
+by default). A failing case does not stop its operation (``continue-on-failure``): every failure is reported.
 
-Random IDs and independent from/to rarely reach the deep paths (a known season, a window a few days long), so
-two hooks mix stored IDs of the snapshot and short windows into the generated requests; they only ever turn a
-valid value into another valid one, so a request meant to be invalid stays invalid.
+Valid data must be accepted: a request the document calls valid is never a 400. It may be a 404 (an ID nothing is
+stored under) or a 422, which the API answers only where JSON Schema cannot speak: a window whose from is not
+before its to or that is longer than allowed, a cursor of the documented form that this API did not issue for the
+query, a feed too large to serve. The check ``unservable_only_when_it_is`` holds every 422 (and every 200) to those
+rules, computed here from the request, so allowing 422 hides nothing.
+
+Random IDs and independent from/to rarely reach the deep paths (a known season, a window a few days long), so two
+hooks mix stored IDs of the snapshot and short windows into the generated requests; they only ever turn a valid
+value into another valid one, so a request meant to be invalid stays invalid.
 
 The document is built in-process when this module is collected (schemathesis' fixture-loaded schemas do not
 work with pytest 9), and the fixture checks the running server serves exactly that document.
@@ -19,7 +26,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,15 +34,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 
 from iracing_sync.api.params import ISO_INSTANT
 from iracing_sync.api.routes.docs import openapi_json
@@ -47,14 +46,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.serial]
 
 MAX_EXAMPLES = 25  # generated requests per operation, on top of its examples and coverage cases
 SEED = 20250909
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    negative_data_rejection,
-]
+MAX_WINDOW = timedelta(days=31)  # settings.max_window_days (its default: the fuzzed server runs with it)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -79,31 +71,46 @@ DOCUMENT = json.loads(openapi_json())
 CONFIG = SchemathesisConfig.from_dict(
     {
         "seed": SEED,
+        "continue-on-failure": True,
         "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
         "phases": {"examples": {"enabled": True}, "coverage": {"enabled": True}, "fuzzing": {"enabled": True}},
+        # Valid data's statuses (schemathesis' default list) plus 422: the semantic refusals described above,
+        # each held to its rule by unservable_only_when_it_is. Never 400.
+        "checks": {
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]}
+        },
         "request-timeout": 60,
     }
 )
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
-# Stored IDs of the snapshot, and the ID filters they fit
+# Stored IDs of the snapshot, for the parameters named so (path and query alike)
 SEASONS = load_sample("series_seasons.json")
 KNOWN = {
-    "series_id": sorted({s["series_id"] for s in SEASONS}),
+    "series_id": sorted({s["series_id"] for s in SEASONS} | {s["series_id"] for s in load_sample("series_get.json")}),
     "season_id": sorted({s["season_id"] for s in SEASONS}),
-    "track_id": sorted({w["track"]["track_id"] for s in SEASONS for w in s["schedules"]}),
-    "car_id": sorted({c["car_id"] for c in load_sample("carclass_get.json")[0]["cars_in_class"]} | {139, 140}),
+    "track_id": sorted({t["track_id"] for t in load_sample("track_get.json")}),
+    "car_id": sorted({c["car_id"] for c in load_sample("car_get.json")}),
+    "car_class_id": sorted({c["car_class_id"] for c in load_sample("carclass_get.json")}),
 }
 
 
-def _stored(name: str, value: Any) -> st.SearchStrategy[Any]:
+def _id(name: str, value: Any) -> st.SearchStrategy[Any]:
     """The generated value, or (if it is a valid ID) one of the snapshot's stored IDs."""
     if name in KNOWN and isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return st.one_of(st.just(value), st.sampled_from(KNOWN[name]))
     return st.just(value)
 
 
+def _stored(name: str, value: Any) -> st.SearchStrategy[Any]:
+    """``_id`` for a value or for each value of a list ("any of" filters)."""
+    if isinstance(value, list):
+        return st.tuples(*(_id(name, v) for v in value)).map(list)
+    return _id(name, value)
+
+
 def _instant(value: Any) -> datetime | None:
+    """A valid instant parameter as an aware UTC datetime (naive means UTC, a date its midnight); else None."""
     if not isinstance(value, str) or not re.match(ISO_INSTANT, value):
         return None
     try:
@@ -113,7 +120,7 @@ def _instant(value: Any) -> datetime | None:
             parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
         except ValueError:
             return None
-    return parsed.replace(tzinfo=None)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @schema.hook
@@ -126,7 +133,7 @@ def flatmap_query(context: Any, query: dict[str, Any]) -> st.SearchStrategy[dict
     query = dict(query or {})
     ids = st.fixed_dictionaries({k: _stored(k, v) for k, v in query.items()})
     start, end = _instant(query.get("from")), _instant(query.get("to"))
-    if start is None or end is None or start.year > 9000:
+    if start is None or end is None or start.year > 2150:
         return ids
     # Both are valid dates: sometimes make the window a realistic one (minutes to weeks), or one in the snapshot
     minutes = st.integers(min_value=1, max_value=40 * 24 * 60)
@@ -141,16 +148,61 @@ def flatmap_query(context: Any, query: dict[str, Any]) -> st.SearchStrategy[dict
     return st.one_of(ids, shorter, racing)
 
 
-SNAPSHOT = datetime(2025, 8, 20)  # the two months around the capture day, where the snapshot's seasons race
+SNAPSHOT = datetime(2025, 8, 20, tzinfo=UTC)  # the two months around the capture day, where its seasons race
 
 
 def _z(instant: datetime) -> str:
-    return instant.isoformat(timespec="seconds") + "Z"  # (strftime would write year 1 as "1")
+    return f"{instant:%Y-%m-%dT%H:%M:%SZ}"
+
+
+# --- the rules a 422 answers for ---------------------------------------------------------------------------------
+
+
+def window_is_unservable(path: str, query: dict[str, Any]) -> bool | None:
+    """Whether the request's [from, to) is one the API may not serve (None: the route takes no window).
+
+    The API's rules, restated here from the README: /slots needs from before to and at most 31 days between; a
+    season's slots default to all of it and take any length; a feed defaults from to the start of today (UTC) and
+    to to from + 28 days, at most 31 days.
+    """
+    start, end = _instant(query.get("from")), _instant(query.get("to"))
+    if path == "/slots":
+        lo, hi, bounded = start, end, True
+    elif path.startswith("/seasons/") and path.endswith("/slots"):
+        lo = start or datetime(1970, 1, 1, tzinfo=UTC)
+        hi, bounded = end or datetime(2200, 1, 1, tzinfo=UTC), False
+    elif path.endswith(".ics"):
+        lo = start or datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        hi, bounded = end or lo + timedelta(days=28), True
+    else:
+        return None
+    if lo is None or hi is None:  # (a malformed or missing instant is a 400, not a window)
+        return None
+    return lo >= hi or (bounded and hi - lo > MAX_WINDOW)
+
+
+@schemathesis.check
+def unservable_only_when_it_is(ctx: Any, response: Any, case: Any) -> bool | None:
+    """A 422 only for a window, cursor or feed the rules above refuse; a 200 never for a window they refuse."""
+    query = dict(case.query or {})
+    unservable = window_is_unservable(case.formatted_path, query)
+    if response.status_code == 200 and unservable:
+        raise AssertionError(f"served an unservable window {query.get('from')!r}..{query.get('to')!r}")
+    if response.status_code != 422:
+        return None
+    error = response.json()["error"]
+    if unservable:
+        return None
+    if "cursor" in query and error["code"] == "invalid_cursor":
+        return None
+    if case.formatted_path.endswith(".ics") and error["message"].startswith("the feed would hold"):
+        return None
+    raise AssertionError(f"422 without a reason the rules give: {error}")
 
 
 @schema.parametrize()
 @settings(deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
 def test_api_answers_every_generated_request_as_documented(case: Any, synced_api: str) -> None:
     # When schemathesis sends a generated request to the running API
-    # Then the answer is no server error and matches the OpenAPI document
-    case.call_and_validate(base_url=synced_api, checks=CHECKS)
+    # Then every check holds: no server error, the answer as documented, valid data accepted, invalid refused
+    case.call_and_validate(base_url=synced_api)

@@ -1,4 +1,5 @@
-"""DynamoDB requests per API route, counted on the wire: every route is GetItem/Query only, never a Scan.
+"""DynamoDB requests per API route, counted on the wire: every route is GetItem/Query (BatchGetItem to tell several
+unknown IDs apart) only, never a Scan.
 
 Both bundled snapshots are synced by the real state machines into one table: the 2025-09-09 capture (35
 seasons, with series and reference data) and the full 2023 S2 quarter (137 seasons, 1,629 weeks): the scale
@@ -21,7 +22,7 @@ from tests.support.dynamodb_proxy import DynamoDBProxy
 
 pytestmark = pytest.mark.integration
 
-READS = {"GetItem", "Query"}
+READS = {"GetItem", "Query", "BatchGetItem"}
 
 
 @pytest.fixture(scope="module")
@@ -49,19 +50,36 @@ DAY_2025 = "from=2025-09-09T00:00:00Z&to=2025-09-10T00:00:00Z"
 DAY_2023 = "from=2023-05-05T00:00:00Z&to=2023-05-06T00:00:00Z"
 # route -> the operations it takes (exactly): the access patterns of the store package's docstring, measured.
 EXPECTED: dict[str, dict[str, int]] = {
-    # 24 hours over all seasons: one Query per month bucket of [from - 16 days, to), here August and September
+    # 24 hours over all seasons: one Query per month of [from - 7 days, to), here September, and one of the long
+    # weeks' partition
     f"/slots?{DAY_2025}": {"Query": 2},
-    f"/slots?{DAY_2023}": {"Query": 2},  # 137 seasons: still one page per bucket (April and May)
+    f"/slots?{DAY_2023}": {"Query": 3},  # 137 seasons, still one page each: April and May, and the long weeks
     f"/slots?{DAY_2025}&category=oval&license=C": {"Query": 2},
-    f"/slots?{DAY_2025}&car_id=139": {"Query": 3},  # + the car classes that hold the car
+    f"/slots?{DAY_2025}&car_id=139": {"Query": 2},  # the week items carry their cars: no car class is read
+    # "any of": the same reads (the answer shows every ID asked for, so none is looked up)
+    f"/slots?{DAY_2025}&series_id=47&series_id=62&car_id=155,114": {"Query": 2},
+    # car 139 races neither series, series 62 none of these cars: the IDs no slot shows are looked up (one GetItem
+    # each) to tell an unknown ID (404) from one that does not race then (200)
+    f"/slots?{DAY_2025}&series_id=47&series_id=62&car_id=139,155": {"Query": 2, "GetItem": 2},
     f"/slots?{DAY_2025}&season_id=5376": {"Query": 1},  # the season's partition
     f"/slots?{DAY_2025}&series_id=47&tz=Europe/London&limit=5": {"Query": 2},
-    # a window inside one month's lookback: one bucket
-    "/slots?from=2025-09-20&to=2025-09-21": {"Query": 1},
+    "/slots?from=2025-09-20&to=2025-09-21": {"Query": 2},
     # seven days of the full quarter
-    "/slots?from=2023-04-25&to=2023-05-02": {"Query": 2},
+    "/slots?from=2023-04-25&to=2023-05-02": {"Query": 3},
     # nothing found for a series: one GetItem tells an unknown series (404) from a quiet one (200)
-    "/slots?from=2031-01-20&to=2031-01-21&series_id=47": {"Query": 1, "GetItem": 1},
+    "/slots?from=2031-01-20&to=2031-01-21&series_id=47": {"Query": 2, "GetItem": 1},
+    # a plan feed of two series over 28 days: September and October, and the long weeks
+    "/calendar.ics?series_id=47&series_id=62&from=2025-09-09&to=2025-10-07": {"Query": 3},
+    "/calendar.ics?series_id=47,62&car_id=155,114&alarm=30&from=2025-09-09&to=2025-10-07": {"Query": 3},
+    # reference data: a list is one Query of its partition, one item one GetItem
+    "/cars": {"Query": 1},
+    "/cars/139": {"GetItem": 1},
+    "/tracks": {"Query": 1},
+    "/tracks/191": {"GetItem": 1},
+    "/car-classes": {"Query": 1},
+    "/car-classes/2978": {"GetItem": 1},
+    # a series iRacing's series list lacks: answered from its seasons
+    "/series/207": {"GetItem": 1, "Query": 1},
     "/series": {"Query": 1},
     "/series/47": {"GetItem": 1},
     "/series/47/seasons": {"Query": 1},
@@ -124,7 +142,9 @@ def test_a_page_by_cursor_costs_what_the_first_page_costs(
 def test_no_route_ever_scans(synced: None, api: str, dynamodb_proxy: DynamoDBProxy) -> None:
     # When every route answers, including 4xx answers
     dynamodb_proxy.reset_counts()
-    for path in [*EXPECTED, "/series/999999", "/seasons/999999/slots", f"/slots?{DAY_2025}&track_id=999999"]:
+    unknown = ["/series/999999", "/seasons/999999/slots", f"/slots?{DAY_2025}&track_id=999999", "/cars/999999"]
+    unknown += [f"/slots?{DAY_2025}&series_id=47&series_id=999999", "/calendar.ics?series_id=999999"]
+    for path in [*EXPECTED, *unknown]:
         requests.get(api + path, timeout=60)
     # Then DynamoDB saw key lookups and queries only
     assert set(dynamodb_proxy.operations) <= READS

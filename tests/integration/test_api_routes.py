@@ -114,6 +114,17 @@ FILTERS: dict[str, tuple[dict[str, Any], Callable[[dict[str, Any]], bool]]] = {
     ),
     "season and car": ({"season_id": 5378, "car_id": 139}, lambda f: f["season_id"] == 5378 and 139 in f["cars"]),
     "series and car": ({"series_id": 229, "car_id": 139}, lambda f: f["series_id"] == 229 and 139 in f["cars"]),
+    # a repeated key (or its values joined by commas, as API Gateway passes them) means any of its values
+    "two series, the key repeated": ({"series_id": [47, 229]}, lambda f: f["series_id"] in {47, 229}),
+    "two series, comma-joined": ({"series_id": "47,229"}, lambda f: f["series_id"] in {47, 229}),
+    "two seasons (the time index)": ({"season_id": [5862, 5376]}, lambda f: f["season_id"] in {5862, 5376}),
+    "two categories": ({"category": ["oval", "formula_car"]}, lambda f: f["category"] in {"oval", "formula_car"}),
+    "two licenses": ({"license": ["C", "1"]}, lambda f: f["license_group"] in {1, 3}),
+    "two cars": ({"car_id": [139, 1]}, lambda f: bool({139, 1} & f["cars"])),
+    "two tracks and a license": (
+        {"track_id": [191, 365], "license": "B"},
+        lambda f: f["track_id"] in {191, 365} and f["license_group"] == 4,
+    ),
 }
 
 
@@ -135,6 +146,8 @@ def test_slots_filter_with_no_match_is_an_empty_200(synced: None, api: str) -> N
     assert slots(api, WEEK, season_id=5862, car_id=139) == []
     # A stored series without races in the window
     assert slots(api, ("2031-01-01", "2031-01-02"), series_id=47) == []
+    # A series iRacing's series list lacks (known by its seasons) racing none of the asked cars
+    assert slots(api, WEEK, series_id=229, car_id=155) == []
 
 
 @pytest.mark.parametrize(
@@ -143,7 +156,9 @@ def test_slots_filter_with_no_match_is_an_empty_200(synced: None, api: str) -> N
         ({"series_id": 999999}, "series 999999 not found"),
         ({"season_id": 999999}, "season 999999 not found"),
         ({"track_id": 999999}, "track 999999 not found"),
-        ({"car_id": 999999}, "car 999999 is in no stored car class"),
+        ({"car_id": 999999}, "car 999999 not found"),
+        # "any of": one unknown ID among known ones is still named
+        ({"series_id": [47, 999998]}, "series 999998 not found"),
     ],
 )
 def test_slots_unknown_id_filter_is_a_404(synced: None, api: str, params: dict[str, int], message: str) -> None:
@@ -159,6 +174,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
     from iracing_sync.models.iracing import Season
     from iracing_sync.schedule import ScheduleProcessor
 
+    # (named from the stored catalog, as the sync does: a week's cars are written at sync time)
     week = {
         "season_id": 990001,
         "series_id": 229,
@@ -193,7 +209,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             ],
         }
     )
-    store.put_season(ScheduleProcessor().process(season))
+    store.put_season(ScheduleProcessor(store.car_catalog()).process(season))
     window = ("2031-01-01", "2031-01-21")
     try:
         # When the weeks are asked for by car, through the time index and through the season's partition
@@ -262,21 +278,24 @@ def test_season_slots_pages_concatenate_to_the_whole_season(synced: None, api: s
     assert len(pages) == math.ceil(len(whole) / 400) > 1
 
 
-def test_cursor_of_another_query_or_tampered_is_a_400(synced: None, api: str) -> None:
+def test_cursor_of_another_query_or_tampered_is_refused(synced: None, api: str) -> None:
     # Given a cursor issued for the oval slots of the week
     first = get(api, "/slots", **{"from": WEEK[0], "to": WEEK[1], "category": "oval", "limit": 10}).json()
     cursor = first["next_cursor"]
+    # A cursor of the documented form (URL-safe base64) this API did not issue for the query is a 422: the document
+    # cannot say which such strings are this query's; one of another form is malformed, a 400.
     cases = {
-        "other filter": {"from": WEEK[0], "to": WEEK[1], "category": "road", "cursor": cursor},
-        "other window": {"from": DAY[0], "to": WEEK[1], "category": "oval", "cursor": cursor},
-        "garbage": {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "not-a-cursor!"},
-        "tampered": {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "A" + cursor[1:]},
-        "empty parts": {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "Li4u"},
+        "other filter": (422, {"from": WEEK[0], "to": WEEK[1], "category": "road", "cursor": cursor}),
+        "other window": (422, {"from": DAY[0], "to": WEEK[1], "category": "oval", "cursor": cursor}),
+        "garbage": (400, {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "not-a-cursor!"}),
+        "garbage of the form": (422, {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "not-a-cursor"}),
+        "tampered": (422, {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "A" + cursor[1:]}),
+        "empty parts": (422, {"from": WEEK[0], "to": WEEK[1], "category": "oval", "cursor": "Li4u"}),
     }
-    for name, params in cases.items():
+    for name, (status, params) in cases.items():
         response = get(api, "/slots", **params)
-        assert response.status_code == 400, (name, response.text)
-        assert response.json()["error"]["code"] == "invalid_cursor", name
+        assert response.status_code == status, (name, response.text)
+        assert response.json()["error"]["code"] == ("invalid_cursor" if status == 422 else "invalid_input"), name
     # And the cursor itself still works for its own query
     again = get(api, "/slots", **{"from": WEEK[0], "to": WEEK[1], "category": "oval", "limit": 10, "cursor": cursor})
     assert again.status_code == 200 and again.json()["slots"][0] != first["slots"][0]
@@ -412,7 +431,8 @@ BAD_INPUT = {
     "/series/-5/seasons": (400, "invalid_input"),
     "/series/99999999999999999999999999999999999999999": (400, "invalid_input"),
     f"/slots?{W}&series_id=abc": (400, "invalid_input"),
-    f"/slots?{W}&series_id=1&series_id=2": (400, "invalid_input"),
+    f"/slots?{W}&series_id=1,abc": (400, "invalid_input"),
+    f"/slots?{W}&series_id=" + "&series_id=".join(map(str, range(1, 52))): (400, "invalid_input"),
     f"/slots?{W}&car_id=99999999999999999999": (400, "invalid_input"),
     # unknown tz, category, license; limits
     f"/slots?{W}&tz=Mars/Olympus": (400, "unknown_time_zone"),
@@ -444,8 +464,9 @@ def test_bad_input_is_a_clear_4xx_with_the_error_shape(synced: None, api: str, p
     ("path", "message"),
     [
         ("/slots?from=yesterday&to=2025-09-10", "from: 'yesterday' is not an ISO 8601 date or date-time"),
-        ("/slots?from=2025-02-30&to=2025-03-10", "from: '2025-02-30' is not an ISO 8601 date/time"),
-        ("/slots?from=0001-01-01&to=0001-01-02", "from: '0001-01-01' is outside the years 1970-2199"),
+        ("/seasons/5376/calendar.ics?from=tomorrow", "from: 'tomorrow' is not an ISO 8601 date or date-time"),
+        ("/slots?from=2025-02-30&to=2025-03-10", "from: '2025-02-30' is not an ISO 8601 date or date-time from 1970"),
+        ("/slots?from=0001-01-01&to=0001-01-02", "from: '0001-01-01' is not an ISO 8601 date or date-time from 1970"),
         (f"/slots?{W}&license=E", "license: 'E' is not a license group: R, D, C, B, A or 1-5"),
         (f"/slots?{W}&seriesid=47", "unknown query parameter 'seriesid'; this route takes: car_id, category, cursor"),
         ("/slots?from=2025-09-10&to=2025-09-09", "from must be before to"),
@@ -465,3 +486,127 @@ def test_window_limit_follows_the_setting(synced: None, api: str, settings_env: 
 
 def test_slots_day_window_equals_expand_and_dates_mean_utc_midnight(synced: None, api: str) -> None:
     assert slots(api, ("2025-09-09", "2025-09-10")) == [_key(s) for s in expanded(*DAY)]
+
+
+# --- what a slot and a week carry -------------------------------------------------------------------------------
+
+CAR_NAMES = {c["car_id"]: c["car_name"] for c in load_sample("car_get.json")}
+LETTERS = {1: "R", 2: "D", 3: "C", 4: "B", 5: "A"}
+
+
+def raw_slot_facts() -> dict[tuple[int, int], dict[str, Any]]:
+    """(season_id, race_week_num) -> what each of its slots shows, straight from the raw iRacing bodies."""
+    facts = {}
+    for season in SEASONS:
+        for week in season["schedules"]:
+            classes = week.get("race_week_car_class_ids") or season["car_class_ids"]
+            cars = [c for k in classes for c in sorted(CLASS_CARS[k])]
+            facts[(season["season_id"], week["race_week_num"])] = {
+                "series_name": week["series_name"],
+                "season_name": season["season_name"],
+                "category": week.get("category") or week["track"]["category"],
+                "license": LETTERS.get(season["license_group"]),
+                "license_group": season["license_group"],
+                "track_id": week["track"]["track_id"],
+                "track_name": week["track"]["track_name"],
+                "config_name": week["track"].get("config_name"),
+                "cars": [{"car_id": c, "car_name": CAR_NAMES[c]} for c in dict.fromkeys(cars)],
+                "race_laps": week.get("race_lap_limit"),
+                "race_minutes": week.get("race_time_limit"),
+                "session_id": None,
+                "entry_count": None,
+            }
+    return facts
+
+
+def test_every_slot_carries_what_a_racer_chooses_by(synced: None, api: str) -> None:
+    # Given a week of slots, and each week's facts read from the raw series/seasons, carclass/get and car/get
+    facts = raw_slot_facts()
+    response = get(api, "/slots", **{"from": WEEK[0], "to": WEEK[1]})
+    served = response.json()["slots"]
+    assert len(served) == len(expanded(*WEEK))
+    # Then every slot shows its series and season names, category, license, track, cars with names, race length
+    for slot in served:
+        want = facts[(slot["season_id"], slot["race_week_num"])]
+        assert {k: slot[k] for k in want} == want, (slot["season_id"], slot["race_week_num"])
+    assert {s["license"] for s in served} == {"R", "D", "C", "B"}
+    assert any(s["race_minutes"] for s in served) and any(s["race_laps"] for s in served)
+
+
+def test_a_week_carries_the_same_facts_and_its_fixed_session_times(synced: None, api: str) -> None:
+    # Given season 5379, whose weeks race at fixed session times only
+    body = get(api, "/seasons/5379").json()
+    raw = next(s for s in SEASONS if s["season_id"] == 5379)
+    facts = raw_slot_facts()
+    for week, raw_week in zip(body["weeks"], raw["schedules"], strict=True):
+        # Then each week lists its fixed session times (and its descriptors hold them), and shows its slots' facts
+        times = sorted(t for d in raw_week["race_time_descriptors"] if not d["repeating"] for t in d["session_times"])
+        assert week["session_times"] == times and times
+        assert [d["session_times"] for d in week["descriptors"]] == [
+            d["session_times"] for d in raw_week["race_time_descriptors"]
+        ]
+        want = {k: v for k, v in facts[(5379, week["race_week_num"])].items() if k not in ("session_id", "entry_count")}
+        assert {k: week[k] for k in want} == want
+    # And the week's slots are exactly those times
+    slots = get(api, "/seasons/5379/slots").json()["slots"]
+    assert len(slots) == sum(len(w["session_times"]) for w in body["weeks"])
+
+
+def test_a_series_missing_from_the_series_list_is_answered_from_its_seasons(synced: None, api: str) -> None:
+    # Given series 207: its seasons are in series/seasons, the series itself is not in series/get
+    assert 207 not in {s["series_id"] for s in load_sample("series_get.json")}
+    response = get(api, "/series/207")
+    # Then it is a 200 named as its weeks name it
+    assert response.status_code == 200, response.text
+    week = next(w for s in SEASONS if s["series_id"] == 207 for w in s["schedules"])
+    assert response.json()["series_id"] == 207 and response.json()["series_name"] == week["series_name"]
+    assert response.json()["category"] == (week.get("category") or week["track"]["category"])
+    assert get(api, "/series/207/seasons").status_code == 200
+
+
+def test_a_long_week_is_found_on_every_day_it_races(synced: None, api: str) -> None:
+    # Given a real season whose week 10 races 8 days (its sessions span more than the short weeks' 7)
+    from iracing_sync import store
+    from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+
+    body = load_sample("extract_series_seasons_2023s4_dallara_fir_8day_week.json")
+    (season,) = parse_schedule_body(body)
+    store.put_season(ScheduleProcessor().process(season))
+    try:
+        for day in range(8):  # 2023-11-21 .. 2023-11-28
+            window = (f"2023-11-{21 + day}T00:00:00Z", f"2023-11-{22 + day}T00:00:00Z")
+            # When each of its days is asked for
+            served = [k for k in slots(api, window) if k[0] == 4465]
+            # Then it serves that day's slots exactly as iRacing's schedule expands
+            want = [_key(s) for s in expand_file("extract_series_seasons_2023s4_dallara_fir_8day_week.json", *window)]
+            assert served == want and want, window
+    finally:
+        for item in Item.query(store.season_key(4465)):
+            item.delete()
+
+
+def expand_file(name: str, start: str, end: str) -> list[dict[str, Any]]:
+    from iracing_sync_local.cli import main
+
+    out = io.StringIO()
+    with redirect_stdout(out):
+        assert main(["slots", "expand", "--schedule", str(SAMPLES / name), "--from", start, "--to", end]) == 0
+    return list(json.loads(out.getvalue()))
+
+
+def test_a_page_ends_before_lambdas_answer_limit(synced: None, api: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given an answer limit of 200 KB (the function's is 5 MB: a week of every season's slots is more)
+    from iracing_sync.api import paging
+
+    monkeypatch.setattr(paging, "MAX_BODY_BYTES", 200_000)
+    # When a week is read a page at a time with the largest limit
+    pages, cursor = [], None
+    while True:
+        response = get(api, "/slots", **{"from": WEEK[0], "to": WEEK[1], **({"cursor": cursor} if cursor else {})})
+        assert len(response.content) <= 200_000
+        pages.append(response.json())
+        if (cursor := pages[-1]["next_cursor"]) is None:
+            break
+    # Then each page stays under the limit, and the pages hold the week's slots once each, in order
+    assert len(pages) > 5 and all(p["count"] < p["limit"] for p in pages)
+    assert [_key(s) for p in pages for s in p["slots"]] == [_key(s) for s in expanded(*WEEK)]

@@ -196,3 +196,85 @@ def test_calendar_names_and_window_description() -> None:
         window_description(datetime(2025, 9, 9, 2, tzinfo=plus2), datetime(2025, 10, 7, tzinfo=UTC))
         == "Race sessions starting from 2025-09-09 00:00 to 2025-10-07 00:00 UTC"
     )
+
+
+# --- what a planner's feed says: track, cars, race length, reminders ------------------------------------
+
+
+def _planned(**overrides: object) -> Slot:
+    from iracing_sync.models.records import CarRef
+
+    base = {
+        "cars": (CarRef(car_id=1, car_name="Porsche 911 GT3 R, 992"), CarRef(car_id=2, car_name=None)),
+        "race_laps": 30,
+        "race_minutes": 45,
+        "license_group": 4,
+        "season_name": "IMSA; 2026 Season 1",
+        "config_name": "Grand Prix",
+    }
+    return _slot(**{**base, **overrides})
+
+
+def test_calendar_for_description_names_track_cars_and_race_length() -> None:
+    (event,) = Calendar.from_ical(calendar_for([_planned()], "x", stamp=STAMP)).walk("VEVENT")
+    lines = str(event["description"]).split("\n")
+    assert lines[:4] == [
+        "Track: Circuit des 24 Heures du Mans (Grand Prix)",
+        "Cars: Porsche 911 GT3 R, 992, Car 2",
+        "Race length: 30 laps or 45 min, whichever comes first",
+        "License: B",
+    ]
+    assert "Season: IMSA; 2026 Season 1" in lines
+    assert str(event["location"]) == "Circuit des 24 Heures du Mans (Grand Prix)"
+
+
+@pytest.mark.parametrize(
+    ("laps", "minutes", "said"),
+    [(30, None, "30 laps"), (None, 45, "45 min"), (None, None, "not published")],
+)
+def test_race_length_in_words(laps: int | None, minutes: int | None, said: str) -> None:
+    from iracing_sync.ical import race_length
+
+    assert race_length(_planned(race_laps=laps, race_minutes=minutes)) == said
+
+
+def test_calendar_for_alarm_adds_a_display_reminder_to_every_event() -> None:
+    # Given a feed with a 15-minute reminder
+    data = calendar_for([_planned(), _planned(race_week_num=3)], "x", stamp=STAMP, alarm=15)
+    # Then every event holds one VALARM: DISPLAY, 15 minutes before its start, saying what races
+    for event in Calendar.from_ical(data).walk("VEVENT"):
+        (alarm,) = event.walk("VALARM")
+        assert str(alarm["ACTION"]) == "DISPLAY"
+        assert alarm.decoded("TRIGGER") == -timedelta(minutes=15)
+        assert str(alarm["DESCRIPTION"]) == str(event["SUMMARY"])
+    assert b"TRIGGER:-PT15M" in data.split(b"\r\n")
+    # And without alarm there is none
+    assert b"VALARM" not in calendar_for([_planned()], "x", stamp=STAMP)
+
+
+def test_calendar_for_empty_feed_still_holds_a_component() -> None:
+    # RFC 5545 3.6: a calendar holds at least one component; an empty feed holds the UTC VTIMEZONE
+    data = calendar_for([], "empty", stamp=STAMP)
+    cal = Calendar.from_ical(data)
+    assert cal.walk("VEVENT") == []
+    (zone,) = cal.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "UTC"
+
+
+def test_calendar_for_text_is_escaped_and_folded_for_an_independent_parser() -> None:
+    # Given text with every character RFC 5545 escapes, and long non-ASCII lines
+    import vobject
+
+    slot = _planned(series_name="A, B; C \\ D " + "Série " * 15, track_name="Autódromo José Carlos Pace")
+    data = calendar_for([slot], "Plan; A, B", stamp=STAMP, alarm=0).decode("utf-8")
+    # When another library (vobject) reads it
+    parsed = vobject.readOne(data)
+    (event,) = parsed.vevent_list
+    # Then every value reads back exactly
+    from iracing_sync.ical import slot_description, slot_summary
+
+    assert event.summary.value == slot_summary(slot)
+    assert event.description.value == slot_description(slot)
+    assert event.dtstart.value == slot.start_time and event.uid.value.endswith("@iracing-sync")
+    assert parsed.contents["x-wr-calname"][0].value == "Plan; A, B"
+    assert event.valarm.trigger.value == timedelta(0)

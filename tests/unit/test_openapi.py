@@ -20,6 +20,13 @@ from iracing_sync.errors import InvalidCursorError
 from iracing_sync.models.records import Slot
 
 DESIGN_ROUTES = {
+    "/cars",
+    "/cars/{car_id}",
+    "/tracks",
+    "/tracks/{track_id}",
+    "/car-classes",
+    "/car-classes/{car_class_id}",
+    "/calendar.ics",
     "/slots",
     "/series",
     "/series/{series_id}",
@@ -74,7 +81,10 @@ def test_slots_documents_every_filter_and_the_page_parameters(document: dict[str
     }
     assert params["from"]["required"] and params["to"]["required"]
     assert not any(params[n]["required"] for n in set(params) - {"from", "to"})
-    assert params["category"]["schema"]["enum"] == [
+    # a filter takes any of several values: the key repeated (or the values joined by commas)
+    for name in ("series_id", "season_id", "category", "license", "car_id", "track_id"):
+        assert params[name]["schema"]["type"] == "array" and params[name]["schema"]["maxItems"] == 50, name
+    assert params["category"]["schema"]["items"]["enum"] == [
         "oval",
         "road",
         "dirt_oval",
@@ -98,7 +108,8 @@ def test_errors_are_documented_with_the_one_error_body(document: dict[str, Any])
             assert responses[status]["content"]["application/json"]["schema"] == ERROR, (path, status)
     slots = document["paths"]["/slots"]["get"]["responses"]
     assert {"400", "404", "422", "503"} <= set(slots)
-    assert set(document["paths"]["/series"]["get"]["responses"]) == {"200", "304", "503"}
+    # a route without parameters still refuses an unknown one (400)
+    assert set(document["paths"]["/series"]["get"]["responses"]) == {"200", "304", "400", "503"}
 
 
 def test_answers_document_content_type_and_caching_headers(document: dict[str, Any]) -> None:
@@ -110,6 +121,78 @@ def test_answers_document_content_type_and_caching_headers(document: dict[str, A
     page = document["paths"]["/slots"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert page == {"$ref": "#/components/schemas/SlotsPage"}
     assert "next_cursor" in document["components"]["schemas"]["SlotsPage"]["required"]
+
+
+def _objects(schema: Any) -> list[dict[str, Any]]:
+    """Every object schema inside ``schema``."""
+    if isinstance(schema, list):
+        return [o for item in schema for o in _objects(item)]
+    if not isinstance(schema, dict):
+        return []
+    found = [schema] if schema.get("type") == "object" or "properties" in schema else []
+    return found + [o for value in schema.values() for o in _objects(value)]
+
+
+def test_every_answer_object_is_closed_and_none_is_free_form(document: dict[str, Any]) -> None:
+    # Every key an answer holds is declared: no object takes undeclared keys, none is a bare "type: object"
+    for name, schema in document["components"]["schemas"].items():
+        for obj in _objects(schema):
+            assert obj.get("properties"), (name, obj)
+            assert obj.get("additionalProperties") is False, (name, obj)
+    # (the one exception: /openapi.json answers this document, whose shape OpenAPI 3.1 itself defines)
+    for path, item in document["paths"].items():
+        content = item["get"]["responses"]["200"].get("content", {})
+        for media, body in content.items():
+            if path != "/openapi.json" and media == "application/json":
+                assert set(body["schema"]) == {"$ref"}, path
+
+
+def test_every_route_documents_each_status_it_can_answer(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        responses = set(item["get"]["responses"])
+        names = {p["name"] for p in item["get"].get("parameters", [])}
+        # a 400 everywhere (an unknown query parameter is refused on every route, even one taking none)
+        assert {"200", "304", "400"} <= responses, path
+        assert ("404" in responses) == ("{" in path or bool(names & {"series_id", "season_id", "car_id", "track_id"}))
+        assert ("422" in responses) == bool(names & {"from", "to"}), path
+        assert ("503" in responses) == (path != "/openapi.json"), path
+
+
+def test_instants_are_typed_by_their_pattern_alone(document: dict[str, Any]) -> None:
+    # A string that is no date is refused by the schema itself: formats are annotations, the pattern decides
+    from iracing_sync.api.params import ISO_INSTANT
+
+    seen = 0
+    for item in document["paths"].values():
+        for param in item["get"].get("parameters", []):
+            if param["name"] in ("from", "to", "at"):
+                assert param["schema"]["type"] == "string" and param["schema"]["pattern"] == ISO_INSTANT
+                assert "anyOf" not in param["schema"] and "format" not in param["schema"]
+                seen += 1
+    assert seen >= 10
+
+
+def test_plan_feed_documents_its_series_filters_and_alarm(document: dict[str, Any]) -> None:
+    params = {p["name"]: p for p in document["paths"]["/calendar.ics"]["get"]["parameters"]}
+    assert set(params) == {"series_id", "car_id", "track_id", "category", "license", "from", "to", "alarm"}
+    assert params["series_id"]["required"] and params["series_id"]["schema"]["minItems"] == 1
+    assert (params["alarm"]["schema"]["minimum"], params["alarm"]["schema"]["maximum"]) == (0, 1440)
+    ok = document["paths"]["/calendar.ics"]["get"]["responses"]["200"]
+    assert set(ok["content"]) == {"text/calendar"}
+
+
+def test_slot_keys_are_documented_as_the_api_writes_them(document: dict[str, Any]) -> None:
+    from iracing_sync.models.records import SLOT_KEYS
+
+    slot = document["components"]["schemas"]["SlotOut"]
+    assert list(slot["properties"]) == [*SLOT_KEYS, "tz", "start_local", "end_local"]
+    assert slot["required"] == list(SLOT_KEYS)  # the local times only with tz, and never null
+    assert slot["properties"]["tz"] == {
+        "type": "string",
+        "title": "Tz",
+        "description": slot["properties"]["tz"]["description"],
+    }
+    assert slot["properties"]["license"]["anyOf"][0]["enum"] == ["R", "D", "C", "B", "A"]
 
 
 SLOT = Slot(

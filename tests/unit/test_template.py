@@ -76,6 +76,13 @@ API_ROUTES = {
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
     ("GET", "/"),
+    ("GET", "/cars"),
+    ("GET", "/cars/{id}"),
+    ("GET", "/tracks"),
+    ("GET", "/tracks/{id}"),
+    ("GET", "/car-classes"),
+    ("GET", "/car-classes/{id}"),
+    ("GET", "/calendar.ics"),
 }
 # CloudWatch Logs' vended-log delivery API (Step Functions logging) takes no resource-level permissions.
 RESOURCE_STAR_ACTIONS = {

@@ -93,17 +93,17 @@ class UnknownTimeZoneError(InvalidInputError):
     code = "unknown_time_zone"
 
 
-class InvalidCursorError(InvalidInputError):
-    """A ``cursor`` that is malformed or belongs to another query (400)."""
-
-    code = "invalid_cursor"
-
-
 class UnprocessableError(AppError):
     """Well-formed input that cannot be served, e.g. `from` after `to` or a too long window (422)."""
 
     status = 422
     code = "unprocessable"
+
+
+class InvalidCursorError(UnprocessableError):
+    """A ``cursor`` of the documented form that this API did not issue for this query (422; malformed is a 400)."""
+
+    code = "invalid_cursor"
 
 
 class NotFoundError(AppError):

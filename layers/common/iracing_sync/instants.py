@@ -6,6 +6,7 @@ Every instant the service writes (DynamoDB attributes, keys, JSON answers, messa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from iracing_sync.errors import InvalidInputError
@@ -14,6 +15,18 @@ ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 # Instants outside these years are bad input: no iRacing schedule is there, and date arithmetic near
 # datetime's limits (a window's lookback, a season's) would overflow.
 FIRST_YEAR, LAST_YEAR = 1970, 2199
+
+
+class Memo[K, V](dict[K, V]):
+    """A dict that makes a missing value once with ``make``: e.g. each instant of an answer formatted once."""
+
+    def __init__(self, make: Callable[[K], V]) -> None:
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key: K) -> V:
+        value = self[key] = self.make(key)
+        return value
 
 
 def iso_z(value: datetime | float, *, millis: bool = False) -> str:

@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
+from typing import Any
 
 from iracing_sync.models.iracing import RaceTimeDescriptor
-from iracing_sync.models.records import Slot, WeekPattern
+from iracing_sync.models.records import WEEK_SLOT_FACTS, Slot, WeekPattern
 
 DAY = timedelta(days=1)
 # A week's repeating sessions lie within this span of its first session day. The time index looks
@@ -155,23 +156,14 @@ class _Packing:
 
 
 # What a key points to while expanding: a ready Slot (fixed slots passed in) or the template of the
-# slots of one week's descriptor: (season_id, series_id, race_week_num, length, super_session,
-# series_name, track_id, track_name, config_name).
-_Template = tuple[int, int | None, int, int, bool, str | None, int | None, str | None, str | None]
+# slots of one week's descriptor: (season_id, series_id, race_week_num), length, super_session, and the rest of
+# a Slot's fields in Slot's order (the week's facts, then the race guide's session_id and entry_count).
+_Template = tuple[tuple[int, int | None, int], int, bool, tuple[Any, ...]]
 
 
 def _template(week: WeekPattern, p: CompiledDescriptor) -> _Template:
-    return (
-        week.season_id,
-        week.series_id,
-        week.race_week_num,
-        p.length,
-        p.super_session,
-        week.series_name,
-        week.track_id,
-        week.track_name,
-        week.config_name,
-    )
+    facts = tuple(getattr(week, name) for name in WEEK_SLOT_FACTS)
+    return ((week.season_id, week.series_id, week.race_week_num), p.length, p.super_session, (*facts, None, None))
 
 
 def _materialize(keys: Iterable[int], payloads: dict[int, Slot | _Template], shift: int) -> list[Slot]:
@@ -186,8 +178,7 @@ def _materialize(keys: Iterable[int], payloads: dict[int, Slot | _Template], shi
         if payload.__class__ is not tuple:  # a ready Slot passed in (rare; a tuple subclass): cheaper than isinstance
             append(payload)  # type: ignore[arg-type]
             continue
-        template: _Template = payload  # type: ignore[assignment]  # not a Slot: checked just above
-        season_id, series_id, race_week_num, length, super_session, series_name, track_id, track_name, config = template
+        head, length, super_session, tail = payload  # type: ignore[misc]  # not a Slot: checked just above
         start = key >> shift
         start_time = instants.get(start)
         if start_time is None:
@@ -195,22 +186,7 @@ def _materialize(keys: Iterable[int], payloads: dict[int, Slot | _Template], shi
         end_time = instants.get(start + length)
         if end_time is None:
             end_time = instants[start + length] = from_timestamp(start + length, UTC)
-        append(
-            make(
-                (
-                    season_id,
-                    series_id,
-                    race_week_num,
-                    start_time,
-                    end_time,
-                    super_session,
-                    series_name,
-                    track_id,
-                    track_name,
-                    config,
-                )
-            )
-        )
+        append(make(head + (start_time, end_time, super_session) + tail))
     return out
 
 

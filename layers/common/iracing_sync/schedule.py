@@ -17,8 +17,16 @@ from pydantic import ValidationError
 from iracing_sync.errors import MalformedPayload
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import RaceTimeDescriptor, Season, SeasonFacts
-from iracing_sync.models.records import SeasonRecord, Slot, WeekPattern, WeekRecord
-from iracing_sync.recurrence import MAX_WEEK_SPAN, collate, day_start, expand_week
+from iracing_sync.models.records import (
+    CarCatalog,
+    SeasonRecord,
+    Slot,
+    WeekPattern,
+    WeekRecord,
+    utc_day,
+    week_car_class_ids,
+)
+from iracing_sync.recurrence import MAX_WEEK_SPAN, collate, compile_descriptor, day_start, expand_week
 
 __all__ = ["ScheduleProcessor", "parse_schedule_body", "week_patterns"]
 
@@ -51,51 +59,69 @@ def parse_schedule_body(body: object) -> list[Season]:
     )
 
 
-def week_patterns(seasons: Iterable[Season]) -> list[WeekPattern]:
-    """The week patterns of every schedule week of ``seasons``, in input order."""
+def week_patterns(seasons: Iterable[Season], catalog: CarCatalog | None = None) -> list[WeekPattern]:
+    """The week patterns of every schedule week of ``seasons``, in input order (cars named from ``catalog``)."""
     # season_schedule weeks carry series_id themselves; series/seasons weeks may rely on the season's.
-    return [WeekPattern.from_week(week, season.series_id) for season in seasons for week in season.schedules]
+    return [WeekPattern.from_week(week, season, catalog) for season in seasons for week in season.schedules]
 
 
 class ScheduleProcessor:
     """Turns a validated Season (from series/seasons or series/season_schedule) into what we store.
 
-    Both iRacing shapes give the same SeasonRecord for the same season. Repeating descriptors stay a
-    pattern on the week; fixed ``session_times`` become slots.
+    Both iRacing shapes give the same SeasonRecord for the same season. A week keeps every descriptor (its
+    pattern); its fixed ``session_times`` also become slots. The week's cars are named from ``catalog`` (the
+    stored car classes and cars), so a slot answer needs no catalog read: a week item says all a slot shows.
     """
+
+    # Bumped when what process() makes of the same body changes (a sync that skips seasons whose raw body is
+    # unchanged must also compare this and the catalog's digest: see ``version``).
+    FORMAT = 2
+
+    def __init__(self, catalog: CarCatalog | None = None) -> None:
+        self.catalog = catalog or CarCatalog()
+
+    @property
+    def version(self) -> str:
+        """What besides the raw body decides the records: the output format and the car catalog's digest."""
+        return f"{self.FORMAT}:{self.catalog.digest}"
 
     def process(self, season: Season) -> SeasonRecord:
         """The SeasonRecord for one season; MalformedPayload if a week cannot be indexed."""
         weeks: list[WeekRecord] = []
         fixed: list[Slot] = []
         for week in season.schedules:
-            pattern = WeekPattern.from_week(week, season.series_id)
-            repeating = [d for d in pattern.descriptors if d.repeating]
-            span_start, span_end = _span(repeating)
-            if span_start is not None and span_end is not None and span_end - span_start > MAX_WEEK_SPAN:
+            pattern = WeekPattern.from_week(week, season, self.catalog)
+            repeating_start, repeating_end = _span([d for d in pattern.descriptors if d.repeating])
+            repeating_span = repeating_end - repeating_start if repeating_start and repeating_end else None
+            if repeating_span is not None and repeating_span > MAX_WEEK_SPAN:
                 raise MalformedPayload(
                     f"season {season.season_id} week {week.race_week_num}: race_time_descriptors span "
-                    f"{span_end - span_start}, more than the {MAX_WEEK_SPAN} a week may cover"
+                    f"{repeating_span}, more than the {MAX_WEEK_SPAN} a week may cover"
                 )
             fixed.extend(expand_week(pattern, _EPOCH, _FAR_FUTURE, repeating=False))
+            span_start, span_end = _span(pattern.descriptors)
+            first_start, last_start = _start_bounds(pattern.descriptors)
             weeks.append(
                 WeekRecord(
-                    pattern=pattern.model_copy(update={"descriptors": repeating}),
+                    pattern=pattern,
                     start_date=week.start_date,
                     week_end_time=week.week_end_time,
-                    category=week.category or (week.track.category if week.track else None),
-                    license_group=season.license_group,
-                    car_class_ids=week.race_week_car_class_ids or season.car_class_ids,
+                    car_class_ids=week_car_class_ids(week, season),
                     car_restrictions=week.car_restrictions,
                     race_lap_limit=week.race_lap_limit,
                     race_time_limit=week.race_time_limit,
                     weather_summary=week.weather.weather_summary if week.weather else None,
                     race_week_car_ids=week.race_week_car_ids,
+                    first_start=first_start,
+                    last_start=last_start,
                     span_start=span_start,
                     span_end=span_end,
                 )
             )
         facts = {name: getattr(season, name) for name in SeasonFacts.model_fields}
+        first = weeks[0].pattern if weeks else None
+        facts["series_name"] = season.series_name or (first.series_name if first else None)
+        facts["category"] = season.category or (first.category if first else None)
         return SeasonRecord(**facts, weeks=weeks, fixed_slots=collate(fixed))
 
 
@@ -104,11 +130,26 @@ _FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 def _span(descriptors: list[RaceTimeDescriptor]) -> tuple[datetime | None, datetime | None]:
-    """First session day and end of the last session day of repeating descriptors."""
-    days = [day_start(d, o) for d in descriptors for o in d.day_offset]
+    """First session day and end of the last session day of descriptors (repeating days and fixed times alike)."""
+    days = [day_start(d, o) for d in descriptors if d.repeating for o in d.day_offset]
+    days += [utc_day(t.date()) for d in descriptors if not d.repeating for t in d.session_times]
     if not days:
         return None, None
     return min(days), max(days) + timedelta(days=1)
+
+
+def _start_bounds(descriptors: list[RaceTimeDescriptor]) -> tuple[datetime | None, datetime | None]:
+    """The first and the last session start of descriptors (None, None if they start none)."""
+    bounds: list[int] = []
+    for descriptor in descriptors:
+        p = compile_descriptor(descriptor)
+        if p.repeating and p.days:
+            bounds += [p.days[0] + p.first, p.days[-1] + p.last]
+        elif p.times:
+            bounds += [p.times[0], p.times[-1]]
+    if not bounds:
+        return None, None
+    return datetime.fromtimestamp(min(bounds), UTC), datetime.fromtimestamp(max(bounds), UTC)
 
 
 # --- helpers ---------------------------------------------------------------------------------

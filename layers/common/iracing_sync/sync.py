@@ -126,7 +126,8 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     whole = archive.digest(body)
     key = last.archive_key if last is not None and last.digest == whole else _archive().put("series/seasons", {}, body)
     stored = store.body_hashes(ids)
-    changed = [i for i in ids if event.force or stored[i] != archive.digest(raws[i])]
+    processor = ScheduleProcessor(store.cached_car_catalog())
+    changed = [i for i in ids if event.force or stored[i] != season_hash(raws[i], processor)]
     left = sorted(set(last.season_ids) - set(ids)) if last is not None else []
     inactive = store.mark_inactive(left)
     if last is None or last.digest != whole:
@@ -145,6 +146,15 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     )
     record(event.execution_id, listing)
     return {"archive_key": key, "season_ids": changed}
+
+
+def season_hash(raw: Any, processor: ScheduleProcessor) -> str:
+    """What a season's stored items derive from: its raw body and the processor (its format and the car catalog).
+
+    Equal hashes mean a sync would write nothing, so the listing starts no task for the season; a new catalog
+    (a car renamed) or format changes every hash once, and every season is rewritten once.
+    """
+    return archive.digest({"body": raw, "processor": processor.version})
 
 
 def _season_id(raw: dict[str, Any]) -> Any:
@@ -175,11 +185,13 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     """Store one season exactly as iRacing has it (from the archive, or fetched by ID)."""
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
+    # The week items name their cars from the stored catalog (cached by the warm function), so answers read no catalog.
+    processor = ScheduleProcessor(store.cached_car_catalog())
     body_hash = None
     if event.archive_key:
         key = event.archive_key
         body = _raw_season(_archived(_archive().location, key), event.season_id)
-        body_hash = archive.digest(body)  # what the next listing compares this season's raw body with
+        body_hash = season_hash(body, processor)  # what the next listing compares this season with
     else:
         client = new_client()
         body, key = _fetch(client, "series/season_schedule", season_id=event.season_id)
@@ -200,8 +212,7 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
     logger.append_keys(series_id=season.series_id)
     # Ordered by fetch time: a retry of an older archived body never overwrites what a newer fetch stored.
-    processed = ScheduleProcessor().process(season)
-    counts = store.put_season(processed, fetched_at=archive.fetched_at(key), body_hash=body_hash)
+    counts = store.put_season(processor.process(season), fetched_at=archive.fetched_at(key), body_hash=body_hash)
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return record(
@@ -276,7 +287,8 @@ def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     cars = _validated(Car, _fetch(client, "car/get")[0], "car/get", car_assets, "car_id")
     track_assets = _by_id(_fetch(client, "track/assets")[0], "track/assets")
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
-    counts = (store.put_car_classes(classes), store.put_cars(cars), store.put_tracks(tracks))
+    # Cars before classes: a class names its cars, and the catalog digest it records must match the stored cars.
+    counts = (store.put_cars(cars), store.put_car_classes(classes, cars), store.put_tracks(tracks))
     metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
     return record(event.execution_id, _task_outcome("reference", client, *counts))
 

@@ -8,6 +8,8 @@ system tz database and falls back to the ``tzdata`` package, which is what AWS L
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
+from importlib.resources import files
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from iracing_sync.errors import UnknownTimeZoneError
@@ -18,9 +20,19 @@ from iracing_sync.models.records import Slot
 MAX_ZONE_NAME = 64
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The IANA zone names served: the tzdata package's list (what the OpenAPI document enumerates for ``tz``).
+
+    A system tz database may hold more files (``localtime``, ``posix/...``); only these names are zones here, so
+    the document's list and what the API accepts are the same.
+    """
+    return frozenset(files("tzdata").joinpath("zones").read_text(encoding="utf-8").split())
+
+
 def get_zone(name: str) -> ZoneInfo:
     """The IANA time zone ``name`` (e.g. ``Europe/London``); UnknownTimeZoneError if there is none."""
-    if not name or len(name) > MAX_ZONE_NAME:
+    if not name or len(name) > MAX_ZONE_NAME or name not in known_zones():
         raise UnknownTimeZoneError(f"tz: {name[:MAX_ZONE_NAME]!r} is not an IANA time zone name")
     try:
         return ZoneInfo(name)

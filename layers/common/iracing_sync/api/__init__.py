@@ -2,16 +2,18 @@
 
 - ``resolver``:  the ``app``, its middlewares, and the one place errors become HTTP responses.
 - ``routes``:    one module per resource: ``slots`` (/slots), ``series`` (/series...), ``seasons`` (/seasons...),
-                 ``docs`` (/openapi.json, /docs), ``finder`` (/, the race finder page).
+                 ``reference`` (/cars, /tracks, /car-classes), ``plan`` (/calendar.ics), ``docs`` (/openapi.json,
+                 /docs), ``finder`` (/, the race finder page).
 - ``params``:    parameter types, windows, filters, zones, and the unknown-parameter check.
 - ``paging``:    keyset cursors and page bodies.
 - ``caching``:   Cache-Control, ETag and conditional GET.
 - ``schedules``: stored seasons and series read for an answer (or 404), and their slots in a window.
 - ``answers``:   answer bodies from records (shapes declared in ``models.http``) and calendar feeds.
+- ``encoding``:  slots as JSON text, each week's part encoded once (a window's answer is thousands of slots).
 - ``openapi``:   the OpenAPI document as this API really answers.
 """
 
 from iracing_sync.api.resolver import app
-from iracing_sync.api.routes import docs, finder, seasons, series, slots
+from iracing_sync.api.routes import docs, finder, plan, reference, seasons, series, slots
 
-__all__ = ["app", "docs", "finder", "seasons", "series", "slots"]
+__all__ = ["app", "docs", "finder", "plan", "reference", "seasons", "series", "slots"]

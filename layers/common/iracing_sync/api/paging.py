@@ -13,20 +13,22 @@ import hashlib
 import json
 from bisect import bisect_right
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from iracing_sync.api.encoding import MAX_BODY_BYTES, SlotEncoder, with_slots
 from iracing_sync.errors import InvalidCursorError
 from iracing_sync.models.records import Slot, SlotSources
 from iracing_sync.recurrence import expand
-from iracing_sync.timezones import slot_json
 
 
-@dataclass(frozen=True)
-class After:
-    """Where a page starts: after the slot (start, season_id, race_week_num) that ended the previous one."""
+class After(NamedTuple):
+    """Where a page starts: after the slot (start, season_id, race_week_num) that ended the previous one.
+
+    (Named tuples, not dataclasses, for the small value types the API imports: a dataclass costs a cold start
+    about five times as much to create.)
+    """
 
     start: datetime
     season_id: int
@@ -64,8 +66,8 @@ def decode_cursor(cursor: str, bound: str, lo: datetime, hi: datetime) -> After:
 
 
 def slots_from(sources: SlotSources, lo: datetime, hi: datetime) -> list[Slot]:
-    """Expand stored patterns and keep fixed slots inside [lo, hi), deduplicated and sorted."""
-    return expand(sources.patterns, lo, hi, repeating=True, fixed=sources.fixed_slots)
+    """The slots of the stored patterns inside [lo, hi) (fixed session times included), deduplicated and sorted."""
+    return expand(sources.patterns, lo, hi)
 
 
 def page(
@@ -94,14 +96,24 @@ def page(
 
 def page_body(
     head: dict[str, Any], slots: list[Slot], more: bool, limit: int, bound: str, zone: ZoneInfo | None
-) -> dict[str, Any]:
-    """A page's answer: ``head`` (the query's echo), count, limit, next_cursor, tz and the slots."""
-    body = {
-        **head,
-        "count": len(slots),
-        "limit": limit,
-        "next_cursor": encode_cursor(slots[-1], bound) if more else None,
-    }
+) -> str:
+    """A page's answer as JSON text: ``head`` (the query's echo), count, limit, next_cursor, tz and the slots.
+
+    The page ends early where its body would pass MAX_BODY_BYTES (a week of every season's slots with all their
+    names is more than Lambda may answer): next_cursor then continues after its last slot.
+    """
+    encoder = SlotEncoder(zone)
+    parts: list[str] = []
+    size = 0
+    for slot in slots:
+        text = encoder.encode(slot)
+        size += len(text) + 1
+        if size > MAX_BODY_BYTES - 1000 and parts:  # (room for the head)
+            more = True
+            break
+        parts.append(text)
+    body = {**head, "count": len(parts), "limit": limit}
+    body["next_cursor"] = encode_cursor(slots[len(parts) - 1], bound) if more else None
     if zone is not None:
         body["tz"] = zone.key
-    return {**body, "slots": [slot_json(s, zone) for s in slots]}
+    return with_slots(body, parts)

@@ -6,16 +6,17 @@ a well-formed but unservable window a 422 (UnprocessableError), never a 5xx.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import Field
 
 from iracing_sync import store
-from iracing_sync.errors import InvalidInputError, NotFoundError, UnprocessableError
+from iracing_sync.errors import InvalidInputError, UnprocessableError
 from iracing_sync.instants import FIRST_YEAR, LAST_YEAR, parse_instant
 from iracing_sync.settings import get_settings
 from iracing_sync.timezones import get_zone
@@ -23,13 +24,18 @@ from iracing_sync.timezones import get_zone
 # iRacing IDs are 32-bit; a larger number is bad input (400), never a key DynamoDB would refuse (5xx).
 MAX_ID = 2**31 - 1
 Id = Annotated[int, Path(gt=0, le=MAX_ID, description="iRacing ID")]
+# iRacing's car classes start at 0 (its "Hosted All Cars Class").
+ClassId = Annotated[
+    int, Path(ge=0, le=MAX_ID, description="iRacing car class ID (0 is iRacing's hosted all-cars class)")
+]
 Tz = Annotated[
     str | None,
     Query(description="IANA time zone, e.g. Europe/London: adds tz, start_local and end_local to each slot"),
 ]
 
-# A page at most this long stays near 3-4 MB of JSON (with tz), under Lambda's 6 MB response limit. It is
-# also the default, so a window of a few days over all seasons is one page, as before pagination.
+# The most slots a page holds, and the default, so a window of a few days over all seasons is one page. A page
+# also ends where its JSON would pass api.encoding.MAX_BODY_BYTES (a slot with its names and cars is about half a
+# kilobyte): Lambda answers at most 6 MB.
 MAX_PAGE = 10_000
 # iRacing's track categories; "road" also means the two it was split into in 2024 (older data knows only road).
 CATEGORIES: dict[str, frozenset[str]] = {
@@ -42,12 +48,28 @@ CATEGORIES: dict[str, frozenset[str]] = {
 }
 # iRacing's license groups (lookup/licenses): the letter or the group number.
 LICENSE_GROUPS = {"R": 1, "D": 2, "C": 3, "B": 4, "A": 5}
-ISO_INSTANT = r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?([Zz]|[+-]\d{2}:\d{2})?$"
+# An instant as a person types it, exactly what ``instants.parse_instant`` reads between 1970 and 2199: a real
+# calendar date (leap years included), optionally a time ([T ]HH:MM[:SS[.ffffff]]) and an offset (Z or +-HH:MM).
+# The OpenAPI document states this pattern, so a string that is no such instant is refused by the schema itself.
+# ([0-9], not \d: \d also matches other scripts' digits in Python and in the validator's regex engine.)
+_YEAR = r"(?:19[7-9][0-9]|20[0-9][0-9]|21[0-9][0-9])"
+_MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+_LEAP_DAY = r"(?:19(?:7[26]|8[048]|9[26])|20(?:[02468][048]|[13579][26])|21(?:0[48]|[2468][048]|[13579][26]))-02-29"
+_TIME = (
+    r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,6})?)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])?"
+)
+ISO_INSTANT = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_DAY})(?:{_TIME})?$"
 LICENSE = "^[RDCBArdcba1-5]$"
+# A cursor is URL-safe base64 (paging.encode_cursor): anything else is malformed (400); one of this form that is
+# not this query's is a 422 (no schema can tell which strings this API issued).
+CURSOR = "^[A-Za-z0-9_-]+$"
 PATTERN_MEANS = {
-    ISO_INSTANT: "an ISO 8601 date or date-time, e.g. 2025-09-09 or 2025-09-09T12:00:00Z",
+    ISO_INSTANT: "an ISO 8601 date or date-time from 1970 to 2199, e.g. 2025-09-09 or 2025-09-09T12:00:00Z",
     LICENSE: "a license group: R, D, C, B, A or 1-5",
+    CURSOR: "a next_cursor this API issued",
 }
+# How many values a repeated filter key may list ("any of"): DynamoDB's IN takes at most 100 values.
+MAX_VALUES = 50
 
 From = Annotated[
     str,
@@ -56,31 +78,58 @@ From = Annotated[
 To = Annotated[str, Query(alias="to", pattern=ISO_INSTANT, description="window end (exclusive), ISO 8601")]
 SeasonFrom = Annotated[str | None, Query(alias="from", pattern=ISO_INSTANT, description="first start (default: all)")]
 SeasonTo = Annotated[str | None, Query(alias="to", pattern=ISO_INSTANT, description="end, exclusive (default: all)")]
-FilterId = Annotated[int | None, Query(gt=0, le=MAX_ID)]
-Category = Annotated[
-    Literal["oval", "road", "dirt_oval", "dirt_road", "sports_car", "formula_car"] | None,
-    Query(description="track category; road includes sports_car and formula_car"),
+AnId = Annotated[int, Field(gt=0, le=MAX_ID)]
+FilterIds = Annotated[
+    list[AnId] | None,
+    Query(max_length=MAX_VALUES, description="any of these IDs (repeat the key, or separate them by commas)"),
 ]
-License = Annotated[
-    str | None,
+SeriesIds = Annotated[
+    list[AnId],
+    Query(
+        alias="series_id",
+        min_length=1,
+        max_length=MAX_VALUES,
+        description="the series of the feed (repeat the key, or separate them by commas)",
+    ),
+]
+CategoryName = Literal["oval", "road", "dirt_oval", "dirt_road", "sports_car", "formula_car"]
+Categories = Annotated[
+    list[CategoryName] | None,
+    Query(
+        alias="category",
+        max_length=MAX_VALUES,
+        description="any of these track categories; road includes sports_car and formula_car",
+    ),
+]
+Licenses = Annotated[
+    list[Annotated[str, Field(pattern=LICENSE)]] | None,
     Query(
         alias="license",
-        pattern=LICENSE,
-        description="license group: R, D, C, B, A (or 1-5): series of that license",
+        max_length=MAX_VALUES,
+        description="any of these license groups: R, D, C, B, A (or 1-5): series of that license",
     ),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"slots per page (default and maximum {MAX_PAGE})")]
 Cursor = Annotated[
-    str | None, Query(max_length=200, description="next_cursor of the previous page (same query otherwise)")
+    str | None,
+    Query(max_length=200, pattern=CURSOR, description="next_cursor of the previous page (same query otherwise)"),
 ]
 MAX_NEXT = 50
 Count = Annotated[int, Query(ge=1, le=MAX_NEXT, description="how many races (default 1)")]
-At = Annotated[str | None, Query(description="the instant to look from, ISO 8601 (default: now)")]
+At = Annotated[str | None, Query(pattern=ISO_INSTANT, description="the instant to look from, ISO 8601 (default: now)")]
 CALENDAR_DAYS = 28
 CalendarFrom = Annotated[
-    str | None, Query(alias="from", description="first start, ISO 8601 (default: the start of today, UTC)")
+    str | None,
+    Query(alias="from", pattern=ISO_INSTANT, description="first start, ISO 8601 (default: the start of today, UTC)"),
 ]
-CalendarTo = Annotated[str | None, Query(alias="to", description="end, exclusive (default: from + 28 days)")]
+CalendarTo = Annotated[
+    str | None, Query(alias="to", pattern=ISO_INSTANT, description="end, exclusive (default: from + 28 days)")
+]
+MAX_ALARM = 1440
+Alarm = Annotated[
+    int | None,
+    Query(ge=0, le=MAX_ALARM, description="minutes before each race to remind (a VALARM on every event; 0-1440)"),
+]
 
 
 def checked(lo: datetime, hi: datetime, *, bounded: bool = True) -> tuple[datetime, datetime]:
@@ -127,29 +176,29 @@ def zone(tz: str | None) -> ZoneInfo | None:
 
 
 def slot_filter(
-    series_id: int | None,
-    season_id: int | None,
-    category: str | None,
-    license_group: str | None,
-    car_id: int | None,
-    track_id: int | None,
+    series_ids: list[int] | None = None,
+    season_ids: list[int] | None = None,
+    categories: Sequence[str] | None = None,
+    licenses: Sequence[str] | None = None,
+    car_ids: list[int] | None = None,
+    track_ids: list[int] | None = None,
 ) -> store.SlotFilter:
-    """The filter of a /slots query; a car_id costs one Query of the car classes (NotFoundError if in none)."""
-    classes: frozenset[int] = frozenset()
-    if car_id is not None:
-        classes = store.car_classes_with_car(car_id)
-        if not classes:
-            raise NotFoundError(f"car {car_id} is in no stored car class")
-    group = None if license_group is None else LICENSE_GROUPS.get(license_group.upper()) or int(license_group)
+    """The filter of a slots query or feed: each list is "any of" (a category road is road, sports_car, formula_car)."""
+    groups = None
+    if licenses is not None:
+        groups = frozenset(LICENSE_GROUPS.get(x.upper()) or int(x) for x in licenses)
     return store.SlotFilter(
-        series_id=series_id,
-        season_id=season_id,
-        categories=CATEGORIES[category] if category is not None else None,
-        license_group=group,
-        track_id=track_id,
-        car_id=car_id,
-        car_class_ids=classes,
+        series_ids=_set(series_ids),
+        season_ids=_set(season_ids),
+        categories=frozenset().union(*(CATEGORIES[c] for c in categories)) if categories is not None else None,
+        license_groups=groups,
+        track_ids=_set(track_ids),
+        car_ids=_set(car_ids),
     )
+
+
+def _set(values: list[int] | None) -> frozenset[int] | None:
+    return frozenset(values) if values is not None else None
 
 
 def known_parameters(app: APIGatewayHttpResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:

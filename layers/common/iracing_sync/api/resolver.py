@@ -41,9 +41,14 @@ app.configure_openapi(
 app.use(middlewares=[known_parameters, http_caching])
 
 
-def ok(model: type, description: str) -> dict[int, OpenAPIResponse]:
-    """A route's documented 200: ``model`` as JSON."""
-    return {200: {"description": description, "content": {content_types.APPLICATION_JSON: {"model": model}}}}
+def ok(shape: str, description: str) -> dict[int, OpenAPIResponse]:
+    """A route's documented 200: the ``models.http`` shape named ``shape``, as JSON.
+
+    By name, not by class: the document's builder (api.openapi) adds the shapes it names, so importing the routes
+    loads no answer model (the slot routes and feeds write their answers as text and never need one).
+    """
+    schema = {"$ref": f"#/components/schemas/{shape}"}
+    return {200: {"description": description, "content": {content_types.APPLICATION_JSON: {"schema": schema}}}}
 
 
 def _error(status: int, code: str, message: str) -> Response[dict[str, Any]]:
@@ -59,7 +64,8 @@ def _app_error(exc: AppError) -> Response[dict[str, Any]]:
 
 def _validation_message(error: dict[str, Any]) -> str:
     """One parameter's problem in words: a pattern is named by what it means, not shown as a regex."""
-    where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+    # (a list parameter's value is named by the parameter, not by its index in the list)
+    where = ".".join(str(p) for p in error.get("loc", ())[1:] if not isinstance(p, int)) or "request"
     hint = PATTERN_MEANS.get(str(error.get("ctx", {}).get("pattern")))
     if error.get("type") == "string_pattern_mismatch" and hint:
         return f"{where}: {error.get('input')!r} is not {hint}"
@@ -74,7 +80,16 @@ def _validation_error(exc: RequestValidationError) -> Response[dict[str, Any]]:
 
 @app.not_found
 def _not_found(exc: Exception) -> Response[dict[str, Any]]:
-    return _error(404, "not_found", f"no route {app.current_event.path}")
+    path, method = app.current_event.path, app.current_event.http_method
+    # A path the API serves asked with another method is a 405 naming the methods it takes (RFC 9110 15.5.6).
+    # (API Gateway routes only the declared GETs to the function; this answers wherever it is called directly.)
+    if method != "GET" and any(
+        r.rule.match(path) for r in app._static_routes + app._dynamic_routes if r.method == "GET"
+    ):
+        response = _error(405, "method_not_allowed", f"{method} {path}: this API answers GET (and HEAD) only")
+        response.headers["Allow"] = "GET, HEAD"
+        return response
+    return _error(404, "not_found", f"no route {path}")
 
 
 @app.exception_handler(RetryableError)

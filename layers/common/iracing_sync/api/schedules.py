@@ -6,8 +6,10 @@ its next races read later seasons only while they could still hold one of the an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from iracing_sync import store
 from iracing_sync.api.paging import slots_from
@@ -15,6 +17,9 @@ from iracing_sync.errors import NotFoundError
 from iracing_sync.models.iracing import SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, SlotSources, utc_day
 from iracing_sync.recurrence import next_slots
+
+if TYPE_CHECKING:
+    from iracing_sync.models.http import SeriesOut
 
 # How far back a season may have started and still race: the longest season in the bundled data runs
 # 300 days after its start_date (year-long series); no season races before its start_date.
@@ -37,11 +42,58 @@ def seasons_of_series(series_id: int) -> list[SeasonFacts]:
     return seasons
 
 
-def check_known(where: store.SlotFilter) -> None:
-    """NotFoundError for an ID filter that names nothing stored (asked only when a query found no slot)."""
-    for kind, ident in (("series", where.series_id), ("track", where.track_id)):
-        if ident is not None and not store.is_stored(kind, ident):
-            raise NotFoundError(f"{kind} {ident} not found")
+def series_or_404(series_id: int) -> SeriesOut:
+    """A stored series; one iRacing's series list lacks (new, or of another day) from its seasons' facts; else 404.
+
+    One GetItem, and one Query of its seasons only if the series itself is not stored.
+    """
+    from iracing_sync.models.http import SeriesOut  # (answer shapes load on first use: api.routes)
+
+    series = store.get_series(series_id, as_=SeriesOut)
+    if series is not None:
+        return series
+    seasons = store.list_seasons_of_series(series_id)
+    if not seasons:
+        raise NotFoundError(f"series {series_id} not found")
+    return series_of_seasons(series_id, seasons)
+
+
+def series_of_seasons(series_id: int, seasons: list[SeasonFacts]) -> SeriesOut:
+    """What a series' seasons say about it: its latest named season's series name and category."""
+    from iracing_sync.models.http import SeriesOut
+
+    named = sorted((s for s in seasons if s.series_name), key=lambda s: (s.start_date or date.min, s.season_id))
+    latest = named[-1] if named else None
+    return SeriesOut(
+        series_id=series_id,
+        series_name=latest.series_name if latest and latest.series_name else f"Series {series_id}",
+        category=latest.category if latest else None,
+    )
+
+
+def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
+    """NotFoundError for an ID filter naming something not stored, among the IDs no slot of the answer shows.
+
+    "Any of" lists are checked too: a typo among known IDs would otherwise narrow the answer unseen. An ID some slot
+    shows is stored, so an answer showing every ID it asked for costs no read (one BatchGetItem per kind else).
+    """
+    seen: dict[str, set[int]] = {
+        "series": {s.series_id for s in slots if s.series_id is not None},
+        "season": {s.season_id for s in slots},
+        "track": {s.track_id for s in slots if s.track_id is not None},
+        "car": {c.car_id for s in slots for c in s.cars},
+    }
+    for kind, idents in (
+        ("series", where.series_ids),
+        ("season", where.season_ids),
+        ("track", where.track_ids),
+        ("car", where.car_ids),
+    ):
+        missing = store.unknown(kind, idents - seen[kind]) if idents and idents - seen[kind] else []
+        if kind == "series":  # a series iRacing's series list lacks is known by its seasons (one Query each)
+            missing = [i for i in missing if not store.list_seasons_of_series(i)]
+        if missing:
+            raise NotFoundError(f"{kind} {missing[0]} not found")
 
 
 def _start(season: SeasonFacts) -> datetime | None:
@@ -49,8 +101,8 @@ def _start(season: SeasonFacts) -> datetime | None:
 
 
 def _sources(seasons: list[SeasonFacts]) -> SlotSources:
-    """The patterns and fixed slots of these seasons, one partition Query each."""
-    found = SlotSources([], [])
+    """The patterns of these seasons, one partition Query each."""
+    found = SlotSources([])
     for season in seasons:
         stored = store.season_slot_sources(season.season_id)
         if stored is not None:  # None: deleted since it was listed
@@ -74,12 +126,12 @@ def series_next(seasons: list[SeasonFacts], at: datetime, count: int) -> list[Sl
     running = [s for start, s in dated if start is None or at - SEASON_LOOKBACK <= start <= at]
     later = sorted(((start, s) for start, s in dated if start is not None and start > at), key=itemgetter(0))
     sources = _sources(running)
-    found = next_slots(sources.patterns, at, count, repeating=True, fixed=sources.fixed_slots)
+    found = next_slots(sources.patterns, at, count)
     for opens, season in later:
         if len(found) == count and found[-1].start_time < opens:
             break
         sources = sources + _sources([season])
-        found = next_slots(sources.patterns, at, count, repeating=True, fixed=sources.fixed_slots)
+        found = next_slots(sources.patterns, at, count)
     return found
 
 
@@ -88,4 +140,4 @@ def season_next(season_id: int, at: datetime, count: int) -> list[Slot]:
     sources = store.season_slot_sources(season_id)
     if sources is None:
         raise NotFoundError(f"season {season_id} not found")
-    return next_slots(sources.patterns, at, count, repeating=True, fixed=sources.fixed_slots)
+    return next_slots(sources.patterns, at, count)

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.config import JsonDict
 
 # Validators built on first use, not on import: about forty models live in this package and each function uses a
-# handful, so building them all would be paid on every cold start for shapes that function never sees.
-DEFERRED = ConfigDict(defer_build=True)
+# handful, so building them all would be paid on every cold start for shapes that function never sees. No field
+# is called model_*, so pydantic's check of every field name against its own namespace (a tenth of a class's
+# creation) is left out. A dumped model holds every field, defaults included, so its JSON Schema as an answer
+# (serialization) requires them all.
+DEFERRED = ConfigDict(defer_build=True, protected_namespaces=(), json_schema_serialization_defaults_required=True)
+
+# Marks a field an answer leaves out unless asked for it (e.g. local times without tz): the OpenAPI document
+# states it optional and never null (api.openapi).
+OMITTED_UNLESS_ASKED: JsonDict = {"x-omitted-unless-asked": True}
 
 
 class DeferredModel(BaseModel):

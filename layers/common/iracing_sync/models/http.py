@@ -1,27 +1,40 @@
 """The HTTP API's answers: every shape a route returns, as the OpenAPI document states it.
 
 Routes fill these from the store's records (``models.records``, ``models.iracing``); the fuzz test checks
-every live answer against the document built from them.
+every live answer against the document built from them, and a client generated from the document parses every
+answer with no key left over. Every key is declared: the document closes every object (api.openapi).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, computed_field
 
-from iracing_sync.models.base import DeferredModel, UtcInstant
-from iracing_sync.models.iracing import SeasonFacts, Series
-from iracing_sync.models.records import WeekFacts, WeekPattern
+from iracing_sync.models.base import OMITTED_UNLESS_ASKED, DeferredModel, UtcInstant
+from iracing_sync.models.iracing import Car, SeasonFacts, Series
+from iracing_sync.models.records import CarClassRecord, CarRef, TrackRecord, WeekFacts, WeekPattern
+
+# iRacing's image paths (car/assets, track/assets, series/assets) are relative to this (data/doc says so).
+IMAGES = "https://images-static.iracing.com"
+
+License = Literal["R", "D", "C", "B", "A"]
+# A local time with its UTC offset, e.g. 2025-03-30T02:30:00+01:00.
+LocalInstant = str
 
 
 class SlotOut(DeferredModel):
-    """One race slot: times in UTC (``YYYY-MM-DDTHH:MM:SSZ``); with ``tz``, also local times with their offset."""
+    """One race slot: times in UTC (``YYYY-MM-DDTHH:MM:SSZ``); with ``tz``, also local times with their offset.
+
+    Besides its times a slot carries what a racer chooses a race by, all of it its week's: series and season
+    names, category, license class, track and config, the week's cars (the race-week cars of a car-rotation
+    series, else the cars of the week's car classes) and race length (laps or minutes, either may be null).
+    """
 
     season_id: int
     series_id: int | None
-    race_week_num: int
+    race_week_num: int = Field(description="0-based week of the season")
     start_time: UtcInstant
     end_time: UtcInstant
     super_session: bool
@@ -29,18 +42,39 @@ class SlotOut(DeferredModel):
     track_id: int | None
     track_name: str | None
     config_name: str | None
-    tz: str | None = None
-    start_local: str | None = None
-    end_local: str | None = None
+    season_name: str | None
+    category: str | None = Field(description="track category: oval, road, dirt_oval, dirt_road, sports_car...")
+    license: License | None = Field(description="license class letter of the series (null for Pro series)")
+    license_group: int | None = Field(description="iRacing license group: 1 R, 2 D, 3 C, 4 B, 5 A, 6-7 Pro")
+    cars: list[CarRef]
+    race_laps: int | None = Field(description="race length in laps (null if timed only)")
+    race_minutes: int | None = Field(description="race length in minutes (null if by laps only)")
+    session_id: int | None = Field(description="the race session's ID as iRacing published it, null when it has not")
+    entry_count: int | None = Field(description="entries as iRacing published them, null when it has not")
+    tz: str | None = Field(
+        None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
+    start_local: LocalInstant | None = Field(
+        None, description="with tz: the local start, with its UTC offset", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
+    end_local: LocalInstant | None = Field(
+        None, description="with tz: the local end, with its UTC offset", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
 
 
 class _Page(DeferredModel):
-    """What every page of slots holds; ``next_cursor`` fetches the next page (null on the last)."""
+    """What every page of slots holds; ``next_cursor`` fetches the next page (null on the last).
+
+    A page holds at most ``limit`` slots, and ends earlier where its JSON would grow past about 5 MB (Lambda
+    answers at most 6 MB): ``next_cursor`` then says more follow.
+    """
 
     count: int = Field(ge=0)
     limit: int = Field(ge=1)
     next_cursor: str | None
-    tz: str | None = None
+    tz: str | None = Field(
+        None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
     slots: list[SlotOut]
 
 
@@ -62,16 +96,18 @@ class SeasonSlotsPage(_Page):
 class NextRaces(DeferredModel):
     """The next races of a series (``series_id``) or a season (``season_id``) from ``at``."""
 
-    series_id: int | None = None
-    season_id: int | None = None
+    series_id: int | None = Field(None, description="for a series' races", json_schema_extra=OMITTED_UNLESS_ASKED)
+    season_id: int | None = Field(None, description="for a season's races", json_schema_extra=OMITTED_UNLESS_ASKED)
     at: UtcInstant
     count: int = Field(ge=0)
-    tz: str | None = None
+    tz: str | None = Field(
+        None, description="with tz: the zone of the local times", json_schema_extra=OMITTED_UNLESS_ASKED
+    )
     slots: list[SlotOut]
 
 
 class SeriesOut(Series):
-    """A series: iRacing's facts and logos."""
+    """A series: iRacing's facts and logos (for a series iRacing's series list lacks: what its seasons say)."""
 
 
 class SeriesList(DeferredModel):
@@ -88,16 +124,104 @@ class SeriesSeasons(DeferredModel):
 
 
 class WeekOut(WeekPattern, WeekFacts):
-    """A race week: track, facts and its repeating race_time_descriptors as iRacing sent them.
+    """A race week: what its slots carry (names, category, license, track, cars, race length), its facts, and all
+    its race_time_descriptors as iRacing sent them (repeating patterns and fixed ``session_times`` alike).
 
-    ``span_end`` is the end of the last day the repeating pattern races on (null without one).
+    ``session_times`` are the week's fixed session starts (from its non-repeating descriptors); ``span_end`` is the
+    end of the last day the week races on (null without any session).
     """
 
     span_end: datetime | None = None
+    session_times: list[UtcInstant] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def license(self) -> License | None:
+        """The license class letter of the week's series (null for none or a Pro series)."""
+        from iracing_sync.models.records import license_letter
+
+        return license_letter(self.license_group)  # type: ignore[return-value]
 
 
 class SeasonWithWeeks(SeasonOut):
     weeks: list[WeekOut]
+
+
+class CarImages(DeferredModel):
+    """A car's images as absolute URLs (null where iRacing has none)."""
+
+    logo: str | None
+    small_image: str | None
+    large_image: str | None
+
+
+def _image(path: str | None, folder: str | None = None) -> str | None:
+    """The absolute URL of one of iRacing's image paths (``folder`` + file, or a path from the root)."""
+    if not path:
+        return None
+    if path.startswith(("http://", "https://")):
+        return path
+    return f"{IMAGES}{folder}/{path}" if folder else f"{IMAGES}/{path.lstrip('/')}"
+
+
+class CarOut(Car):
+    """A car: iRacing's facts (car/get), its asset paths (car/assets) and those images as absolute URLs."""
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def images(self) -> CarImages:
+        return CarImages(
+            logo=_image(self.logo),
+            small_image=_image(self.small_image, self.folder),
+            large_image=_image(self.large_image, self.folder),
+        )
+
+
+class CarList(DeferredModel):
+    cars: list[CarOut]
+
+
+class TrackMapLayers(DeferredModel):
+    """A track configuration's SVG map, one absolute URL per layer (null where iRacing has none)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    background: str | None = None
+    inactive: str | None = None
+    active: str | None = None
+    pitroad: str | None = None
+    start_finish: str | None = Field(default=None, alias="start-finish")
+    turns: str | None = None
+
+
+class TrackImages(DeferredModel):
+    """A track's images as absolute URLs (null where iRacing has none)."""
+
+    logo: str | None
+    small_image: str | None
+
+
+class TrackOut(TrackRecord):
+    """A track configuration: iRacing's facts (track/get), its map and images (track/assets) as absolute URLs."""
+
+    track_map_layers: TrackMapLayers = Field(default_factory=TrackMapLayers)  # type: ignore[assignment]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def images(self) -> TrackImages:
+        return TrackImages(logo=_image(self.logo), small_image=_image(self.small_image, self.folder))
+
+
+class TrackList(DeferredModel):
+    tracks: list[TrackOut]
+
+
+class CarClassOut(CarClassRecord):
+    """A car class: which cars race together (their IDs, and each with its name)."""
+
+
+class CarClassList(DeferredModel):
+    car_classes: list[CarClassOut]
 
 
 class ErrorDetail(DeferredModel):
@@ -114,3 +238,8 @@ class ErrorBody(DeferredModel):
 def dump(model: DeferredModel) -> dict[str, Any]:
     """An answer's JSON-ready body (dates and instants as ISO 8601 strings)."""
     return model.model_dump(mode="json")
+
+
+def dump_json(model: DeferredModel) -> str:
+    """An answer's body as JSON text, serialized once (by pydantic's core: no second pass over the answer)."""
+    return model.model_dump_json(by_alias=True)

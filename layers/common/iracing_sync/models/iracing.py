@@ -2,22 +2,37 @@
 
 iRacing answers snake_case; some community dumps are camelCased, so every field also accepts its camelCase
 spelling. Where we store a body as iRacing sent it (series, cars, a season's own facts), these shapes are also
-the stored records (see ``models.records``).
+the stored records (see ``models.records``). The bodies only the sync reads (a season schedule and its weeks, a
+car class as carclass/get sends it) live in ``models.iracing_bodies`` and are named here too, imported on first
+use: the API function's cold start never creates them.
 """
 
-from __future__ import annotations
-
+import importlib
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field, WithJsonSchema, field_validator
-from pydantic.alias_generators import to_camel
 
 from iracing_sync.models.base import DeferredModel
 
+if TYPE_CHECKING:
+    pass
+
+_BODIES = ("CarClass", "CarInClass", "ScheduleWeek", "Season", "Track", "Weather")
+
+
+def __getattr__(name: str) -> Any:
+    """A body of ``models.iracing_bodies``, imported on first use (see the module docstring)."""
+    if name not in _BODIES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module("iracing_sync.models.iracing_bodies"), name)
+
 
 def _either_case(name: str) -> AliasChoices:
-    return AliasChoices(name, to_camel(name))
+    # snake_case -> camelCase as pydantic.alias_generators.to_camel does for our names, without its regexes: it
+    # runs for every field of every model at import (a cold start).
+    head, *rest = name.split("_")
+    return AliasChoices(name, head + "".join(part.capitalize() for part in rest))
 
 
 class IracingModel(DeferredModel):
@@ -64,15 +79,6 @@ class RaceTimeDescriptor(IracingModel):
             raise ValueError("a repeating descriptor needs start_date and first_session_time")
 
 
-class Track(IracingModel):
-    """The track of a race week."""
-
-    track_id: int
-    track_name: str = ""
-    config_name: str | None = None
-    category: str | None = None
-
-
 class CarRestriction(IracingModel):
     """Balance-of-performance settings for one car in one week."""
 
@@ -83,49 +89,21 @@ class CarRestriction(IracingModel):
     weight_penalty_kg: float | None = None
 
 
-class Weather(IracingModel):
-    """The part of a week's weather we keep: iRacing's forecast summary."""
+class WeatherSummary(IracingModel):
+    """iRacing's forecast summary of a week's weather (units as iRacing codes them: temp_units 1 = Celsius...)."""
 
-    weather_summary: dict[str, Any] | None = None
-
-
-class ScheduleWeek(IracingModel):
-    """One race week of a season schedule."""
-
-    season_id: int
-    series_id: int | None = None
-    race_week_num: int = Field(ge=0)
-    series_name: str | None = None
-    season_name: str | None = None
-    schedule_name: str | None = None
-    start_date: date | None = None
-    week_end_time: datetime | None = None
-    category: str | None = None
-    track: Track | None = None
-    race_time_descriptors: list[RaceTimeDescriptor] | None = None
-    car_restrictions: list[CarRestriction] = Field(default_factory=list)
-    race_week_car_class_ids: list[int] = Field(default_factory=list)
-    race_lap_limit: int | None = None
-    race_time_limit: int | None = None
-    weather: Weather | None = None
-    # Cars of a car-switching week: iRacing sends car objects (with car_id) or bare IDs.
-    race_week_cars: list[Any] = Field(default_factory=list)
-
-    @property
-    def race_week_car_ids(self) -> list[int]:
-        """IDs of the week's cars (car-switching series), sorted."""
-        ids = {c.get("car_id") if isinstance(c, dict) else c for c in self.race_week_cars}
-        return sorted(i for i in ids if isinstance(i, int))
-
-    @field_validator("car_restrictions", "race_week_car_class_ids", "race_week_cars", mode="before")
-    @classmethod
-    def _null_is_empty(cls, value: object) -> object:
-        return [] if value is None else value
-
-    @field_validator("week_end_time")
-    @classmethod
-    def _end_utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _utc(value)
+    max_precip_rate: float | None = None
+    max_precip_rate_desc: str | None = None
+    precip_chance: float | None = None
+    skies_high: int | None = None
+    skies_low: int | None = None
+    temp_high: float | None = None
+    temp_low: float | None = None
+    temp_units: int | None = None
+    wind_dir: int | None = None
+    wind_high: float | None = None
+    wind_low: float | None = None
+    wind_units: int | None = None
 
 
 class SeasonFacts(IracingModel):
@@ -133,6 +111,10 @@ class SeasonFacts(IracingModel):
 
     season_id: int
     series_id: int | None = None
+    # Not in iRacing's season objects: the processor takes them from the weeks (a series absent from series/get
+    # is still named by its seasons).
+    series_name: str | None = None
+    category: str | None = None
     season_name: str | None = None
     season_short_name: str | None = None
     season_year: int | None = None
@@ -146,19 +128,6 @@ class SeasonFacts(IracingModel):
     schedule_description: str | None = None
 
 
-class Season(SeasonFacts):
-    """A season with its schedule, from series/seasons or series/season_schedule."""
-
-    schedules: list[ScheduleWeek] = Field(default_factory=list)
-
-    def model_post_init(self, __context: Any) -> None:
-        # season_schedule bodies carry series_id only on the weeks.
-        if self.series_id is None:
-            week_series = {w.series_id for w in self.schedules if w.series_id is not None}
-            if len(week_series) == 1:
-                object.__setattr__(self, "series_id", week_series.pop())
-
-
 class Series(IracingModel):
     """A series from series/get, merged with its series/assets entry; stored and served as such."""
 
@@ -170,25 +139,6 @@ class Series(IracingModel):
     logo: str | None = None
     large_image: str | None = None
     small_image: str | None = None
-
-
-class CarInClass(IracingModel):
-    car_id: int
-
-
-class CarClass(IracingModel):
-    """A car class from carclass/get: which cars race together."""
-
-    car_class_id: int
-    name: str
-    short_name: str | None = None
-    relative_speed: int | None = None
-    cars_in_class: list[CarInClass] = Field(default_factory=list)
-
-    @property
-    def car_ids(self) -> list[int]:
-        """The IDs of the cars in this class, sorted."""
-        return sorted({c.car_id for c in self.cars_in_class})
 
 
 class Car(IracingModel):

@@ -5,25 +5,47 @@ The store takes and returns these (never its PynamoDB items); the slot engine ex
 itself (``models.iracing``).
 """
 
-from __future__ import annotations
-
-from collections.abc import Iterable
-from dataclasses import dataclass
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
-from typing import Any, Literal, NamedTuple
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from pydantic import ConfigDict, Field
 
 from iracing_sync.instants import iso_z
 from iracing_sync.models.base import DeferredModel
-from iracing_sync.models.iracing import CarRestriction, RaceTimeDescriptor, ScheduleWeek, SeasonFacts, TrackConfig
+from iracing_sync.models.iracing import CarRestriction, RaceTimeDescriptor, SeasonFacts, TrackConfig, WeatherSummary
+
+if TYPE_CHECKING:
+    from iracing_sync.models.iracing_bodies import ScheduleWeek
+
+# iRacing's license groups (lookup/licenses) by the letter a racer knows them by; 6 and 7 are the Pro ranks.
+LICENSE_LETTERS = {1: "R", 2: "D", 3: "C", 4: "B", 5: "A"}
+
+
+def license_letter(group: int | None) -> str | None:
+    """The license class letter of an iRacing license group (R, D, C, B, A), None for none or a Pro group."""
+    return LICENSE_LETTERS.get(group) if group is not None else None
+
+
+class CarRef(DeferredModel):
+    """A car as a week races it: its ID and name (null when the car is not in the stored catalog)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    car_id: int
+    car_name: str | None = None
 
 
 class Slot(NamedTuple):
     """One race session start, identified by (season_id, race_week_num, start_time); times are aware UTC.
 
     A named tuple: immutable, hashable and built in C by the slot engine (``Slot._make``), which makes
-    every slot of an answer (a week's window over all seasons is ten thousand of them).
+    every slot of an answer (a week's window over all seasons is ten thousand of them). Besides its times it
+    carries what a racer chooses a race by, all of it its week's (``WeekPattern``); ``session_id`` and
+    ``entry_count`` are iRacing's race guide's, None until one is matched.
     """
 
     season_id: int
@@ -36,6 +58,14 @@ class Slot(NamedTuple):
     track_id: int | None = None
     track_name: str | None = None
     config_name: str | None = None
+    season_name: str | None = None
+    category: str | None = None
+    license_group: int | None = None
+    cars: tuple[CarRef, ...] = ()
+    race_laps: int | None = None
+    race_minutes: int | None = None
+    session_id: int | None = None
+    entry_count: int | None = None
 
     @property
     def key(self) -> tuple[datetime, int, int]:
@@ -43,15 +73,93 @@ class Slot(NamedTuple):
         return (self.start_time, self.season_id, self.race_week_num)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form with ISO 8601 UTC times (``YYYY-MM-DDTHH:MM:SSZ``)."""
+        """JSON form with ISO 8601 UTC times (``YYYY-MM-DDTHH:MM:SSZ``), the license letter and the cars as objects."""
         data = self._asdict()
         data["start_time"] = iso_z(self.start_time)
         data["end_time"] = iso_z(self.end_time)
-        return data
+        data["license"] = license_letter(self.license_group)
+        data["cars"] = [{"car_id": c.car_id, "car_name": c.car_name} for c in self.cars]
+        return {key: data[key] for key in SLOT_KEYS}
+
+
+# The keys of a slot's JSON form, in order (models.http.SlotOut declares them; tz adds the local times).
+SLOT_KEYS = (
+    "season_id",
+    "series_id",
+    "race_week_num",
+    "start_time",
+    "end_time",
+    "super_session",
+    "series_name",
+    "track_id",
+    "track_name",
+    "config_name",
+    "season_name",
+    "category",
+    "license",
+    "license_group",
+    "cars",
+    "race_laps",
+    "race_minutes",
+    "session_id",
+    "entry_count",
+)
+
+
+_NONE: Mapping[Any, Any] = MappingProxyType({})
+
+
+class CarCatalog(NamedTuple):
+    """What naming a week's cars takes: each stored car's name and each car class's cars (from the store's catalog).
+
+    Empty when the reference data is not stored: a week then knows only its race-week cars, unnamed.
+    """
+
+    car_names: Mapping[int, str] = _NONE
+    class_cars: Mapping[int, tuple[int, ...]] = _NONE
+
+    def cars(self, car_ids: Iterable[int], named: Mapping[int, str | None] | None = None) -> tuple[CarRef, ...]:
+        """The cars of ``car_ids`` in that order, once each, named from ``named`` first, else from the catalog."""
+        seen: dict[int, CarRef] = {}
+        for car_id in car_ids:
+            if car_id not in seen:
+                name = (named or {}).get(car_id) or self.car_names.get(car_id)
+                seen[car_id] = CarRef(car_id=car_id, car_name=name)
+        return tuple(seen.values())
+
+    def class_car_ids(self, car_class_ids: Iterable[int]) -> list[int]:
+        """The cars of these car classes, class by class (a class not stored has none)."""
+        return [car for c in car_class_ids for car in self.class_cars.get(c, ())]
+
+    @property
+    def digest(self) -> str:
+        """A digest of the catalog: equal digests name every week's cars alike (e.g. to tell a stale week item)."""
+        data = json.dumps([sorted(self.car_names.items()), sorted(self.class_cars.items())])
+        return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
+
+
+# The facts of a week a slot shows besides its identity and times (WeekPattern's and Slot's alike).
+WEEK_SLOT_FACTS = (
+    "series_name",
+    "track_id",
+    "track_name",
+    "config_name",
+    "season_name",
+    "category",
+    "license_group",
+    "cars",
+    "race_laps",
+    "race_minutes",
+)
 
 
 class WeekPattern(DeferredModel):
-    """A race week's time pattern plus what a slot shows about it; the unit the slot engine expands."""
+    """A race week's time pattern plus what a slot shows about it; the unit the slot engine expands.
+
+    ``descriptors`` are all of the week's race_time_descriptors as iRacing sent them: repeating patterns and
+    fixed ``session_times`` alike. ``cars`` are the race-week cars of a car-rotation week, else the cars of the
+    week's car classes; ``race_laps``/``race_minutes`` its race length (either may be null).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -59,62 +167,93 @@ class WeekPattern(DeferredModel):
     series_id: int | None
     race_week_num: int
     series_name: str | None = None
+    season_name: str | None = None
     track_id: int | None = None
     track_name: str | None = None
     config_name: str | None = None
+    category: str | None = None
+    license_group: int | None = None
+    cars: tuple[CarRef, ...] = ()
+    race_laps: int | None = None
+    race_minutes: int | None = None
     descriptors: list[RaceTimeDescriptor] = Field(default_factory=list)
 
     @classmethod
-    def from_week(cls, week: ScheduleWeek, series_id: int | None = None) -> WeekPattern:
-        """The pattern of an iRacing schedule week (all its descriptors)."""
+    def from_week(
+        cls, week: "ScheduleWeek", season: SeasonFacts | None = None, catalog: CarCatalog | None = None
+    ) -> "WeekPattern":
+        """The pattern of an iRacing schedule week (all its descriptors), with its season's facts and named cars."""
         track = week.track
+        catalog = catalog or CarCatalog()
+        if week.race_week_car_ids:  # a car-rotation week races its own cars
+            cars = catalog.cars(week.race_week_car_ids, week.race_week_car_names)
+        else:
+            cars = catalog.cars(catalog.class_car_ids(week_car_class_ids(week, season)))
         return cls(
             season_id=week.season_id,
-            series_id=week.series_id if week.series_id is not None else series_id,
+            series_id=week.series_id if week.series_id is not None else season.series_id if season else None,
             race_week_num=week.race_week_num,
             series_name=week.series_name,
+            season_name=week.season_name or (season.season_name if season else None),
             track_id=track.track_id if track else None,
             track_name=track.track_name if track else None,
             config_name=track.config_name if track else None,
+            category=week.category or (track.category if track else None),
+            license_group=season.license_group if season else None,
+            cars=cars,
+            race_laps=week.race_lap_limit,
+            race_minutes=week.race_time_limit,
             descriptors=list(week.race_time_descriptors or []),
         )
 
 
+def week_car_class_ids(week: "ScheduleWeek", season: SeasonFacts | None) -> list[int]:
+    """The car classes a week races: its own, else its season's."""
+    return list(week.race_week_car_class_ids or (season.car_class_ids if season else []))
+
+
 class WeekFacts(DeferredModel):
-    """A race week's facts besides its pattern: dates, category, license, cars, BOP, race length, weather."""
+    """A race week's facts besides its pattern: dates, car classes and cars, BOP, race length, weather."""
 
     model_config = ConfigDict(frozen=True)
 
     start_date: date | None = None
     week_end_time: datetime | None = None
-    category: str | None = None
-    license_group: int | None = None
     car_class_ids: list[int] = Field(default_factory=list)
     car_restrictions: list[CarRestriction] = Field(default_factory=list)
     race_lap_limit: int | None = None
     race_time_limit: int | None = None
-    weather_summary: dict[str, Any] | None = None
+    weather_summary: WeatherSummary | None = None
     race_week_car_ids: list[int] = Field(default_factory=list)
 
 
 class WeekRecord(WeekFacts):
-    """A race week as stored: its repeating pattern plus the week's facts."""
+    """A race week as stored: its pattern (every descriptor) plus the week's facts.
 
-    pattern: WeekPattern  # repeating descriptors only; fixed session_times become slots
-    # First session day and the end of the last session day of the repeating pattern (None if none).
+    ``first_start``/``last_start`` are its first and last session starts (None without any); ``span_start`` and
+    ``span_end`` the first session day and the end of the last one.
+    """
+
+    pattern: WeekPattern
+    first_start: datetime | None = None
+    last_start: datetime | None = None
     span_start: datetime | None = None
     span_end: datetime | None = None
 
 
 class SeasonRecord(SeasonFacts):
-    """A season as stored: the season's facts, its weeks (in race-week order) and its fixed-time slots."""
+    """A season as stored: the season's facts, its weeks (in race-week order) and its fixed-time slots.
+
+    The fixed slots are the weeks' ``session_times`` as slots (stored one item each: the hook for matching
+    iRacing's race guide); the weeks' patterns hold them too, so expanding the weeks gives every slot.
+    """
 
     weeks: list[WeekRecord] = Field(default_factory=list)
     fixed_slots: list[Slot] = Field(default_factory=list)
 
 
 class CarClassRecord(DeferredModel):
-    """A car class as stored: which cars race together."""
+    """A car class as stored: which cars race together, with their names (from the cars synced beside it)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -123,6 +262,7 @@ class CarClassRecord(DeferredModel):
     short_name: str | None = None
     relative_speed: int | None = None
     car_ids: list[int] = Field(default_factory=list)
+    cars: list[CarRef] = Field(default_factory=list)
 
 
 class TrackRecord(TrackConfig):
@@ -177,22 +317,18 @@ def utc_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-@dataclass(frozen=True)
-class SlotSources:
-    """What the slot engine needs for a window: repeating week patterns plus fixed slots."""
+class SlotSources(NamedTuple):
+    """What the slot engine needs for a window: the week patterns that may race in it (fixed times included).
+
+    ``a + b`` holds the patterns of both (not a longer tuple).
+    """
 
     patterns: list[WeekPattern]
-    fixed_slots: list[Slot]
 
     @classmethod
-    def of(cls, seasons: Iterable[SeasonRecord]) -> SlotSources:
-        """The patterns and fixed slots of whole seasons."""
-        patterns: list[WeekPattern] = []
-        fixed: list[Slot] = []
-        for season in seasons:
-            patterns.extend(w.pattern for w in season.weeks)
-            fixed.extend(season.fixed_slots)
-        return cls(patterns, fixed)
+    def of(cls, seasons: Iterable["SeasonRecord"]) -> "SlotSources":
+        """The patterns of whole seasons."""
+        return cls([w.pattern for season in seasons for w in season.weeks])
 
-    def __add__(self, other: SlotSources) -> SlotSources:
-        return SlotSources(self.patterns + other.patterns, self.fixed_slots + other.fixed_slots)
+    def __add__(self, other: "SlotSources") -> "SlotSources":  # type: ignore[override]
+        return SlotSources(self.patterns + other.patterns)

@@ -5,7 +5,8 @@ One table, natural deterministic keys, so a retried or concurrent sync can never
 - ``schema``:        the table, its indexes (by_parent, by_time), the Item base class and the keys.
 - ``seasons``:       a season partition: SEASON#<id> / META, WEEK#<nn>, SLOT#<nn>#<start>, as records.
 - ``season_writes``: how a partition is written (VERSION): atomic or claimed, never backwards, crash-completed.
-- ``slot_sources``:  what the slot engine reads for a window (by_time month buckets) or a season, filtered.
+- ``season_changes``: what a write changes, as change records (kept by ``changes``: CHANGES / <at>#...).
+- ``slot_sources``:  what the slot engine reads for a window (by_time: short weeks by month, long weeks) or a season.
 - ``listing``:       the last current-seasons listing (LISTING#current / STATE), for change detection.
 - ``catalog``:       series, car classes, cars, tracks: <KIND>#<id> / META under by_parent SERIES, CARCLASSES...
 - ``runs``:          sync runs: each task's outcome (RUN#<run_id> / OUTCOME#<scope>) and the run record (META,
@@ -15,18 +16,33 @@ One table, natural deterministic keys, so a retried or concurrent sync can never
 Access patterns (none scans):
 - GET /series: Query by_parent SERIES.                 - GET /series/{id}: GetItem SERIES#id/META.
 - GET /series/{id}/seasons: Query by_parent SERIES#id. - GET /seasons/{id}[/slots]: Query pk=SEASON#id.
-- GET /slots?from&to: Query by_time per month bucket of [from - MAX_WEEK_SPAN, to) (1-2 queries for a day).
-- Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished.
-- Recent sync runs: Query by_parent RUNS, newest first.
-Repeating patterns live once on the week item; only fixed session_times become slot items.
+- GET /cars, /tracks, /car-classes: Query by_parent CARS, TRACKS, CARCLASSES; one of them: GetItem <KIND>#id/META.
+- GET /slots?from&to, /calendar.ics: Query by_time per month of [from - 7 days, to), plus the long weeks' partition
+  (2-3 queries for a day); the week items carry every name a slot shows, so nothing else is read.
+- An ID filter naming what no slot of the answer shows: BatchGetItem of those IDs' META keys (404 if not stored).
+- GET /changes?since: Query CHANGES, sk >= since.
+- Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished;
+  naming its cars: GetItem CATALOG#CARS/VERSION (a warm function's catalog still current?), else the two catalogs.
+- Listing the current seasons: BatchGetItem of their VERSION items (the stored body hashes), 100 a request.
+- Recent sync runs: Query by_parent RUNS, newest first; a run's outcomes: Query RUN#<run_id>, OUTCOME#...
+A week's pattern lives once on its week item (its fixed session_times also become slot items).
 
-The names below are the store's interface; every room is imported here, so each item class is registered
-with PynamoDB's discriminator before any query reads one.
+The names below are the store's interface. The rooms the HTTP API reads are imported here; the sync's own rooms
+(season writes, listing, runs, iracing_state) on first use of one of their names, so the API function's cold start
+never loads them (nor the task models they store). A room's item classes register with PynamoDB's discriminator
+when it is imported, which is always before a query can read one of its items: only that room reads them.
 """
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from iracing_sync.store.catalog import (
-    car_classes_with_car,
+    cached_car_catalog,
+    car_catalog,
+    get_car,
+    get_car_class,
     get_series,
+    get_track,
     is_stored,
     list_car_classes,
     list_cars,
@@ -36,24 +52,58 @@ from iracing_sync.store.catalog import (
     put_cars,
     put_series,
     put_tracks,
+    unknown,
 )
-from iracing_sync.store.iracing_state import (
-    Reservation,
-    TokenState,
-    iracing_account_key,
-    load_token,
-    lock_token,
-    observe_rate,
-    reserve_request,
-    save_token,
-    unlock_token,
-)
-from iracing_sync.store.listing import get_listing, put_listing
-from iracing_sync.store.runs import list_outcomes, list_sync_runs, put_outcome, put_sync_run
 from iracing_sync.store.schema import WriteCounts, ensure_table, season_key, series_key
-from iracing_sync.store.season_writes import body_hashes, mark_inactive, put_season
 from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series
 from iracing_sync.store.slot_sources import ANY, SlotFilter, season_slot_sources, slot_sources_between
+
+if TYPE_CHECKING:
+    from iracing_sync.store.changes import list_changes
+    from iracing_sync.store.iracing_state import (
+        Reservation,
+        TokenState,
+        iracing_account_key,
+        load_token,
+        lock_token,
+        observe_rate,
+        reserve_request,
+        save_token,
+        unlock_token,
+    )
+    from iracing_sync.store.listing import get_listing, put_listing
+    from iracing_sync.store.runs import list_outcomes, list_sync_runs, put_outcome, put_sync_run
+    from iracing_sync.store.season_writes import body_hashes, mark_inactive, put_season
+
+_LAZY = {
+    **dict.fromkeys(
+        (
+            "Reservation",
+            "TokenState",
+            "iracing_account_key",
+            "load_token",
+            "lock_token",
+            "observe_rate",
+            "reserve_request",
+            "save_token",
+            "unlock_token",
+        ),
+        "iracing_state",
+    ),
+    **dict.fromkeys(("list_outcomes", "list_sync_runs", "put_outcome", "put_sync_run"), "runs"),
+    **dict.fromkeys(("body_hashes", "mark_inactive", "put_season"), "season_writes"),
+    **dict.fromkeys(("get_listing", "put_listing"), "listing"),
+    "list_changes": "changes",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """A name of a room imported on first use (see the module docstring)."""
+    room = _LAZY.get(name)
+    if room is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{room}"), name)
+
 
 __all__ = [
     "ANY",
@@ -62,19 +112,24 @@ __all__ = [
     "TokenState",
     "WriteCounts",
     "body_hashes",
-    "car_classes_with_car",
+    "cached_car_catalog",
+    "car_catalog",
     "ensure_table",
+    "get_car",
+    "get_car_class",
     "get_listing",
     "get_season",
     "get_season_facts",
     "get_series",
+    "get_track",
     "iracing_account_key",
     "is_stored",
     "list_car_classes",
     "list_cars",
+    "list_changes",
+    "list_outcomes",
     "list_seasons_of_series",
     "list_series",
-    "list_outcomes",
     "list_sync_runs",
     "list_tracks",
     "load_token",
@@ -95,5 +150,6 @@ __all__ = [
     "season_slot_sources",
     "series_key",
     "slot_sources_between",
+    "unknown",
     "unlock_token",
 ]

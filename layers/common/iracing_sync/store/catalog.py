@@ -7,21 +7,29 @@
 
 Each item holds its record as JSON (``RecordItem``): nothing queries these by attribute. A sync makes a catalog
 exactly what iRacing listed (content hashes: unchanged items are not written, vanished
-ones are deleted); a list is one Query of its partition, one item one GetItem.
+ones are deleted); a list is one Query of its partition, one item one GetItem. A car class keeps its cars' names
+(from the cars synced beside it), so it is answered whole by its one item.
+
+The readers take the record type to validate into (``as_``): a record, or an answer shape that extends it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
-from iracing_sync.models.iracing import Car, CarClass, Series, TrackConfig
-from iracing_sync.models.records import CarClassRecord, TrackRecord
+from iracing_sync.models.iracing import Car, Series, TrackConfig
+from iracing_sync.models.records import CarCatalog, CarClassRecord, TrackRecord
 from iracing_sync.store import schema
-from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, id_sort_key, read
+from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, id_sort_key, raw_query
+
+if TYPE_CHECKING:
+    from iracing_sync.models.iracing_bodies import CarClass
 
 SERIES, CAR_CLASSES, CARS, TRACKS = "SERIES", "CARCLASSES", "CARS", "TRACKS"
 
@@ -40,6 +48,16 @@ class CarItem(RecordItem, discriminator="car"):
 
 class TrackItem(RecordItem, discriminator="track"):
     """A track configuration (record: models.records.TrackRecord, with its SVG layer URLs)."""
+
+
+class CarCatalogVersionItem(Item, discriminator="car_catalog_version"):
+    """The digest of the stored car names and car classes (models.records.CarCatalog.digest), rewritten when they
+    change: a warm sync function keeps its catalog while this holds the digest it read (one GetItem a season)."""
+
+    digest = UnicodeAttribute()
+
+
+_VERSION_KEY = ("CATALOG#CARS", "VERSION")
 
 
 # --- writes ---------------------------------------------------------------------------------------
@@ -78,24 +96,39 @@ def put_series(series: Iterable[Series]) -> WriteCounts:
     return _put_catalog(SERIES, items, "series")
 
 
-def put_car_classes(classes: Iterable[CarClass]) -> WriteCounts:
-    """Make the stored car classes exactly these, each with its car IDs."""
+def put_car_classes(classes: Iterable[CarClass], cars: Iterable[Car] = ()) -> WriteCounts:
+    """Make the stored car classes exactly these, each with its car IDs and their names (from ``cars``).
+
+    Also records the digest of the car catalog they make with ``cars`` (written only when it changed; bookkeeping,
+    so not among the counts).
+    """
+    classes = list(classes)
+    names = CarCatalog(car_names={c.car_id: c.car_name for c in cars})
     items = [
         _item(
             CarClassItem,
-            f"CARCLASS#{c.car_class_id}",
+            car_class_key(c.car_class_id),
             CAR_CLASSES,
             c.car_class_id,
-            CarClassRecord(**c.model_dump(exclude={"cars_in_class"}), car_ids=c.car_ids),
+            CarClassRecord(
+                **c.model_dump(exclude={"cars_in_class"}), car_ids=c.car_ids, cars=list(names.cars(c.car_ids))
+            ),
         )
         for c in classes
     ]
-    return _put_catalog(CAR_CLASSES, items, "car classes")
+    counts = _put_catalog(CAR_CLASSES, items, "car classes")
+    digest = CarCatalog(names.car_names, {c.car_class_id: tuple(c.car_ids) for c in classes}).digest
+    if _catalog_digest() != digest:
+        try:
+            CarCatalogVersionItem(*_VERSION_KEY, digest=digest).save()
+        except PynamoDBException as exc:
+            raise RetryableError(f"DynamoDB write of the car catalog version failed: {exc.msg}") from exc
+    return counts
 
 
 def put_cars(cars: Iterable[Car]) -> WriteCounts:
     """Make the stored cars exactly these."""
-    return _put_catalog(CARS, [_item(CarItem, f"CAR#{c.car_id}", CARS, c.car_id, c) for c in cars], "cars")
+    return _put_catalog(CARS, [_item(CarItem, car_key(c.car_id), CARS, c.car_id, c) for c in cars], "cars")
 
 
 def put_tracks(tracks: Iterable[TrackConfig]) -> WriteCounts:
@@ -116,58 +149,142 @@ def put_tracks(tracks: Iterable[TrackConfig]) -> WriteCounts:
 # --- reads ----------------------------------------------------------------------------------------
 
 
-def _listed[M: BaseModel](parent: str, kind: type[RecordItem], record: type[M]) -> list[M]:
-    """Every record of one catalog, by ID (one Query of its by_parent partition)."""
-    items = read(Item.by_parent.query(parent), parent.lower())
-    return [record.model_validate_json(i.record) for i in items if isinstance(i, kind)]
+def car_key(car_id: int) -> str:
+    return f"CAR#{car_id}"
 
 
-def list_series() -> list[Series]:
-    """All series, by ID (one Query on by_parent)."""
-    return _listed(SERIES, SeriesItem, Series)
+def car_class_key(car_class_id: int) -> str:
+    return f"CARCLASS#{car_class_id}"
 
 
-def get_series(series_id: int) -> Series | None:
-    """One series by ID (GetItem); None if unknown."""
+def _listed[M: BaseModel](parent: str, kind: str, as_: type[M]) -> list[M]:
+    """Every record of one catalog, by ID (one Query of its by_parent partition), validated in one go."""
+    request = {
+        "IndexName": "by_parent",
+        "KeyConditionExpression": "#p = :p",
+        "ExpressionAttributeNames": {"#p": "gsi1pk"},
+        "ExpressionAttributeValues": {":p": {"S": parent}},
+    }
+    texts = [i["record"]["S"] for i in raw_query(request, parent.lower()) if i["item_type"]["S"] == kind]
+    return TypeAdapter(list[as_]).validate_json("[" + ",".join(texts) + "]")  # type: ignore[valid-type]
+
+
+def _got[M: BaseModel](key: str, kind: type[RecordItem], as_: type[M], what: str) -> M | None:
+    """One catalog record by its key (GetItem); None if unknown."""
     try:
-        item = Item.get(schema.series_key(series_id), "META")
+        item = Item.get(key, "META")
     except Item.DoesNotExist:
         return None
     except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of series {series_id} failed: {exc.msg}") from exc
-    return Series.model_validate_json(item.record) if isinstance(item, SeriesItem) else None
+        raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
+    return as_.model_validate_json(item.record) if isinstance(item, kind) else None
 
 
-def list_car_classes() -> list[CarClassRecord]:
-    """All car classes with their car IDs, by ID (one Query)."""
-    return _listed(CAR_CLASSES, CarClassItem, CarClassRecord)
+def list_series[M: Series](as_: type[M] = Series) -> list[M]:  # type: ignore[assignment]
+    """All series, by ID (one Query on by_parent)."""
+    return _listed(SERIES, "series", as_)
 
 
-def list_cars() -> list[Car]:
+def get_series[M: Series](series_id: int, as_: type[M] = Series) -> M | None:  # type: ignore[assignment]
+    """One series by ID (GetItem); None if unknown."""
+    return _got(schema.series_key(series_id), SeriesItem, as_, f"series {series_id}")
+
+
+def list_car_classes[M: CarClassRecord](as_: type[M] = CarClassRecord) -> list[M]:  # type: ignore[assignment]
+    """All car classes with their cars, by ID (one Query)."""
+    return _listed(CAR_CLASSES, "car_class", as_)
+
+
+def get_car_class[M: CarClassRecord](car_class_id: int, as_: type[M] = CarClassRecord) -> M | None:  # type: ignore[assignment]
+    """One car class with its cars (GetItem); None if unknown."""
+    return _got(car_class_key(car_class_id), CarClassItem, as_, f"car class {car_class_id}")
+
+
+def list_cars[M: Car](as_: type[M] = Car) -> list[M]:  # type: ignore[assignment]
     """All cars, by ID (one Query)."""
-    return _listed(CARS, CarItem, Car)
+    return _listed(CARS, "car", as_)
 
 
-def list_tracks() -> list[TrackRecord]:
+def get_car[M: Car](car_id: int, as_: type[M] = Car) -> M | None:  # type: ignore[assignment]
+    """One car (GetItem); None if unknown."""
+    return _got(car_key(car_id), CarItem, as_, f"car {car_id}")
+
+
+def list_tracks[M: TrackRecord](as_: type[M] = TrackRecord) -> list[M]:  # type: ignore[assignment]
     """All track configurations with their SVG layer URLs, by ID (one Query)."""
-    return _listed(TRACKS, TrackItem, TrackRecord)
+    return _listed(TRACKS, "track", as_)
 
 
-def car_classes_with_car(car_id: int) -> frozenset[int]:
-    """The IDs of the stored car classes that hold ``car_id`` (one Query of the car classes)."""
-    return frozenset(c.car_class_id for c in list_car_classes() if car_id in c.car_ids)
+def get_track[M: TrackRecord](track_id: int, as_: type[M] = TrackRecord) -> M | None:  # type: ignore[assignment]
+    """One track configuration with its SVG layer URLs (GetItem); None if unknown."""
+    return _got(schema.track_key(track_id), TrackItem, as_, f"track {track_id}")
 
 
-_META_KEYS = {"series": schema.series_key, "season": schema.season_key, "track": schema.track_key}
+def car_catalog() -> CarCatalog:
+    """The stored car names and each car class's cars: what naming a week's cars takes (two Queries)."""
+    classes: list[CarClassRecord] = list_car_classes()
+    cars: list[Car] = list_cars()
+    return CarCatalog(
+        car_names={c.car_id: c.car_name for c in cars},
+        class_cars={c.car_class_id: tuple(c.car_ids) for c in classes},
+    )
+
+
+_cached: tuple[str, CarCatalog] | None = None
+
+
+def _catalog_digest() -> str | None:
+    """The digest the last reference sync recorded (one GetItem); None if none did."""
+    try:
+        item = CarCatalogVersionItem.get(*_VERSION_KEY)
+    except CarCatalogVersionItem.DoesNotExist:
+        return None
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of the car catalog version failed: {exc.msg}") from exc
+    return str(item.digest)
+
+
+def cached_car_catalog() -> CarCatalog:
+    """``car_catalog()``, kept by a warm function while the stored catalog's digest is the one it read.
+
+    A warm sync function stores many seasons of one run: it reads the catalog once (two Queries), then one GetItem
+    per season tells it the catalog is unchanged. Without a recorded digest it always reads the catalog.
+    """
+    global _cached
+    digest = _catalog_digest()
+    if digest is None or _cached is None or _cached[0] != digest:
+        catalog = car_catalog()
+        _cached = (digest, catalog) if digest is not None else None
+        return catalog
+    return _cached[1]
+
+
+_META_KEYS = {
+    "series": schema.series_key,
+    "season": schema.season_key,
+    "track": schema.track_key,
+    "car": car_key,
+    "car_class": car_class_key,
+}
 
 
 def is_stored(kind: str, ident: int) -> bool:
-    """Whether the series, season or track ``ident`` is stored (one GetItem of its META item's keys)."""
-    key = _META_KEYS[kind](ident)
+    """Whether the series, season, track, car or car class ``ident`` is stored (one GetItem of its keys)."""
+    return not unknown(kind, [ident])
+
+
+def unknown(kind: str, idents: Iterable[int]) -> list[int]:
+    """Which of these series, seasons, tracks, cars or car classes are not stored (BatchGetItem of their keys)."""
+    wanted = sorted(set(idents))
+    keys = {_META_KEYS[kind](ident): ident for ident in wanted}
     try:
-        Item.get(key, "META", attributes_to_get=["pk", "sk", "item_type"])
+        if len(keys) == 1:
+            (key,) = keys
+            Item.get(key, "META", attributes_to_get=["pk", "sk", "item_type"])
+            return []
+        found = {i.pk for i in Item.batch_get([(k, "META") for k in keys], attributes_to_get=["pk", "sk", "item_type"])}
     except Item.DoesNotExist:
-        return False
+        return wanted
     except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of {kind} {ident} failed: {exc.msg}") from exc
-    return True
+        raise RetryableError(f"DynamoDB read of {kind} {', '.join(map(str, wanted))} failed: {exc.msg}") from exc
+    return [ident for key, ident in keys.items() if key not in found]

@@ -11,14 +11,17 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.attributes import DiscriminatorAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from iracing_sync.errors import RetryableError
+from iracing_sync.instants import iso_z
 from iracing_sync.settings import get_settings
 
 
@@ -33,31 +36,38 @@ class ByParentIndex(GlobalSecondaryIndex["Item"]):
     gsi1sk = UnicodeAttribute(range_key=True)
 
 
-# What slot expansion needs from a week or slot item; everything else stays on the base table.
-TIME_INDEX_ATTRIBUTES = [
-    "item_type",
+# What slot expansion needs from a week item: its identity, every fact a slot shows or a filter reads, its
+# descriptors and its first and last start; everything else stays on the base table (fixed-slot items are not in
+# this index: their week's descriptors hold their times).
+WEEK_IDENTITY = (
     "season_id",
     "series_id",
     "race_week_num",
     "series_name",
+    "season_name",
     "track_id",
     "track_name",
     "config_name",
     "category",
     "license_group",
-    # What a car_id filter needs (GET /slots?car_id): the week's car classes, or a car-switching week's cars.
-    "car_class_ids",
-    "race_week_car_ids",
+)
+TIME_INDEX_ATTRIBUTES = [
+    "item_type",
+    *WEEK_IDENTITY,
+    "cars",
+    # What a car_id filter reads (GET /slots?car_id): the IDs of the week's cars.
+    "car_ids",
+    "race_lap_limit",
+    "race_time_limit",
     "descriptors",
-    "span_end",
-    "start_time",
-    "end_time",
-    "super_session",
+    "first_start",
+    "last_start",
 ]
 
 
 class ByTimeIndex(GlobalSecondaryIndex["Item"]):
-    """Week patterns and fixed slots by month bucket and start time."""
+    """Week items by when they race: a short week by its first start in its month's partition, a long one by its
+    last start in one partition (see ``week_time_keys``)."""
 
     class Meta:
         index_name = "by_time"
@@ -117,9 +127,17 @@ def id_sort_key(ident: int) -> str:
     return f"{ident:08d}"
 
 
+# A short week starts all its sessions within this span of its first start (every weekly week of the bundled data:
+# 1 to 7 days). The time index finds a short week by its first start, at most this long before a window; a
+# longer week by its last start, at or after the window's start. So a window reads the weeks whose sessions
+# span it, and (nearly) no week that ended before it: the lookback equals the longest short week.
+SHORT_WEEK = timedelta(days=7)
+LONG_WEEKS = "W#LONG"
+
+
 def time_bucket(when: datetime) -> str:
-    """The by_time partition of an instant: its month."""
-    return f"T#{when:%Y-%m}"
+    """The by_time partition of a short week first starting at ``when``: its month."""
+    return f"W#{when:%Y-%m}"
 
 
 def month_buckets(start: datetime, end: datetime) -> list[str]:
@@ -129,6 +147,14 @@ def month_buckets(start: datetime, end: datetime) -> list[str]:
         buckets.append(time_bucket(cursor))
         cursor = datetime(cursor.year + cursor.month // 12, cursor.month % 12 + 1, 1, tzinfo=UTC)
     return buckets
+
+
+def week_time_keys(first_start: datetime, last_start: datetime, season_id: int, race_week_num: int) -> dict[str, str]:
+    """The by_time keys of a week: short, in its first start's month by its first start; long, by its last start."""
+    identity = f"{season_id:08d}#{race_week_num:03d}"
+    if last_start - first_start < SHORT_WEEK:
+        return {"tpk": time_bucket(first_start), "tsk": f"{iso_z(first_start)}#{identity}"}
+    return {"tpk": LONG_WEEKS, "tsk": f"{iso_z(last_start)}#{identity}"}
 
 
 # --- what every room shares ----------------------------------------------------------------------
@@ -158,6 +184,43 @@ def error_code(exc: PynamoDBException) -> str | None:
     # Not exc.cause_response_code: it raises AttributeError when the cause carries no response.
     response = getattr(exc.cause, "response", None)
     return response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+
+
+def raw_query(request: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    """Every item of one Query (all its pages) as DynamoDB sent it (attribute-value JSON), not as model objects.
+
+    For the hot reads (a window's weeks, a catalog list): ``request`` is the low-level Query's parameters without
+    TableName. Turning thousands of items into PynamoDB models costs more than the request; the readers decode the
+    few attributes they need themselves. A DynamoDB failure is a RetryableError naming ``what``.
+    """
+    connection = Item._get_connection().connection
+    request = {"TableName": Item.Meta.table_name, **request}
+    items: list[dict[str, Any]] = []
+    try:
+        while True:
+            data = connection.dispatch("Query", request)
+            items.extend(data.get("Items", ()))
+            if "LastEvaluatedKey" not in data:
+                return items
+            request = {**request, "ExclusiveStartKey": data["LastEvaluatedKey"]}
+    except (BotoCoreError, ClientError) as exc:
+        raise RetryableError(f"DynamoDB read of {what} failed: {exc}") from exc
+
+
+def plain(value: dict[str, Any]) -> Any:
+    """A Python value of one DynamoDB attribute value as ``raw_query`` returns it (numbers: int if whole)."""
+    (kind, data), *_ = value.items()
+    if kind == "S" or kind == "BOOL":
+        return data
+    if kind == "N":
+        return int(data) if data.lstrip("-").isdigit() else float(data)
+    if kind == "L":
+        return [plain(v) for v in data]
+    if kind == "M":
+        return {k: plain(v) for k, v in data.items()}
+    if kind == "NULL":
+        return None
+    raise ValueError(f"DynamoDB attribute type {kind} is not read here")
 
 
 def lost_race(exc: PynamoDBException) -> bool:

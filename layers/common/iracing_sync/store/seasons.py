@@ -2,8 +2,12 @@
 
 - season:     pk SEASON#<id>, sk META;                  by_parent SERIES#<series_id> / <season_id:08d>
 - version:    pk SEASON#<id>, sk VERSION                (bumped by every sync that changes the partition)
-- week:       pk SEASON#<id>, sk WEEK#<nn:03d>;         by_time T#<yyyy-mm of span start> / <start>#<season>#<week>#W
-- fixed slot: pk SEASON#<id>, sk SLOT#<nn:03d>#<start>; by_time T#<yyyy-mm of start> / <start>#<season>#<week>#S
+- week:       pk SEASON#<id>, sk WEEK#<nn:03d>;  by_time W#<yyyy-mm of first start> / <first start>#<season>#<week>
+                                                 (starting sessions for 7 days or more: W#LONG / <last start>#...)
+- fixed slot: pk SEASON#<id>, sk SLOT#<nn:03d>#<start>  (not in by_time: its week's descriptors hold its time)
+
+Week and fixed-slot items carry what a slot shows (series and season names, track, category, license, the week's
+cars with their names, race length), written at sync time, so a window's answer reads nothing but week items.
 
 A sync reconciles the partition to exactly one season record (``store.season_writes.put_season``, which also
 owns the VERSION item); reads return records (``models.records``), never items. The time-window reads for the
@@ -13,7 +17,8 @@ slot engine are in ``store.slot_sources``.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -22,9 +27,9 @@ from pynamodb.exceptions import PynamoDBException
 from iracing_sync.errors import RetryableError
 from iracing_sync.instants import iso_z, parse_iso_z
 from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
-from iracing_sync.models.records import SeasonRecord, Slot, WeekPattern, WeekRecord
+from iracing_sync.models.records import WEEK_SLOT_FACTS, CarRef, SeasonRecord, Slot, WeekPattern, WeekRecord
 from iracing_sync.store import schema
-from iracing_sync.store.schema import Item, RecordItem, content_hash, read, season_key
+from iracing_sync.store.schema import Item, RecordItem, content_hash, plain, read, season_key
 
 
 class SeasonItem(RecordItem, discriminator="season"):
@@ -40,15 +45,15 @@ class CarRestrictionMap(MapAttribute[str, Any]):
 
 
 class _WeekKeyFacts(Item):
-    """What a week item and a fixed-slot item both carry: the week's identity and every fact a filter reads.
-
-    (The by_time index projects exactly these, plus the pattern or the slot's times: store.schema.)
+    """What a week item and a fixed-slot item both carry: the week's identity and every fact a slot shows or a
+    filter reads. (The by_time index projects these from week items, plus the pattern: store.schema.)
     """
 
     season_id = NumberAttribute()
     series_id = NumberAttribute(null=True)
     race_week_num = NumberAttribute()
     series_name = UnicodeAttribute(null=True)
+    season_name = UnicodeAttribute(null=True)
     category = UnicodeAttribute(null=True)
     license_group = NumberAttribute(null=True)
     track_id = NumberAttribute(null=True)
@@ -56,22 +61,27 @@ class _WeekKeyFacts(Item):
     config_name = UnicodeAttribute(null=True)
     car_class_ids = ListAttribute(of=NumberAttribute, default=list)
     race_week_car_ids = ListAttribute(of=NumberAttribute, default=list)
+    # The week's cars as JSON ([{"car_id", "car_name"}]), and their IDs for a car filter (contains).
+    cars = UnicodeAttribute(default="[]")
+    car_ids = ListAttribute(of=NumberAttribute, default=list)
+    race_lap_limit = NumberAttribute(null=True)
+    race_time_limit = NumberAttribute(null=True)
 
 
 class WeekItem(_WeekKeyFacts, discriminator="week"):
     start_date = UnicodeAttribute(null=True)
     week_end_time = UnicodeAttribute(null=True)
     car_restrictions = ListAttribute(of=CarRestrictionMap, default=list)
-    race_lap_limit = NumberAttribute(null=True)
-    race_time_limit = NumberAttribute(null=True)
     weather_summary = MapAttribute[str, Any](null=True)
-    # The week's repeating race_time_descriptors as JSON: the pattern the slot engine expands.
+    # The week's race_time_descriptors as JSON, repeating and fixed-time alike: the pattern the slot engine expands.
     descriptors = UnicodeAttribute(default="[]")
+    first_start = UnicodeAttribute(null=True)
+    last_start = UnicodeAttribute(null=True)
     span_end = UnicodeAttribute(null=True)
 
 
 class SlotItem(_WeekKeyFacts, discriminator="slot"):
-    """A fixed session time, with its week's facts (a fixed slot is found by time without its week)."""
+    """A fixed session time, with its week's facts (the hook for matching iRacing's race guide)."""
 
     start_time = UnicodeAttribute()
     end_time = UnicodeAttribute()
@@ -111,20 +121,17 @@ def meta_item(facts: SeasonFacts) -> SeasonItem:
     return item
 
 
-def time_keys(start: datetime, season_id: int, race_week_num: int, suffix: str) -> dict[str, Any]:
-    """The by_time keys of a week (suffix W, at its first session day) or a fixed slot (S, at its start)."""
-    return {"tpk": schema.time_bucket(start), "tsk": f"{iso_z(start)}#{season_id:08d}#{race_week_num:03d}#{suffix}"}
-
-
-_IDENTITY = ("season_id", "series_id", "race_week_num", "series_name", "track_id", "track_name", "config_name")
+_IDENTITY = schema.WEEK_IDENTITY  # the week's identity and the facts kept as their own attributes
 
 
 def _key_facts(of: WeekPattern | Slot, week: WeekRecord | None) -> dict[str, Any]:
-    """The _WeekKeyFacts values of a week or fixed slot: its identity and its week's filterable facts."""
+    """The _WeekKeyFacts values of a week or fixed slot: its identity and the facts a slot shows or a filter reads."""
     return {
         **{name: getattr(of, name) for name in _IDENTITY},
-        "category": week.category if week else None,
-        "license_group": week.license_group if week else None,
+        "cars": json.dumps([c.model_dump() for c in of.cars]),
+        "car_ids": [c.car_id for c in of.cars],
+        "race_lap_limit": of.race_laps,
+        "race_time_limit": of.race_minutes,
         "car_class_ids": list(week.car_class_ids) if week else [],
         "race_week_car_ids": list(week.race_week_car_ids) if week else [],
     }
@@ -139,15 +146,14 @@ def _week_item(w: WeekRecord) -> WeekItem:
         start_date=w.start_date.isoformat() if w.start_date else None,
         week_end_time=iso_z(w.week_end_time) if w.week_end_time else None,
         car_restrictions=[CarRestrictionMap(**r.model_dump()) for r in w.car_restrictions],
-        race_lap_limit=w.race_lap_limit,
-        race_time_limit=w.race_time_limit,
-        weather_summary=w.weather_summary,
+        weather_summary=w.weather_summary.model_dump() if w.weather_summary else None,
         descriptors=json.dumps([d.model_dump(mode="json") for d in p.descriptors], sort_keys=True),
+        span_end=iso_z(w.span_end) if w.span_end else None,
     )
-    if w.span_start is not None and w.span_end is not None:
-        # Sparse index: a week without a repeating pattern has nothing to find by time.
-        item.span_end = iso_z(w.span_end)
-        for k, v in time_keys(w.span_start, p.season_id, p.race_week_num, "W").items():
+    if w.first_start is not None and w.last_start is not None:
+        # Sparse index: a week without a session has nothing to find by time.
+        item.first_start, item.last_start = iso_z(w.first_start), iso_z(w.last_start)
+        for k, v in schema.week_time_keys(w.first_start, w.last_start, p.season_id, p.race_week_num).items():
             setattr(item, k, v)
     return item
 
@@ -161,43 +167,67 @@ def _slot_item(s: Slot, week: WeekRecord | None = None) -> SlotItem:
         start_time=start,
         end_time=iso_z(s.end_time),
         super_session=s.super_session,
-        **time_keys(s.start_time, s.season_id, s.race_week_num, "S"),
     )
 
 
 # --- items to records -----------------------------------------------------------------------------
 
+# What a week or fixed-slot item holds of its week's pattern (what the by_time index projects, less keys and bounds).
+_FACT_ATTRIBUTES = (*_IDENTITY, "cars", "race_lap_limit", "race_time_limit")
 
-def _int(value: Any) -> int | None:
-    return int(value) if value is not None else None
+
+@lru_cache(maxsize=4096)
+def _cars(text: str) -> tuple[CarRef, ...]:
+    """The cars a week item stores (JSON); cached, as many weeks race the same cars."""
+    return tuple(CarRef(**c) for c in json.loads(text))
 
 
-def _identity_of(item: WeekItem | SlotItem) -> dict[str, Any]:
-    """The identity fields of the week a week or slot item belongs to (numbers as ints)."""
-    return {
-        "season_id": int(item.season_id),
-        "series_id": _int(item.series_id),
-        "race_week_num": int(item.race_week_num),
-        "series_name": item.series_name,
-        "track_id": _int(item.track_id),
-        "track_name": item.track_name,
-        "config_name": item.config_name,
-    }
+@lru_cache(maxsize=8192)
+def _descriptors(text: str) -> tuple[RaceTimeDescriptor, ...]:
+    """The descriptors a week item stores (JSON); cached, so a warm function parses a week once, not per answer."""
+    return tuple(RaceTimeDescriptor.model_validate(d) for d in json.loads(text))
+
+
+def _pattern(values: Mapping[str, Any], descriptors: str) -> WeekPattern:
+    """A week's pattern from its item's attribute values (numbers as ints, cars and descriptors as JSON text)."""
+    fields: dict[str, Any] = {name: values.get(name) for name in _IDENTITY}
+    return WeekPattern.model_construct(
+        **fields,
+        cars=_cars(values.get("cars") or "[]"),
+        race_laps=values.get("race_lap_limit"),
+        race_minutes=values.get("race_time_limit"),
+        descriptors=list(_descriptors(descriptors or "[]")),
+    )
+
+
+def _values(item: _WeekKeyFacts) -> dict[str, Any]:
+    """A PynamoDB week or slot item's pattern facts (its numbers as ints)."""
+    values = {name: getattr(item, name) for name in _FACT_ATTRIBUTES}
+    return {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in values.items()}
 
 
 def pattern_of(item: WeekItem) -> WeekPattern:
     """The pattern a week item stores (what the slot engine expands)."""
-    descriptors = [RaceTimeDescriptor.model_validate(d) for d in json.loads(item.descriptors or "[]")]
-    return WeekPattern(**_identity_of(item), descriptors=descriptors)
+    return _pattern(_values(item), item.descriptors)
+
+
+def pattern_of_raw(item: dict[str, Any]) -> WeekPattern:
+    """The pattern of a week item as ``schema.raw_query`` returns it (DynamoDB's attribute-value JSON)."""
+    values = {name: plain(item[name]) for name in _FACT_ATTRIBUTES if name in item}
+    return _pattern(values, plain(item["descriptors"]) if "descriptors" in item else "[]")
 
 
 def slot_of(item: SlotItem) -> Slot:
     """The fixed slot a slot item stores."""
+    facts = _pattern(_values(item), "[]")
     return Slot(
-        **_identity_of(item),
+        season_id=facts.season_id,
+        series_id=facts.series_id,
+        race_week_num=facts.race_week_num,
         start_time=parse_iso_z(item.start_time),
         end_time=parse_iso_z(item.end_time),
         super_session=bool(item.super_session),
+        **{name: getattr(facts, name) for name in WEEK_SLOT_FACTS},
     )
 
 
@@ -207,14 +237,14 @@ def _week_of(item: WeekItem) -> WeekRecord:
         pattern=pattern_of(item),
         start_date=item.start_date,
         week_end_time=item.week_end_time,
-        category=item.category,
-        license_group=item.license_group,
         car_class_ids=item.car_class_ids or [],
         car_restrictions=[r.as_dict() for r in item.car_restrictions or []],
         race_lap_limit=item.race_lap_limit,
         race_time_limit=item.race_time_limit,
         weather_summary=weather.as_dict() if isinstance(weather, MapAttribute) else weather,
         race_week_car_ids=item.race_week_car_ids or [],
+        first_start=item.first_start,
+        last_start=item.last_start,
         span_end=item.span_end,
     )
 

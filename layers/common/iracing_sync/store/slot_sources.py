@@ -1,118 +1,147 @@
-"""What the slot engine reads: week patterns and fixed slots for a time window or a season, filtered.
+"""What the slot engine reads: week patterns for a time window or a season, filtered.
 
-A window is answered from the by_time index (one Query per month bucket of [from - MAX_WEEK_SPAN, to)),
-a season from its partition; filters (series, season, category, license, track, car) run inside DynamoDB
-as filter expressions, so items that fail them never leave it. Never a Scan.
+A window is answered from the by_time index: one Query per month partition of short weeks whose first start lies
+in [from - SHORT_WEEK, to), plus one Query of the long weeks' partition from ``from`` on (two or three Queries for
+any window up to three weeks). Each is filtered in DynamoDB to the weeks still starting sessions at ``from`` (or
+already at ``to``, for long weeks) and to the query's filters, so items that fail them never leave DynamoDB, and the
+weeks read are (nearly) those that race in the window. A season is read from its partition. Never a Scan.
+
+Filters are sets ("any of"); a filter of None is "any".
 """
 
 from __future__ import annotations
 
-import functools
-import operator
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, NamedTuple
 
-from pynamodb.expressions.condition import Condition, size
-
-from iracing_sync.instants import iso_z, parse_iso_z
-from iracing_sync.models.records import Slot, SlotSources, WeekPattern
-from iracing_sync.recurrence import MAX_WEEK_SPAN
-from iracing_sync.store.schema import Item, month_buckets, read
-from iracing_sync.store.seasons import SlotItem, WeekItem, pattern_of, season_partition, slot_of
+from iracing_sync.instants import iso_z
+from iracing_sync.models.records import SlotSources, WeekPattern
+from iracing_sync.store.schema import LONG_WEEKS, SHORT_WEEK, month_buckets, raw_query
+from iracing_sync.store.seasons import pattern_of, pattern_of_raw, season_partition
 
 
-@dataclass(frozen=True)
-class SlotFilter:
-    """Which weeks' slots a query wants; None is "any". Matched on the week's facts (week and fixed-slot items).
+class SlotFilter(NamedTuple):
+    """Which weeks' slots a query wants: each set is "any of", None is "any"; the sets combine with AND.
 
-    ``car_class_ids`` are the classes holding ``car_id`` (see ``catalog.car_classes_with_car``): a week races the
-    car if it is one of a car-switching week's cars or, for any other week, one of its classes holds it.
+    Matched on the facts the week items carry: its series, season, category, license group, track, and its cars
+    (a car-rotation week's own cars, else the cars of its car classes, as the sync wrote them).
     """
 
-    series_id: int | None = None
-    season_id: int | None = None
+    series_ids: frozenset[int] | None = None
+    season_ids: frozenset[int] | None = None
     categories: frozenset[str] | None = None
-    license_group: int | None = None
-    track_id: int | None = None
-    car_id: int | None = None
-    car_class_ids: frozenset[int] = frozenset()
+    license_groups: frozenset[int] | None = None
+    track_ids: frozenset[int] | None = None
+    car_ids: frozenset[int] | None = None
 
-    def accepts(self, week: WeekItem | SlotItem) -> bool:
-        """The same test as ``condition``, in Python (for a season read whole by its partition)."""
-        if self.series_id is not None and week.series_id != self.series_id:
-            return False
-        if self.season_id is not None and week.season_id != self.season_id:
-            return False
-        if self.categories is not None and week.category not in self.categories:
-            return False
-        if self.license_group is not None and week.license_group != self.license_group:
-            return False
-        if self.track_id is not None and week.track_id != self.track_id:
-            return False
-        if self.car_id is not None:
-            cars = week.race_week_car_ids or []
-            return self.car_id in cars if cars else not self.car_class_ids.isdisjoint(week.car_class_ids or [])
-        return True
+    def canonical(self) -> list[list[Any] | None]:
+        """The filter as sorted lists, the same in every process (a set's order is not: string hashes vary)."""
+        sets = (self.series_ids, self.season_ids, self.categories, self.license_groups, self.track_ids, self.car_ids)
+        return [None if values is None else sorted(values) for values in sets]
 
-    def condition(self) -> Condition | None:
+    def accepts(self, week: WeekPattern) -> bool:
+        """The same test as ``expression``, in Python (for a season read whole by its partition)."""
+        return (
+            _any(self.series_ids, week.series_id)
+            and _any(self.season_ids, week.season_id)
+            and _any(self.categories, week.category)
+            and _any(self.license_groups, week.license_group)
+            and _any(self.track_ids, week.track_id)
+            and (self.car_ids is None or any(c.car_id in self.car_ids for c in week.cars))
+        )
+
+    def expression(self) -> _Expression:
         """A DynamoDB filter expression: items that fail it never leave DynamoDB (smaller, faster pages)."""
-        parts: list[Condition] = []
-        for value, attribute in (
-            (self.series_id, WeekItem.series_id),
-            (self.season_id, WeekItem.season_id),
-            (self.license_group, WeekItem.license_group),
-            (self.track_id, WeekItem.track_id),
-        ):
-            if value is not None:
-                parts.append(attribute == value)
-        if self.categories is not None:
-            parts.append(WeekItem.category.is_in(*sorted(self.categories)))
-        if self.car_id is not None:
-            car: Condition = WeekItem.race_week_car_ids.contains(self.car_id)
-            if self.car_class_ids:
-                no_week_cars = WeekItem.race_week_car_ids.does_not_exist() | (size(WeekItem.race_week_car_ids) == 0)
-                classes = [WeekItem.car_class_ids.contains(c) for c in sorted(self.car_class_ids)]
-                car = car | (no_week_cars & functools.reduce(operator.or_, classes))
-            parts.append(car)
-        return functools.reduce(operator.and_, parts) if parts else None
+        out = _Expression()
+        sets: tuple[tuple[str, frozenset[int] | frozenset[str] | None], ...] = (
+            ("series_id", self.series_ids),
+            ("season_id", self.season_ids),
+            ("category", self.categories),
+            ("license_group", self.license_groups),
+            ("track_id", self.track_ids),
+        )
+        for attribute, wanted in sets:
+            if wanted is not None:
+                name = out.name(attribute)
+                values: list[int | str] = sorted(wanted)  # type: ignore[arg-type]  # one kind per set
+                out.parts.append(f"{name} IN ({', '.join(map(out.value, values))})")
+        if self.car_ids is not None:
+            name = out.name("car_ids")
+            out.parts.append("(" + " OR ".join(f"contains({name}, {out.value(c)})" for c in sorted(self.car_ids)) + ")")
+        return out
+
+
+def _any(wanted: frozenset[Any] | None, value: Any) -> bool:
+    return wanted is None or value in wanted
 
 
 ANY = SlotFilter()
 
 
-def slot_sources_between(start: datetime, end: datetime, where: SlotFilter = ANY) -> SlotSources:
-    """Week patterns that may have slots in [start, end) and fixed slots starting in it (Query only).
+class _Expression:
+    """A condition expression being built: its parts (ANDed), attribute names and values (placeholders)."""
 
-    One Query per month bucket of [start - MAX_WEEK_SPAN, end) (two for any window up to two weeks), each
-    filtered in DynamoDB to weeks still running at ``start``, fixed slots from ``start`` on, and ``where``.
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.names: dict[str, str] = {}
+        self.values: dict[str, dict[str, str]] = {}
+
+    def name(self, attribute: str) -> str:
+        placeholder = f"#{attribute}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def value(self, value: int | str) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = {"N": str(value)} if isinstance(value, int) else {"S": value}
+        return placeholder
+
+    def request(self, key: str, extra: Iterable[str]) -> dict[str, Any]:
+        """Query parameters: key condition ``key``, filter ``extra`` AND the parts, names and values."""
+        return {
+            "IndexName": "by_time",
+            "KeyConditionExpression": key,
+            "FilterExpression": " AND ".join([*extra, *self.parts]),
+            "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": self.values,
+        }
+
+
+def window_queries(start: datetime, end: datetime, where: SlotFilter = ANY) -> list[dict[str, Any]]:
+    """The low-level Query requests (without TableName) that find the weeks racing in [start, end).
+
+    Short weeks: per month partition, first start in [start - SHORT_WEEK, end) (BETWEEN: "<end>#..." sorts after
+    "<end>") and last start >= start. Long weeks: last start >= start and first start < end.
     """
-    lo = iso_z(start - MAX_WEEK_SPAN)
-    hi = iso_z(end)  # "<end>#..." sorts after "<end>", so BETWEEN lo AND hi excludes starts at `end`
-    current = (WeekItem.span_end > iso_z(start)) | (SlotItem.start_time >= iso_z(start))
-    wanted = where.condition()
-    condition = current if wanted is None else current & wanted
-    patterns: list[WeekPattern] = []
-    fixed: list[Slot] = []
-    for bucket in month_buckets(start - MAX_WEEK_SPAN, end):
-        query = Item.by_time.query(bucket, Item.tsk.between(lo, hi), filter_condition=condition)
-        for item in read(query, f"slots {bucket}"):
-            if isinstance(item, WeekItem):
-                if item.span_end and parse_iso_z(item.span_end) > start:
-                    patterns.append(pattern_of(item))
-            elif isinstance(item, SlotItem):
-                fixed.append(slot_of(item))
-    return SlotSources(patterns, fixed)
+    requests = []
+    for bucket in month_buckets(start - SHORT_WEEK, end):
+        q = where.expression()
+        tpk, tsk, last = q.name("tpk"), q.name("tsk"), q.name("last_start")
+        lo, hi = q.value(iso_z(start - SHORT_WEEK)), q.value(iso_z(end))
+        key = f"{tpk} = {q.value(bucket)} AND {tsk} BETWEEN {lo} AND {hi}"
+        requests.append(q.request(key, [f"{last} >= {q.value(iso_z(start))}"]))
+    q = where.expression()
+    tpk, tsk, first = q.name("tpk"), q.name("tsk"), q.name("first_start")
+    key = f"{tpk} = {q.value(LONG_WEEKS)} AND {tsk} >= {q.value(iso_z(start))}"
+    requests.append(q.request(key, [f"{first} < {q.value(iso_z(end))}"]))
+    return requests
+
+
+def slot_sources_between(start: datetime, end: datetime, where: SlotFilter = ANY) -> SlotSources:
+    """Week patterns that may have slots in [start, end) and pass ``where`` (Query only: see ``window_queries``)."""
+    patterns = [
+        pattern_of_raw(item)
+        for request in window_queries(start, end, where)
+        for item in raw_query(request, f"the weeks racing from {iso_z(start)}")
+    ]
+    return SlotSources(patterns)
 
 
 def season_slot_sources(season_id: int, where: SlotFilter = ANY) -> SlotSources | None:
-    """The patterns and fixed slots of one season's weeks that ``where`` accepts (one Query); None if unknown.
-
-    A fixed slot is judged by its week's item, so slots stored before they carried the week's facts filter right.
-    """
+    """The patterns of one season's weeks that ``where`` accepts (one Query); None if the season is unknown."""
     partition = season_partition(season_id)
     if partition is None:
         return None
-    _, weeks, slots = partition
-    wanted = [w for w in weeks if where.accepts(w)]
-    numbers = {int(w.race_week_num) for w in wanted}
-    return SlotSources([pattern_of(w) for w in wanted], [slot_of(i) for i in slots if int(i.race_week_num) in numbers])
+    _, weeks, _ = partition
+    return SlotSources([p for p in map(pattern_of, weeks) if where.accepts(p)])

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
-from iracing_sync.api.answers import feed, next_body, season_with_weeks
+from iracing_sync.api.answers import feed, json_answer, next_body, season_with_weeks
 from iracing_sync.api.paging import fingerprint, page, page_body, slots_from
 from iracing_sync.api.params import (
     MAX_PAGE,
@@ -31,17 +31,16 @@ from iracing_sync.api.schedules import season_next, season_or_404
 from iracing_sync.errors import NotFoundError
 from iracing_sync.ical import season_calendar_name
 from iracing_sync.instants import iso_z
-from iracing_sync.models.http import NextRaces, SeasonSlotsPage, SeasonWithWeeks
 from iracing_sync.models.records import SlotSources
 
 
-@app.get("/seasons/<season_id>", responses=ok(SeasonWithWeeks, "the season with its weeks"))
-def get_season(season_id: Id) -> dict[str, Any]:
+@app.get("/seasons/<season_id>", responses=ok("SeasonWithWeeks", "the season with its weeks"))
+def get_season(season_id: Id) -> Response[str]:
     """One season with its weeks."""
-    return season_with_weeks(season_or_404(season_id))
+    return json_answer(season_with_weeks(season_or_404(season_id)))
 
 
-@app.get("/seasons/<season_id>/slots", responses=ok(SeasonSlotsPage, "the season's slots, one page"))
+@app.get("/seasons/<season_id>/slots", responses=ok("SeasonSlotsPage", "the season's slots, one page"))
 def get_season_slots(
     season_id: Id,
     start: SeasonFrom = None,
@@ -49,7 +48,7 @@ def get_season_slots(
     tz: Tz = None,
     limit: Limit = MAX_PAGE,
     cursor: Cursor = None,
-) -> dict[str, Any]:
+) -> Response[str]:
     """The slots of one season, within [from, to) if given, a page at a time (one Query per page)."""
     local = zone(tz)
     lo, hi = season_window(start, end)
@@ -57,10 +56,10 @@ def get_season_slots(
     found = page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, cursor, bound)
     if found is None:
         raise NotFoundError(f"season {season_id} not found")
-    return page_body({"season_id": season_id}, *found, limit, bound, local)
+    return json_answer(page_body({"season_id": season_id}, *found, limit, bound, local))
 
 
-@app.get("/seasons/<season_id>/next", responses=ok(NextRaces, "the season's next races from at"))
+@app.get("/seasons/<season_id>/next", responses=ok("NextRaces", "the season's next races from at"))
 def get_season_next(season_id: Id, at: At = None, count: Count = 1, tz: Tz = None) -> dict[str, Any]:
     """The next race(s) of a season: the first slots starting at or after ``at`` (empty if none)."""
     local = zone(tz)

@@ -1,4 +1,7 @@
-"""GET /series, /series/{id}, its seasons, its next races and its calendar feed."""
+"""GET /series, /series/{id}, its seasons, its next races and its calendar feed.
+
+(Answer shapes are imported on first use: a cold start serving /slots never loads them.)
+"""
 
 from __future__ import annotations
 
@@ -7,38 +10,37 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
-from iracing_sync.api.answers import feed, next_body, season_out, series_out
+from iracing_sync.api.answers import feed, json_answer, next_body, season_out
 from iracing_sync.api.params import At, CalendarFrom, CalendarTo, Count, Id, Tz, calendar_window, instant_or_now, zone
 from iracing_sync.api.resolver import app, ok
-from iracing_sync.api.schedules import seasons_of_series, series_next, series_slots
-from iracing_sync.errors import NotFoundError
+from iracing_sync.api.schedules import seasons_of_series, series_next, series_of_seasons, series_or_404, series_slots
 from iracing_sync.ical import series_calendar_name
-from iracing_sync.models.http import NextRaces, SeriesList, SeriesOut, SeriesSeasons, dump
 
 
-@app.get("/series", responses=ok(SeriesList, "every stored series"))
-def get_series_list() -> dict[str, Any]:
-    """Every series."""
-    return dump(SeriesList(series=[series_out(s) for s in store.list_series()]))
+@app.get("/series", responses=ok("SeriesList", "every stored series"))
+def get_series_list() -> Response[str]:
+    """Every series iRacing lists (series/get)."""
+    from iracing_sync.models.http import SeriesList, SeriesOut
+
+    return json_answer(SeriesList(series=store.list_series(as_=SeriesOut)))
 
 
-@app.get("/series/<series_id>", responses=ok(SeriesOut, "the series"))
-def get_series(series_id: Id) -> dict[str, Any]:
-    """One series."""
-    series = store.get_series(series_id)
-    if series is None:
-        raise NotFoundError(f"series {series_id} not found")
-    return dump(series_out(series))
+@app.get("/series/<series_id>", responses=ok("SeriesOut", "the series"))
+def get_series(series_id: Id) -> Response[str]:
+    """One series (one iRacing's series list lacks: what its stored seasons say of it)."""
+    return json_answer(series_or_404(series_id))
 
 
-@app.get("/series/<series_id>/seasons", responses=ok(SeriesSeasons, "the series' stored seasons"))
-def get_series_seasons(series_id: Id) -> dict[str, Any]:
+@app.get("/series/<series_id>/seasons", responses=ok("SeriesSeasons", "the series' stored seasons"))
+def get_series_seasons(series_id: Id) -> Response[str]:
     """The stored seasons of one series."""
+    from iracing_sync.models.http import SeriesSeasons
+
     seasons = seasons_of_series(series_id)
-    return dump(SeriesSeasons(series_id=series_id, seasons=[season_out(s) for s in seasons]))
+    return json_answer(SeriesSeasons(series_id=series_id, seasons=[season_out(s) for s in seasons]))
 
 
-@app.get("/series/<series_id>/next", responses=ok(NextRaces, "the series' next races from at"))
+@app.get("/series/<series_id>/next", responses=ok("NextRaces", "the series' next races from at"))
 def get_series_next(series_id: Id, at: At = None, count: Count = 1, tz: Tz = None) -> dict[str, Any]:
     """The next race(s) of a series: the first slots starting at or after ``at`` (empty if none)."""
     local = zone(tz)
@@ -51,7 +53,8 @@ def get_series_next(series_id: Id, at: At = None, count: Count = 1, tz: Tz = Non
 def get_series_calendar(series_id: Id, start: CalendarFrom = None, end: CalendarTo = None) -> Response[str]:
     """An iCalendar feed of a series: one event per race slot in [from, to), times in UTC."""
     lo, hi = calendar_window(start, end)
-    slots = series_slots(seasons_of_series(series_id), lo, hi)
-    series = store.get_series(series_id)
-    name = series_calendar_name(series_id, series.series_name if series else None)
+    seasons = seasons_of_series(series_id)
+    slots = series_slots(seasons, lo, hi)
+    series = store.get_series(series_id) or series_of_seasons(series_id, seasons)
+    name = series_calendar_name(series_id, series.series_name)
     return feed(slots, name, lo, hi, f"iracing-series-{series_id}.ics")
