@@ -104,3 +104,20 @@ def test_force_syncs_every_listed_season(step_functions: LocalStepFunctions, rep
     # Then every season is a Map item again, and finds nothing to write
     assert summary["seasons_synced"] == 35 and summary["seasons_unchanged"] == 0
     assert summary["items_written"] == 0 and summary["items_unchanged"] > 0
+
+
+def test_fields_iracing_changes_by_itself_do_not_make_a_season_changed(
+    step_functions: LocalStepFunctions, replay: Any
+) -> None:
+    body = load_sample("series_seasons.json")
+    replay(body)
+    step_functions.run("sync_current_seasons", progress=False)
+    # Given an hour later iRacing's listing differs only in what it updates on its own (sign-ups, current week)
+    later = copy.deepcopy(body)
+    for season in later:
+        season["reg_user_count"] = season.get("reg_user_count", 0) + 17
+        season["race_week"] = season.get("race_week", 0) + 1
+    replay(later)
+    # When the hourly sync runs, Then no season is synced again: only stored facts count
+    summary = step_functions.run("sync_current_seasons", progress=False)
+    assert summary["seasons_synced"] == 0 and summary["seasons_unchanged"] == 35

@@ -335,7 +335,7 @@ def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
             descriptor["super_session"] = True
 
     def put(body: dict[str, Any]) -> store.WriteCounts:
-        return store.put_season(ScheduleProcessor().process(parse_schedule_body(body)[0]))
+        return store.put_season(ScheduleProcessor(store.cached_car_catalog()).process(parse_schedule_body(body)[0]))
 
     assert put(hot).written == 1
     try:

@@ -17,7 +17,7 @@ from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
-from iracing_sync.models.records import ListingState
+from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (
     ListCurrentSeasonsEvent,
     ListPastSeasonsEvent,
@@ -148,13 +148,23 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     return {"archive_key": key, "season_ids": changed}
 
 
-def season_hash(raw: Any, processor: ScheduleProcessor) -> str:
-    """What a season's stored items derive from: its raw body and the processor (its format and the car catalog).
+def record_hash(record: SeasonRecord, processor: ScheduleProcessor) -> str:
+    """What a season's stored items derive from: the record its body yields, and the processor that built it.
 
-    Equal hashes mean a sync would write nothing, so the listing starts no task for the season; a new catalog
-    (a car renamed) or format changes every hash once, and every season is rewritten once.
+    Only what is stored counts: fields iRacing changes by itself every week or hour (race_week, reg_user_count...)
+    never reach the record, so they never make a season look changed. A new car catalog (a car renamed) or
+    processor format changes every hash once, and every season is rewritten once.
     """
-    return archive.digest({"body": raw, "processor": processor.version})
+    return archive.digest({"record": record.model_dump(mode="json"), "processor": processor.version})
+
+
+def season_hash(raw: Any, processor: ScheduleProcessor) -> str:
+    """``record_hash`` of one raw season of a listing; a season that does not parse never matches a stored hash
+    (its sync task then reports why)."""
+    try:
+        return record_hash(processor.process(parse_schedule_body(raw)[0]), processor)
+    except MalformedPayload:
+        return "malformed:" + archive.digest(raw)
 
 
 def _season_id(raw: dict[str, Any]) -> Any:
@@ -185,13 +195,9 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     """Store one season exactly as iRacing has it (from the archive, or fetched by ID)."""
     logger.append_keys(season_id=event.season_id)
     client: IracingClient | None = None
-    # The week items name their cars from the stored catalog (cached by the warm function), so answers read no catalog.
-    processor = ScheduleProcessor(store.cached_car_catalog())
-    body_hash = None
     if event.archive_key:
         key = event.archive_key
         body = _raw_season(_archived(_archive().location, key), event.season_id)
-        body_hash = season_hash(body, processor)  # what the next listing compares this season with
     else:
         client = new_client()
         body, key = _fetch(client, "series/season_schedule", season_id=event.season_id)
@@ -211,8 +217,14 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     if season is None:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
     logger.append_keys(series_id=season.series_id)
-    # Ordered by fetch time: a retry of an older archived body never overwrites what a newer fetch stored.
-    counts = store.put_season(processor.process(season), fetched_at=archive.fetched_at(key), body_hash=body_hash)
+    # The week items name their cars from the stored catalog (cached by the warm function), so answers read no catalog.
+    processor = ScheduleProcessor(store.cached_car_catalog())
+    processed = processor.process(season)
+    # Ordered by fetch time: a retry of an older archived body never overwrites what a newer fetch stored. The hash
+    # is what the next listing compares this season with.
+    counts = store.put_season(
+        processed, fetched_at=archive.fetched_at(key), body_hash=record_hash(processed, processor)
+    )
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return record(

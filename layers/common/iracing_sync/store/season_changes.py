@@ -27,7 +27,8 @@ def _track(week: WeekItem) -> dict[str, Any]:
 
 
 def _times(week: WeekItem) -> dict[str, Any]:
-    return {"descriptors": json.loads(week.descriptors or "[]")}
+    # The repeating pattern only: a fixed session time is a slot of its own (slot_added/slot_removed).
+    return {"descriptors": [d for d in json.loads(week.descriptors or "[]") if d.get("repeating")]}
 
 
 def _ids(values: Any) -> list[int]:
