@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from time import perf_counter
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -225,9 +226,9 @@ def _dispatch(
     event = json.loads(body) if body else {}
     action = event.get("action") if isinstance(event, dict) else None
     invocations.append((logical_id, action))
-    started = time.perf_counter()
+    started = perf_counter()  # bound at import: tests may replace this module's `time` with a fake clock
     payload, error = invoke(logical_id, event)
-    timed_invocations.append(TimedInvocation(logical_id, action, time.perf_counter() - started))
+    timed_invocations.append(TimedInvocation(logical_id, action, perf_counter() - started))
     _progress.record(event, error)
     if error:
         response_headers["x-amz-function-error"] = error
