@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from time import perf_counter
 from types import ModuleType
 from typing import Any
 from unittest import mock
@@ -206,13 +207,29 @@ _progress = _Progress()
 invocations: list[tuple[str, str | None]] = []
 
 
+@dataclass(frozen=True)
+class TimedInvocation:
+    """One dispatched invocation with the handler's wall time: what Lambda bills as its duration (cost bench)."""
+
+    function: str
+    action: str | None
+    seconds: float
+
+
+# The same invocations as ``invocations``, each with its duration.
+timed_invocations: list[TimedInvocation] = []
+
+
 def _dispatch(
     self: Any, function_name: str, qualifier: str | None, body: Any, headers: Any, response_headers: Any
 ) -> bytes:
     logical_id = function_name.rsplit(":", 1)[-1]
     event = json.loads(body) if body else {}
-    invocations.append((logical_id, event.get("action") if isinstance(event, dict) else None))
+    action = event.get("action") if isinstance(event, dict) else None
+    invocations.append((logical_id, action))
+    started = perf_counter()  # bound at import: tests may replace this module's `time` with a fake clock
     payload, error = invoke(logical_id, event)
+    timed_invocations.append(TimedInvocation(logical_id, action, perf_counter() - started))
     _progress.record(event, error)
     if error:
         response_headers["x-amz-function-error"] = error
@@ -315,6 +332,12 @@ class LocalStepFunctions:
             name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
         )
         return str(created["stateMachineArn"])
+
+    def executions(self, state_machine_arn: str) -> list[str]:
+        """The ARNs of a state machine's executions, newest first."""
+        pages = self._client.get_paginator("list_executions").paginate(stateMachineArn=state_machine_arn)
+        listed = [execution for page in pages for execution in page["executions"]]
+        return [e["executionArn"] for e in sorted(listed, key=lambda e: e["startDate"], reverse=True)]
 
     def history(self, execution_arn: str) -> list[dict[str, Any]]:
         """Every history event of an execution, oldest first."""

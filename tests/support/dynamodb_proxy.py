@@ -9,14 +9,19 @@ on (a writer killed mid-batch).
 
 from __future__ import annotations
 
+import base64
 import collections
 import http.client
 import json
+import math
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 WRITES = frozenset({"BatchWriteItem", "TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem"})
+READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
 
 THROTTLED = {
     "__type": "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
@@ -27,9 +32,13 @@ THROTTLED = {
 class DynamoDBProxy:
     """Forwards every request to DynamoDB Local at ``upstream_port``; scriptable throttling; counts ops."""
 
-    def __init__(self, port: int, upstream_port: int) -> None:
+    def __init__(self, port: int, upstream_port: int, *, meter: bool = False) -> None:
         self.port, self.upstream_port = port, upstream_port
+        self.meter = meter
         self.operations: collections.Counter[str] = collections.Counter()
+        # Capacity units consumed, by operation (metered only).
+        self.units: collections.Counter[str] = collections.Counter()
+        self._indexes: dict[str, list[IndexShape]] = {}
         self._throttle: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -76,6 +85,62 @@ class DynamoDBProxy:
     def reset_counts(self) -> None:
         with self._lock:
             self.operations.clear()
+            self.units.clear()
+
+    @property
+    def read_units(self) -> float:
+        """Read request units consumed since the last reset (metered only)."""
+        with self._lock:
+            return sum(units for op, units in self.units.items() if op in READS)
+
+    @property
+    def write_units(self) -> float:
+        """Write request units consumed since the last reset (metered only)."""
+        with self._lock:
+            return sum(units for op, units in self.units.items() if op in WRITES)
+
+    def _metered_request(self, operation: str, body: bytes) -> tuple[bytes, dict[str, Any] | None]:
+        """The request body asking for its consumed capacity, and the request parsed (None if not metered)."""
+        if not self.meter or operation not in READS | WRITES:
+            return body, None
+        request = json.loads(body or b"{}")
+        if request.get("ReturnConsumedCapacity", "NONE") == "NONE":
+            request["ReturnConsumedCapacity"] = "TOTAL"
+            body = json.dumps(request).encode()
+        return body, request
+
+    def _record_units(
+        self, operation: str, request: dict[str, Any], status: int, data: bytes, headers: dict[str, str]
+    ) -> None:
+        if status != 200:
+            return  # a refused request (condition failed, throttled) answers no capacity; AWS bills few of those
+        answer = json.loads(data)
+        consumed = answer.get("ConsumedCapacity") or []
+        units = sum(c.get("CapacityUnits", 0.0) for c in (consumed if isinstance(consumed, list) else [consumed]))
+        if operation == "TransactWriteItems":
+            units = transact_write_units(request, lambda table: self._table_indexes(table, headers))
+        with self._lock:
+            self.units[operation] += units
+
+    def _table_indexes(self, table: str, headers: dict[str, str]) -> list[IndexShape]:
+        """A table's global secondary indexes (asked of DynamoDB Local once per table)."""
+        if table not in self._indexes:
+            # DynamoDB Local keeps one database per access key and region: the side request reuses the headers.
+            side = {k: v for k, v in headers.items() if k.lower() != "x-amz-target"}
+            side["X-Amz-Target"] = "DynamoDB_20120810.DescribeTable"
+            _, data, _ = self._upstream(json.dumps({"TableName": table}).encode(), side)
+            self._indexes[table] = index_shapes(json.loads(data)["Table"])
+        return self._indexes[table]
+
+    def _upstream(self, body: bytes, headers: dict[str, str], path: str = "/") -> tuple[int, bytes, dict[str, Any]]:
+        """Send one request to DynamoDB Local: (status, body, headers) of its answer."""
+        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        try:
+            upstream.request("POST", path, body=body, headers={**headers, "Content-Length": str(len(body))})
+            response = upstream.getresponse()
+            return response.status, response.read(), dict(response.getheaders())
+        finally:
+            upstream.close()
 
     def _take_throttle(self, operation: str) -> bool:
         with self._lock:
@@ -107,15 +172,12 @@ class DynamoDBProxy:
                         # Like a process killed mid-request: the connection closes with no answer at all.
                         self.close_connection = True
                         return
-                upstream = http.client.HTTPConnection("127.0.0.1", proxy.upstream_port, timeout=30)
-                try:
-                    headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                    upstream.request("POST", self.path, body=body, headers=headers)
-                    response = upstream.getresponse()
-                    data = response.read()
-                    self._answer(response.status, data, dict(response.getheaders()))
-                finally:
-                    upstream.close()
+                body, request = proxy._metered_request(operation, body)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}
+                status, data, answer_headers = proxy._upstream(body, headers, self.path)
+                if request is not None:
+                    proxy._record_units(operation, request, status, data, headers)
+                self._answer(status, data, answer_headers)
 
             def _answer(self, status: int, data: bytes, headers: dict[str, Any]) -> None:
                 self.send_response(status)
@@ -139,6 +201,97 @@ class DynamoDBProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+@dataclass(frozen=True)
+class IndexShape:
+    """What a global secondary index holds of an item: its key attributes and projection."""
+
+    keys: frozenset[str]
+    projection: str  # ALL, KEYS_ONLY or INCLUDE
+    table_keys: frozenset[str]
+    included: frozenset[str] = frozenset()
+
+    def projected(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """The item as this index stores it, or None if the item lacks the index's keys (then it is not indexed)."""
+        if not self.keys <= item.keys():
+            return None
+        if self.projection == "ALL":
+            return item
+        wanted = self.keys | self.table_keys | (self.included if self.projection == "INCLUDE" else frozenset())
+        return {k: v for k, v in item.items() if k in wanted}
+
+
+def index_shapes(table: dict[str, Any]) -> list[IndexShape]:
+    """The global secondary indexes of a DescribeTable answer's ``Table``."""
+    table_keys = frozenset(k["AttributeName"] for k in table["KeySchema"])
+    return [
+        IndexShape(
+            keys=frozenset(k["AttributeName"] for k in index["KeySchema"]),
+            projection=index["Projection"]["ProjectionType"],
+            table_keys=table_keys,
+            included=frozenset(index["Projection"].get("NonKeyAttributes", [])),
+        )
+        for index in table.get("GlobalSecondaryIndexes", [])
+    ]
+
+
+def item_bytes(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB bills it: each attribute's name (UTF-8) plus its value."""
+    return sum(len(name.encode()) + value_bytes(value) for name, value in item.items())
+
+
+def value_bytes(value: dict[str, Any]) -> int:
+    """One attribute value's size (wire JSON, e.g. {"S": "abc"}) by AWS's item size rules."""
+    ((kind, v),) = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "N":
+        return _number_bytes(v)
+    if kind == "B":
+        return len(base64.b64decode(v))
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode()) for s in v)
+    if kind == "NS":
+        return sum(_number_bytes(n) for n in v)
+    if kind == "BS":
+        return sum(len(base64.b64decode(b)) for b in v)
+    if kind == "L":  # 3 bytes of overhead, 1 per element
+        return 3 + sum(1 + value_bytes(e) for e in v)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode()) + value_bytes(e) for k, e in v.items())
+    raise ValueError(f"unknown DynamoDB attribute type {kind!r}")
+
+
+def _number_bytes(text: str) -> int:
+    # About 1 byte per two significant digits, plus 1.
+    digits = text.lstrip("-").split("e")[0].split("E")[0].replace(".", "").strip("0") or "0"
+    return math.ceil(len(digits) / 2) + 1
+
+
+def transact_write_units(request: dict[str, Any], indexes_of: Callable[[str], list[IndexShape]]) -> float:
+    """Write units of one TransactWriteItems by AWS's rule: 2 per KB (rounded up) of each action, per index too.
+
+    A Put is sized from its new image (an item it replaces may be larger: AWS bills the larger of the two);
+    an Update, Delete or ConditionCheck is not sized here (its stored image is not in the request) and counts as
+    one KB in the table alone.
+    """
+    units = 0.0
+    for action in request.get("TransactItems", []):
+        put = action.get("Put")
+        if put is None:
+            units += 2
+            continue
+        item = put["Item"]
+        sizes = [item_bytes(item)] + [
+            item_bytes(projected)
+            for index in indexes_of(put["TableName"])
+            if (projected := index.projected(item)) is not None
+        ]
+        units += sum(2 * max(1, math.ceil(size / 1024)) for size in sizes)
+    return units
 
 
 class Hold:
