@@ -591,8 +591,12 @@ def _serve_seasons(fake: Any, body: list[dict[str, Any]]) -> None:
 
 
 def _ticked(body: list[dict[str, Any]], tick: int) -> list[dict[str, Any]]:
-    """Every season as iRacing lists it once its registration count moved: a body change nothing stored depends on."""
-    return [{**season, "reg_user_count": int(season.get("reg_user_count") or 0) + tick} for season in body]
+    """Every season changed in one stored fact (its schedule description): each season's task runs and rewrites
+    one item. (A field nothing stored depends on, like reg_user_count, changes nothing: change detection compares
+    what a body yields.)"""
+    return [
+        {**season, "schedule_description": f"{season.get('schedule_description') or ''} ({tick})"} for season in body
+    ]
 
 
 @dataclass(frozen=True)
