@@ -77,7 +77,10 @@ CONFIG = SchemathesisConfig.from_dict(
         # Valid data's statuses (schemathesis' default list) plus 422: the semantic refusals described above,
         # each held to its rule by unservable_only_when_it_is. Never 400.
         "checks": {
-            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]}
+            "positive_data_acceptance": {"expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]},
+            # An undeclared method never reaches the function: API Gateway (and the local adapter, as strict) answers
+            # it 404 {"message": "Not Found"}, where this check expects a 405 no HTTP API can be made to send.
+            "unsupported_method": {"enabled": False},
         },
         "request-timeout": 60,
     }
