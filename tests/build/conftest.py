@@ -18,7 +18,7 @@ import pytest
 from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import REPO_ROOT
-from tests.support.events_sink import EventsSink
+from tests.support.events_sink import EventsSink, serving_sink
 
 # Build name -> (folder, the make target that fills it).
 BUILDS = {
@@ -58,11 +58,8 @@ def dynamodb() -> Iterator[DynamoDBLocal]:
 @pytest.fixture(scope="session", autouse=True)
 def events_sink() -> Iterator[EventsSink]:
     """EventBridge calls of this process and of the built functions go to a local sink."""
-    sink = EventsSink().start()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", sink.endpoint)
+    with serving_sink() as sink:
         yield sink
-    sink.stop()
 
 
 @pytest.fixture(scope="module")

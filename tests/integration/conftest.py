@@ -13,7 +13,7 @@ from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions, local_step_functions
 from tests.support.dynamodb_proxy import DynamoDBProxy
-from tests.support.events_sink import EventsSink
+from tests.support.events_sink import EventsSink, serving_sink
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +36,22 @@ _PROXY: list[DynamoDBProxy] = []
 @pytest.fixture(scope="session", autouse=True)
 def events_sink() -> Iterator[EventsSink]:
     """Every EventBridge call of the session goes to a local endpoint that keeps what it receives."""
-    sink = EventsSink().start()
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", sink.endpoint)
+    with serving_sink() as sink:
         yield sink
-    sink.stop()
+
+
+@pytest.fixture
+def replay(settings_env: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A function making iRacing's next series/seasons answer a given body (a replay archive: no iRacing at all)."""
+    import tempfile
+
+    from iracing_sync.archive import Archive
+    from iracing_sync.settings import get_settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings_env.setenv("IRACING_REPLAY", folder)
+        get_settings.cache_clear()
+        yield lambda body: Archive(get_settings(), location=folder).put("series/seasons", {}, body)
 
 
 @pytest.fixture

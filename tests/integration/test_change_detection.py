@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,18 +49,6 @@ def test_an_unchanged_resync_costs_one_request_no_map_item_and_two_invocations(
     assert again["items_written"] == again["items_deleted"] == 0
     # And the identical body was not archived again
     assert archived_listings() == archived
-
-
-@pytest.fixture
-def replay(settings_env: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A function that makes iRacing's next series/seasons answer ``body`` (from a replay archive)."""
-    from iracing_sync.archive import Archive
-    from iracing_sync.settings import get_settings
-
-    with tempfile.TemporaryDirectory() as folder:
-        settings_env.setenv("IRACING_REPLAY", folder)
-        get_settings.cache_clear()
-        yield lambda body: Archive(get_settings(), location=folder).put("series/seasons", {}, body)
 
 
 def test_only_the_changed_season_is_synced_and_one_that_left_is_marked_inactive(

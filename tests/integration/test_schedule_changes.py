@@ -6,8 +6,6 @@ re-sync announces nothing; a changed track, a removed week and a removed fixed t
 from __future__ import annotations
 
 import copy
-import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,18 +16,6 @@ from tests.conftest import load_sample
 from tests.support.events_sink import EventsSink
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def replay(settings_env: pytest.MonkeyPatch) -> Iterator[Any]:
-    """Make iRacing's next series/seasons answer a given body (from a replay archive)."""
-    from iracing_sync.archive import Archive
-    from iracing_sync.settings import get_settings
-
-    with tempfile.TemporaryDirectory() as folder:
-        settings_env.setenv("IRACING_REPLAY", folder)
-        get_settings.cache_clear()
-        yield lambda body: Archive(get_settings(), location=folder).put("series/seasons", {}, body)
 
 
 def recorded_since(start: datetime) -> list[Any]:

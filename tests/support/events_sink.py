@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import pytest
 
 
 class EventsSink:
@@ -82,3 +86,13 @@ class EventsSink:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+
+
+@contextmanager
+def serving_sink() -> Iterator[EventsSink]:
+    """A sink every EventBridge call of this process (and of child processes given its environment) goes to."""
+    sink = EventsSink().start()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", sink.endpoint)
+        yield sink
+    sink.stop()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
@@ -89,10 +90,11 @@ def put_season(
     old = _items(pk, replaced) if existed and replaced else []
     changes = change_items(season_changes(season.season_id, season.series_id, at, old, puts, existed))
     counts.changes = len(changes)
-    if len(puts) + len(deletes) + len(changes) <= TRANSACT_LIMIT:
-        _transact(pk, state, [*puts, *changes], deletes, fetched, body_hash, what)
+    write = _Write(pk, state, [*puts, *changes], deletes, fetched, body_hash, what)
+    if len(write.puts) + len(deletes) <= TRANSACT_LIMIT:
+        _transact(write)
     else:
-        _locked(pk, state, [*puts, *changes], deletes, fetched, body_hash, what)
+        _locked(write)
     return counts
 
 
@@ -112,15 +114,22 @@ def _unchanged_since_read(state: SeasonVersionItem | None, now: float) -> Condit
     return (SeasonVersionItem.version == int(state.version)) & free
 
 
-def _transact(
-    pk: str,
-    state: SeasonVersionItem | None,
-    puts: list[Item],
-    deletes: list[str],
-    fetched: str,
-    body_hash: str | None,
-    what: str,
-) -> None:
+@dataclass(frozen=True)
+class _Write:
+    """One reconcile's writes: the items to put (changes included), the keys to delete, and what VERSION becomes."""
+
+    pk: str
+    state: SeasonVersionItem | None  # as read
+    puts: list[Item]
+    deletes: list[str]
+    fetched: str
+    body_hash: str | None
+    what: str
+
+
+def _transact(write: _Write) -> None:
+    pk, state, fetched, body_hash, what = write.pk, write.state, write.fetched, write.body_hash, write.what
+    puts, deletes = write.puts, write.deletes
     version = int(state.version) + 1 if state is not None else 1
     bumped = SeasonVersionItem(pk=pk, sk=VERSION, version=version, fetched_at=fetched, body_hash=body_hash)
     try:
@@ -136,15 +145,9 @@ def _transact(
         raise RetryableError(f"DynamoDB write of {what} failed: {exc.msg}") from exc
 
 
-def _locked(
-    pk: str,
-    state: SeasonVersionItem | None,
-    puts: list[Item],
-    deletes: list[str],
-    fetched: str,
-    body_hash: str | None,
-    what: str,
-) -> None:
+def _locked(write: _Write) -> None:
+    pk, state, fetched, body_hash, what = write.pk, write.state, write.fetched, write.body_hash, write.what
+    puts, deletes = write.puts, write.deletes
     writer = uuid.uuid4().hex
     now = time.time()
     claim = SeasonVersionItem(pk=pk, sk=VERSION)
