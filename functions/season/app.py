@@ -1,4 +1,5 @@
-"""Season function: list active seasons, sync one season, record a task's failure or the run (Step Functions tasks)."""
+"""Season function: list active seasons, sync one season, reconcile the race guide, record a task's failure or the
+run (Step Functions tasks)."""
 
 from typing import Any
 
@@ -8,8 +9,10 @@ from iracing_sync import outcomes, sync
 from iracing_sync.models.tasks import (
     SEASON_TASK,
     ListCurrentSeasonsEvent,
+    ReconcileGuideEvent,
     RecordFailureEvent,
     SyncSeasonEvent,
+    VerifyGuideEvent,
     parse_event,
 )
 from iracing_sync.observability import logger, metrics, tracer
@@ -26,6 +29,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return sync.list_current_seasons(task)
     if isinstance(task, SyncSeasonEvent):
         return sync.sync_season(task)
+    if isinstance(task, ReconcileGuideEvent):
+        return sync.reconcile_guide(task)
+    if isinstance(task, VerifyGuideEvent):
+        return sync.verify_guide(task)
     if isinstance(task, RecordFailureEvent):
         return outcomes.record_failure(task)
     return outcomes.record_run(task)

@@ -26,7 +26,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 FORMATS = ("json", "ics", "table")
-SYNC_KINDS = ("series", "reference", "current", "season", "past", "all-past")
+SYNC_KINDS = ("series", "reference", "current", "season", "past", "all-past", "race-guide")
 
 
 class UsageError(Exception):
@@ -123,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
         "season": "one season by ID",
         "past": "every past season of one series",
         "all-past": "past seasons of every series (backfill)",
+        "race-guide": "iRacing's race guide into the stored slots (session IDs, entries), drift found and healed",
     }
     for kind in SYNC_KINDS:
         sub = kinds.add_parser(kind, help=kind_help[kind], description=f"Sync {kind_help[kind]}.")

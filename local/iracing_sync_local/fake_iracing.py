@@ -291,6 +291,7 @@ class FakeIracing:
         self._password_attempts: collections.deque[float] = collections.deque()
         self._bytes: dict[str, bytes] = {}
         self._synthesized: dict[int, bytes] = {}
+        self._served: dict[str, bytes] = {}  # endpoint -> a body answering it instead of the snapshot's (serve)
         self._seasons: dict[int, Any] | None = None
         self._past: tuple[dict[int, list[Any]], dict[int, Any]] | None = None
         self._server: _Server | None = None
@@ -426,6 +427,20 @@ class FakeIracing:
             raise ValueError("chunk_size must be >= 1")
         with self._lock:
             self._chunked[endpoint.strip("/")] = chunk_size
+
+    def serve(self, endpoint: str, body: Any) -> None:
+        """Answer a parameterless ``endpoint`` (e.g. ``season/race_guide``, ``series/seasons``) with ``body`` instead
+        of the snapshot's file: a bundled sample's file name, or a JSON value. Only that answer changes: the
+        season_schedule bodies stay those of the snapshot's seasons (so a re-sync by ID gets the snapshot's truth).
+        """
+        data = self._file(body) if isinstance(body, str) and body.endswith(".json") else _json(body)
+        with self._lock:
+            self._served[endpoint.strip("/")] = data
+
+    def clear_served(self) -> None:
+        """Answer every endpoint from the snapshot again."""
+        with self._lock:
+            self._served.clear()
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -841,6 +856,10 @@ class FakeIracing:
         snap = self._snap
         if endpoint in _DIRECT_FILES:
             return self._file(_DIRECT_FILES[endpoint]), True
+        with self._lock:
+            served = self._served.get(endpoint)
+        if served is not None and not query:
+            return served, False
         if endpoint == "series/seasons":
             # Both given means "that past quarter"; only the captured quarter is known.
             past = bool(query.get("season_year") and query.get("season_quarter"))

@@ -118,6 +118,7 @@ def execution_for(kind: str, target: int | None = None) -> tuple[str, dict[str, 
         "reference": "sync_reference_data",
         "current": "sync_current_seasons",
         "all-past": "sync_all_past_seasons",
+        "race-guide": "sync_race_guide",
     }
     if kind in simple:
         return simple[kind], {}
@@ -228,7 +229,7 @@ def run_on_stack(stack_name: str, name: str, execution_input: dict[str, Any]) ->
     """
     import boto3
 
-    from iracing_sync_local.stepfunctions import STATE_MACHINES, ExecutionFailed, execute
+    from iracing_sync_local.stepfunctions import STATE_MACHINES, ExecutionFailed, execute, execute_express
 
     output_key = f"{STATE_MACHINES[name]}Arn"
     outputs = stack_outputs(stack_name)
@@ -236,8 +237,11 @@ def run_on_stack(stack_name: str, name: str, execution_input: dict[str, Any]) ->
         raise UsageError(f"stack {stack_name!r} has no output {output_key}")
     _log(f"starting {name} on stack {stack_name}")
     client = boto3.client("stepfunctions")
+    arn = outputs[output_key]
     try:
-        return dict(execute(client, outputs[output_key], execution_input, prefix="cli", timeout=FOLLOW_DEPLOYED))
+        if client.describe_state_machine(stateMachineArn=arn).get("type") == "EXPRESS":
+            return dict(execute_express(client, arn, execution_input))
+        return dict(execute(client, arn, execution_input, prefix="cli", timeout=FOLLOW_DEPLOYED))
     except ExecutionFailed as exc:
         raise SyncRunFailed(str(exc), _recorded_on_stack(stack_name, outputs, exc.execution_name)) from exc
 
@@ -287,8 +291,9 @@ def runs_in_table(table_name: str, limit: int = 20) -> list[dict[str, Any]]:
     runs = []
     for raw in answer.get("Items", []):
         item = {key: _plain(deserialize(value)) for key, value in raw.items()}
-        if isinstance(item.get("failed"), str):  # stored as a JSON list
-            item["failed"] = json.loads(item["failed"])
+        for name in ("failed", "guide"):  # stored as JSON (a list; a race-guide run's findings)
+            if isinstance(item.get(name), str):
+                item[name] = json.loads(item[name])
         runs.append(SyncRun.model_validate(item).model_dump(mode="json"))
     return runs
 

@@ -51,6 +51,7 @@ STATE_MACHINES = {
     "sync_season": "SyncSeasonStateMachine",
     "sync_past_seasons": "SyncPastSeasonsStateMachine",
     "sync_all_past_seasons": "SyncAllPastSeasonsStateMachine",
+    "sync_race_guide": "SyncRaceGuideStateMachine",
 }
 
 
@@ -409,6 +410,20 @@ def execute(
     if status != "SUCCEEDED":
         raise ExecutionFailed(status, described.get("error"), described.get("cause"), name, arn)
     return json.loads(described.get("output") or "null")
+
+
+def execute_express(client: Any, state_machine_arn: str, execution_input: dict[str, Any] | None = None) -> Any:
+    """Run an EXPRESS state machine on AWS to its end (StartSyncExecution: AWS keeps no history of an express
+    execution to describe) and return its output, or raise ExecutionFailed."""
+    name = f"cli-{uuid.uuid4().hex[:12]}"
+    ended = client.start_sync_execution(
+        stateMachineArn=state_machine_arn, name=name, input=json.dumps(execution_input or {})
+    )
+    if ended["status"] != "SUCCEEDED":
+        raise ExecutionFailed(
+            ended["status"], ended.get("error"), ended.get("cause"), name, ended.get("executionArn", "")
+        )
+    return json.loads(ended.get("output") or "null")
 
 
 def _history_length(client: Any, arn: str) -> int:

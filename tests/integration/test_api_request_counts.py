@@ -27,8 +27,10 @@ READS = {"GetItem", "Query", "BatchGetItem"}
 
 @pytest.fixture(scope="module")
 def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> None:
-    """Given both snapshots synced: 2025-09-09 (series, reference data, seasons) and the 2023 S2 quarter."""
+    """Given both snapshots synced: 2025-09-09 (series, reference data, seasons, that day's race guide, whose horizon
+    is 2025-09-09 05:00 to 15:00) and the 2023 S2 quarter."""
     sync_snapshot(module_step_functions, module_fake_iracing)
+    assert module_step_functions.run("sync_race_guide", {}, progress=False)["matched"] == 133
     from iracing_sync.settings import get_settings
 
     with pytest.MonkeyPatch.context() as env, FakeIracing("2023s2") as quarter:

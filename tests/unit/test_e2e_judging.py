@@ -131,6 +131,7 @@ def test_key_policy_admits_cloudwatch_only_by_its_own_principal(policy: dict[str
 def test_schedule_names_are_the_templates_for_the_stack() -> None:
     assert schedule_names(load_template(), "iracing-sync-prod") == [
         "iracing-sync-prod-SyncCurrentSeasonsHourly",
+        "iracing-sync-prod-SyncRaceGuidePoll",
         "iracing-sync-prod-SyncReferenceDataDaily",
     ]
 

@@ -83,6 +83,8 @@ API_ROUTES = {
     ("GET", "/car-classes"),
     ("GET", "/car-classes/{id}"),
     ("GET", "/calendar.ics"),
+    ("GET", "/changes"),
+    ("GET", "/changes.atom"),
 }
 # CloudWatch Logs' vended-log delivery API (Step Functions logging) takes no resource-level permissions.
 RESOURCE_STAR_ACTIONS = {
@@ -345,7 +347,7 @@ def _states_arn(kind: str) -> str:
     return f"arn:${{AWS::Partition}}:states:${{AWS::Region}}:${{AWS::AccountId}}:{kind}"
 
 
-def test_schedules_current_hourly_reference_daily_backfill_manual_enabled_only_in_prod() -> None:
+def test_schedules_current_hourly_reference_daily_guide_by_parameter_backfill_manual_enabled_only_in_prod() -> None:
     schedules = {
         (name, event_name): event["Properties"]
         for name, machine in state_machines().items()
@@ -356,10 +358,14 @@ def test_schedules_current_hourly_reference_daily_backfill_manual_enabled_only_i
     # The backfill has no schedule: it is started by hand.
     assert sorted(schedules) == [
         ("SyncCurrentSeasonsStateMachine", "Hourly"),
+        ("SyncRaceGuideStateMachine", "Poll"),
         ("SyncReferenceDataStateMachine", "Daily"),
     ]
     assert schedules["SyncCurrentSeasonsStateMachine", "Hourly"]["ScheduleExpression"] == "rate(1 hour)"
     assert schedules["SyncReferenceDataStateMachine", "Daily"]["ScheduleExpression"].startswith("cron(")
+    # The race guide every 5 minutes by default, a parameter (a run within a minute of the last fetches nothing)
+    assert schedules["SyncRaceGuideStateMachine", "Poll"]["ScheduleExpression"] == {"Ref": "RaceGuideSchedule"}
+    assert template()["Parameters"]["RaceGuideSchedule"]["Default"] == "rate(5 minutes)"
     for schedule in schedules.values():
         assert schedule["State"] == {"Fn::If": ["IsProd", "ENABLED", "DISABLED"]}
         assert sub_string(schedule["Name"]).startswith("${AWS::StackName}-")
@@ -855,7 +861,7 @@ def _scheduled_run_kinds() -> set[str]:
 
 def test_every_scheduled_run_kind_alarms_on_its_first_partial_run() -> None:
     kinds = _scheduled_run_kinds()
-    assert kinds == {"current", "reference"}
+    assert kinds == {"current", "reference", "race-guide"}
     for kind in kinds:
         alarms = [
             template()["Resources"][name]["Properties"]

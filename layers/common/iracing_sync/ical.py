@@ -76,7 +76,20 @@ def slot_description(slot: Slot) -> str:
     lines.append(", ".join(ids))
     if slot.super_session:
         lines.append("super session")
+    guide = race_guide_line(slot)
+    if guide:
+        lines.append(guide)
     return "\n".join(lines)
+
+
+def race_guide_line(slot: Slot) -> str | None:
+    """What iRacing's race guide published of the session (its entries, its ID), or None before it has."""
+    parts = []
+    if slot.entry_count is not None:
+        parts.append(f"{slot.entry_count} {'entry' if slot.entry_count == 1 else 'entries'}")
+    if slot.session_id is not None:
+        parts.append(f"session_id {slot.session_id}")
+    return f"Race guide: {', '.join(parts)}" if parts else None
 
 
 def escape_text(value: str) -> str:
@@ -123,6 +136,7 @@ class _EventWriter:
         self._times: Memo[datetime, str] = Memo(_stamp)
 
     def _week(self, slot: Slot) -> str:
+        """The lines a week's events share (and, for a session the race guide published, its own)."""
         summary = escape_text(slot_summary(slot))
         lines = [fold(f"SUMMARY:{summary}"), fold(f"DESCRIPTION:{escape_text(slot_description(slot))}")]
         location = _track(slot)
@@ -137,7 +151,9 @@ class _EventWriter:
     def event(self, slot: Slot) -> str:
         key = (slot.season_id, slot.race_week_num, slot.super_session)
         shared = self._weeks.get(key)
-        if shared is None:
+        if slot.session_id is not None or slot.entry_count is not None:
+            shared = self._week(slot)  # its description names its entries: its own (a few slots of a feed)
+        elif shared is None:
             shared = self._weeks[key] = self._week(slot)
         return (
             f"BEGIN:VEVENT\r\nUID:{slot_uid(slot)}\r\n{self.dtstamp}\r\nDTSTART:{self._times[slot.start_time]}\r\n"

@@ -17,10 +17,20 @@ from typing import Any
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from iracing_sync import store
-from iracing_sync.models.tasks import RecordFailureEvent, RecordRunEvent, RunOutcome, RunSummary, Tally, run_id_of
+from iracing_sync.models.tasks import (
+    GuideReport,
+    RecordFailureEvent,
+    RecordRunEvent,
+    RunOutcome,
+    RunSummary,
+    Tally,
+    run_id_of,
+)
 from iracing_sync.observability import logger, metrics
 
 MAX_REASON = 300
+# The run kind of a race-guide reconciliation (statemachine/sync_race_guide.asl.json's record_run).
+GUIDE_KIND = "race-guide"
 
 
 def record(execution_id: str | None, outcome: RunOutcome) -> dict[str, Any]:
@@ -95,5 +105,10 @@ def record_run(event: RecordRunEvent) -> dict[str, Any]:
     metrics.add_metric(name="SeasonsFailed", unit="Count", value=tally.failed_count)
     for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
         metrics.add_metric(name=name, unit="Count", value=int(status == value))
+    if event.kind == GUIDE_KIND:
+        # Drift found (healed or not) and drift a re-sync did not heal: the alarm watches the second.
+        guide = tally.guide or GuideReport()
+        metrics.add_metric(name="SeasonsDrifting", unit="Count", value=len(guide.drifting))
+        metrics.add_metric(name="SeasonsStillDrifting", unit="Count", value=len(guide.still_drifting))
     logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": tally.failed_count})
     return summary.model_dump()

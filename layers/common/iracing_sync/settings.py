@@ -48,6 +48,9 @@ class Settings(BaseModel):
     season_write_lock_seconds: float = Field(default=120.0, gt=0)
     # How long a sync run's record and its tasks' outcomes are kept (DynamoDB TTL), in days.
     run_retention_days: int = Field(default=90, gt=0)
+    # The least time between two fetches of iRacing's race guide, in seconds: its link expires after 60 s, and a
+    # poll within that of the last would fetch the same guide again (store.guide.claim_poll).
+    race_guide_min_seconds: float = Field(default=60.0, ge=0)
     # The EventBridge bus schedule changes are announced on (iracing_sync.announce).
     event_bus_name: str = Field(default="default", min_length=1)
     # Upper bound for one /slots window, in days.
@@ -93,6 +96,7 @@ _ENV = {
     "archive_dir": "ARCHIVE_DIR",
     "season_write_lock_seconds": "SEASON_WRITE_LOCK_SECONDS",
     "run_retention_days": "RUN_RETENTION_DAYS",
+    "race_guide_min_seconds": "RACE_GUIDE_MIN_SECONDS",
     "event_bus_name": "EVENT_BUS_NAME",
     "max_window_days": "MAX_WINDOW_DAYS",
     "api_cache_seconds": "API_CACHE_SECONDS",

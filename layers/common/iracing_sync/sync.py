@@ -6,6 +6,8 @@ Each task records its outcome under its run (``outcomes.record``) and returns on
 from __future__ import annotations
 
 import json
+import time
+import uuid
 from functools import lru_cache
 from typing import Any
 
@@ -19,16 +21,21 @@ from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
 from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (
+    GuideReport,
     ListCurrentSeasonsEvent,
     ListPastSeasonsEvent,
     ListSeriesEvent,
+    ReconcileGuideEvent,
     RunOutcome,
     SyncReferenceEvent,
     SyncSeasonEvent,
     SyncSeriesEvent,
+    VerifyGuideEvent,
+    run_id_of,
 )
 from iracing_sync.observability import logger, metrics
 from iracing_sync.outcomes import record
+from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
 
@@ -336,3 +343,77 @@ def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
     )
     record(event.execution_id, listing)
     return {"series_id": event.series_id, "season_ids": ids, "meta_key": key}
+
+
+def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
+    """Fetch iRacing's race guide (one request, never within a minute of the last), store its sessions (only what
+    moved), match each to the slot the stored weeks predict, and name the seasons to sync at once.
+
+    Returns ``skipped`` (another poll ran under a minute ago: nothing fetched), the guide's archive key and the
+    seasons to re-sync (drifting ones, then ones not stored at all; at most race_guide.MAX_RESYNCS).
+    """
+    from iracing_sync import race_guide
+
+    poller = run_id_of(event.execution_id) or f"manual-{uuid.uuid4().hex}"
+    claim = store.claim_poll(poller, time.time(), get_settings().race_guide_min_seconds)
+    if not claim.granted:
+        logger.info("race guide polled under a minute ago: nothing fetched")
+        return {"skipped": True, "archive_key": None, "resync": [], "resync_needed": False}
+    client = new_client()
+    body, key = _fetch(client, "season/race_guide")
+    guide = race_guide.parse_guide(body)
+    fetched = archive.fetched_at(key)
+    counts = store.put_guide(guide.sessions, guide.block_begin, guide.block_end, fetched, claim.held)
+    slots = expand(
+        store.slot_sources_between(guide.block_begin, guide.block_end).patterns, guide.block_begin, guide.block_end
+    )
+    unpredicted = race_guide.unpredicted_seasons(guide, slots)
+    report = race_guide.compare(guide, slots, store.unknown("season", unpredicted) if unpredicted else [])
+    report.resynced = race_guide.seasons_to_resync(report, turn=int(fetched.timestamp() // 60))
+    metrics.add_metric(name="GuideSessions", unit="Count", value=report.sessions)
+    logger.info(
+        "race guide reconciled",
+        extra={
+            "sessions": report.sessions,
+            "matched": report.matched,
+            "drifting": report.drifting,
+            "unknown_seasons": len(report.unknown_seasons),
+            "written": counts.written,
+        },
+    )
+    outcome = RunOutcome(
+        scope="GUIDE",
+        api_requests=client.api_requests,
+        items_written=counts.written,
+        items_unchanged=counts.unchanged,
+        items_deleted=counts.deleted,
+        guide=report,
+        expects=[f"SEASON#{i}" for i in report.resynced],
+    )
+    record(event.execution_id, outcome)
+    return {"skipped": False, "archive_key": key, "resync": report.resynced, "resync_needed": bool(report.resynced)}
+
+
+def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
+    """After the re-sync of ``season_ids``, predict their starts again and compare them with the same race guide:
+    a season that matches it now is healed; one that still does not stays drifting (and alarms)."""
+    from iracing_sync import race_guide
+    from iracing_sync.models.tasks import SeasonDrift
+
+    guide = race_guide.parse_guide(_archived(_archive().location, event.archive_key))
+    listed = guide.keys_by_season()
+    report = GuideReport()
+    for season_id in sorted(set(event.season_ids)):
+        sources = store.season_slot_sources(season_id)
+        if sources is None:  # still not stored: its sync failed, and the run reports why
+            continue
+        predicted = race_guide.predicted_keys(guide, expand(sources.patterns, guide.block_begin, guide.block_end))
+        drift = race_guide.drift_of(season_id, listed.get(season_id, set()), predicted.get(season_id, set()))
+        if drift is None:
+            report.healed.append(season_id)
+            report.drift.append(SeasonDrift(season_id=season_id, healed=True))
+        else:
+            report.drifting.append(season_id)
+            report.drift.append(drift.model_copy(update={"healed": False}))
+    logger.info("race guide verified", extra={"healed": report.healed, "still_drifting": report.drifting})
+    return record(event.execution_id, RunOutcome(scope="GUIDE#VERIFY", guide=report))

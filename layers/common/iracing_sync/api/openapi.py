@@ -35,7 +35,7 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
     return {**options[0], **rest}
 
 
-_INSTANTS = {"from", "to", "at"}
+_INSTANTS = {"from", "to", "at", "since"}
 # Real iRacing IDs as examples (NASCAR Class C, its 2025 season, Daytona, a car and a class of its): clients and
 # the fuzz test's examples phase then ask for things that exist.
 _ID_EXAMPLES = {"series_id": 47, "season_id": 5376, "track_id": 191, "car_id": 123, "car_class_id": 71}
@@ -47,6 +47,7 @@ _EXAMPLES = {
     "from": ["2025-09-09", "2025-09-09T12:00:00Z"],
     "to": ["2025-09-10", "2025-09-10T00:00:00+02:00"],
     "at": ["2025-09-09T12:00:00Z", "2025-09-09"],
+    "since": ["2025-09-08T12:00:00Z", "2025-09-01"],
 }
 
 
@@ -109,6 +110,8 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     ok: dict[str, Any] = responses.setdefault("200", {"description": "OK"})
     if path.endswith(".ics"):
         ok["content"] = {"text/calendar": {"schema": {"type": "string"}}}
+    elif path.endswith(".atom"):
+        ok["content"] = {"application/atom+xml": {"schema": {"type": "string"}}}
     elif path == "/openapi.json":
         ok["content"] = {content_types.APPLICATION_JSON: {"schema": {"type": "object"}}}
     cache_headers = {
@@ -128,6 +131,8 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
     if names & {"from", "to"}:
         detail = "; or a feed too large to serve" if path.endswith(".ics") else ""
         responses["422"] = _error_response(f"from not before to, or a window longer than allowed{detail}")
+    elif path.startswith("/changes"):
+        responses["422"] = _error_response("more changes since then than one answer holds")
     if path != "/openapi.json":
         responses["503"] = _error_response("The data store is unavailable; retry")
     operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from iracing_sync.api.encoding import MAX_BODY_BYTES, SlotEncoder, with_slots
+from iracing_sync.api.guide import guided
 from iracing_sync.errors import InvalidCursorError
 from iracing_sync.models.records import Slot, SlotSources
 from iracing_sync.recurrence import expand
@@ -65,9 +66,11 @@ def decode_cursor(cursor: str, bound: str, lo: datetime, hi: datetime) -> After:
     return after
 
 
-def slots_from(sources: SlotSources, lo: datetime, hi: datetime) -> list[Slot]:
-    """The slots of the stored patterns inside [lo, hi) (fixed session times included), deduplicated and sorted."""
-    return expand(sources.patterns, lo, hi)
+def slots_from(sources: SlotSources, lo: datetime, hi: datetime, *, guide: bool = True) -> list[Slot]:
+    """The slots of the stored patterns inside [lo, hi) (fixed session times included), deduplicated and sorted,
+    with the race guide's sessions on them (``guide=False``: without, e.g. before cutting a page)."""
+    slots = expand(sources.patterns, lo, hi)
+    return guided(slots, sources) if guide else slots
 
 
 def page(
@@ -88,10 +91,10 @@ def page(
     found = sources(start)
     if found is None:
         return None
-    slots = slots_from(found, start, hi)
+    slots = slots_from(found, start, hi, guide=False)
     if after is not None:
         slots = slots[bisect_right(slots, after.key, key=lambda s: s.key) :]
-    return slots[:limit], len(slots) > limit
+    return guided(slots[:limit], found), len(slots) > limit
 
 
 def page_body(

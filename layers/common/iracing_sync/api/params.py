@@ -132,6 +132,29 @@ Alarm = Annotated[
 ]
 
 
+CHANGES_KEPT = timedelta(days=30)  # store.changes.KEEP: how long a change is recorded
+CHANGES_DEFAULT = timedelta(hours=24)
+Since = Annotated[
+    str | None,
+    Query(
+        pattern=ISO_INSTANT,
+        description="changes recorded at or after this instant, ISO 8601 (default: the start of the hour 24 hours "
+        "ago; at most 30 days back, as long as changes are kept)",
+    ),
+]
+
+
+def changes_since(since: str | None) -> datetime:
+    """Where a changes answer starts: ``since``, or the start of the hour 24 hours ago; never more than 30 days back.
+
+    Hours, not the clock: the same query gives the same bytes (one ETag) until a sync records a change or the hour
+    turns. Earlier than 30 days is what is kept: from 30 days back (not an error: a reader asking for everything).
+    """
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    lo = parse_instant("since", since) if since else hour - CHANGES_DEFAULT
+    return max(lo, hour - CHANGES_KEPT)
+
+
 def checked(lo: datetime, hi: datetime, *, bounded: bool = True) -> tuple[datetime, datetime]:
     """[lo, hi) if lo is before hi and (when ``bounded``) it spans at most the settings' days; else 422."""
     if lo >= hi:

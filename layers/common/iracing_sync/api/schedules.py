@@ -12,6 +12,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from iracing_sync import store
+from iracing_sync.api.guide import guided
 from iracing_sync.api.paging import slots_from
 from iracing_sync.errors import NotFoundError
 from iracing_sync.models.iracing import SeasonFacts
@@ -132,7 +133,7 @@ def series_next(seasons: list[SeasonFacts], at: datetime, count: int) -> list[Sl
             break
         sources = sources + _sources([season])
         found = next_slots(sources.patterns, at, count)
-    return found
+    return guided(found, sources)
 
 
 def season_next(season_id: int, at: datetime, count: int) -> list[Slot]:
@@ -140,4 +141,4 @@ def season_next(season_id: int, at: datetime, count: int) -> list[Slot]:
     sources = store.season_slot_sources(season_id)
     if sources is None:
         raise NotFoundError(f"season {season_id} not found")
-    return next_slots(sources.patterns, at, count)
+    return guided(next_slots(sources.patterns, at, count), sources)

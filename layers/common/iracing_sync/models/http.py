@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, computed_field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from iracing_sync.models.base import OMITTED_UNLESS_ASKED, DeferredModel, UtcInstant
-from iracing_sync.models.iracing import Car, SeasonFacts, Series
-from iracing_sync.models.records import CarClassRecord, CarRef, TrackRecord, WeekFacts, WeekPattern
+from iracing_sync.models.iracing import Car, RaceTimeDescriptor, SeasonFacts, Series
+from iracing_sync.models.records import CarClassRecord, CarRef, ChangeKind, TrackRecord, WeekFacts, WeekPattern
 
 # iRacing's image paths (car/assets, track/assets, series/assets) are relative to this (data/doc says so).
 IMAGES = "https://images-static.iracing.com"
@@ -222,6 +222,57 @@ class CarClassOut(CarClassRecord):
 
 class CarClassList(DeferredModel):
     car_classes: list[CarClassOut]
+
+
+def _part(description: str) -> Any:
+    return Field(None, description=description, json_schema_extra=OMITTED_UNLESS_ASKED)
+
+
+class ChangePart(DeferredModel):
+    """What a change is about, before or after it; which keys it holds depends on the change's kind (a key whose
+    value is null is left out): a week's track (track_id, track_name, config_name), its repeating pattern
+    (descriptors), its cars (car_class_ids, race_week_car_ids), a week that appeared or vanished (its track,
+    start_date and descriptors), a fixed session (start_time, end_time), a new season (season_name, weeks,
+    start_date)."""
+
+    track_id: int | None = _part("the week's track")
+    track_name: str | None = _part("the week's track name")
+    config_name: str | None = _part("the track's configuration")
+    start_date: str | None = _part("the week's or the season's first day (ISO 8601 date)")
+    descriptors: list[RaceTimeDescriptor] | None = _part("the week's repeating race_time_descriptors")
+    car_class_ids: list[int] | None = _part("the week's car classes")
+    race_week_car_ids: list[int] | None = _part("a car-rotation week's own cars")
+    start_time: UtcInstant | None = _part("a fixed session's start")
+    end_time: UtcInstant | None = _part("a fixed session's end")
+    season_name: str | None = _part("a new season's name")
+    weeks: int | None = _part("a new season's number of race weeks")
+
+    @model_serializer(mode="wrap")
+    def _without_nulls(self, handler: SerializerFunctionWrapHandler) -> Any:
+        return {key: value for key, value in handler(self).items() if value is not None}
+
+
+class ChangeOut(DeferredModel):
+    """One change a sync made to a stored schedule (as the ``Schedule Changed`` event announces it).
+
+    ``at`` is when the body that brought it was fetched from iRacing; ``before``/``after`` hold what the kind is
+    about (null where there is nothing: no before for a new season or week, no after for a removed one).
+    """
+
+    at: UtcInstant
+    kind: ChangeKind
+    season_id: int
+    series_id: int | None
+    race_week_num: int | None = Field(description="0-based week the change is about (null for a whole season)")
+    before: ChangePart | None
+    after: ChangePart | None
+
+
+class ChangesList(DeferredModel):
+    """The schedule changes recorded at or after ``since`` (kept 30 days), oldest first."""
+
+    since: UtcInstant
+    changes: list[ChangeOut]
 
 
 class ErrorDetail(DeferredModel):

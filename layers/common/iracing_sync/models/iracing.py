@@ -18,7 +18,7 @@ from iracing_sync.models.base import DeferredModel
 if TYPE_CHECKING:
     pass
 
-_BODIES = ("CarClass", "CarInClass", "ScheduleWeek", "Season", "Track", "Weather")
+_BODIES = ("CarClass", "CarInClass", "RaceGuide", "RaceGuideSession", "ScheduleWeek", "Season", "Track", "Weather")
 
 
 def __getattr__(name: str) -> Any:

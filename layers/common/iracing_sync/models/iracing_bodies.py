@@ -112,3 +112,39 @@ class CarClass(IracingModel):
     def car_ids(self) -> list[int]:
         """The IDs of the cars in this class, sorted."""
         return sorted({c.car_id for c in self.cars_in_class})
+
+
+class RaceGuideSession(IracingModel):
+    """One session of season/race_guide: its slot's key, iRacing's end, and (once created) its ID and entries."""
+
+    season_id: int
+    series_id: int | None = None
+    race_week_num: int = Field(ge=0)
+    start_time: datetime
+    end_time: datetime
+    super_session: bool = False
+    session_id: int | None = None
+    entry_count: int | None = Field(default=None, ge=0)
+
+    @field_validator("start_time", "end_time")
+    @classmethod
+    def _times_utc(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+
+class RaceGuide(IracingModel):
+    """season/race_guide: every official session starting in [block_begin_time, block_end_time) (about 3 hours)."""
+
+    block_begin_time: datetime
+    block_end_time: datetime
+    sessions: list[RaceGuideSession] = Field(default_factory=list)
+
+    @field_validator("block_begin_time", "block_end_time")
+    @classmethod
+    def _block_utc(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @field_validator("sessions", mode="before")
+    @classmethod
+    def _null_is_none(cls, value: object) -> object:
+        return [] if value is None else value

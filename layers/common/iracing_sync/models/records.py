@@ -317,13 +317,47 @@ def utc_day(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-class SlotSources(NamedTuple):
-    """What the slot engine needs for a window: the week patterns that may race in it (fixed times included).
+SlotKey = tuple[datetime, int, int]  # (start_time, season_id, race_week_num): ``Slot.key``
 
-    ``a + b`` holds the patterns of both (not a longer tuple).
+
+class GuideSession(NamedTuple):
+    """One session of iRacing's race guide (season/race_guide) as stored: a slot's key and what iRacing published.
+
+    ``end_time`` is iRacing's: the scheduled end until the session starts, then its live estimate or actual end;
+    ``session_id`` is null until the session is created (about when registration opens), ``entry_count`` counts
+    the racers registered or racing.
+    """
+
+    season_id: int
+    series_id: int | None
+    race_week_num: int
+    start_time: datetime
+    end_time: datetime
+    super_session: bool = False
+    session_id: int | None = None
+    entry_count: int | None = None
+
+    @property
+    def key(self) -> SlotKey:
+        """The key of the slot it is: (start_time, season_id, race_week_num)."""
+        return (self.start_time, self.season_id, self.race_week_num)
+
+
+_NO_SESSIONS: Mapping[SlotKey, GuideSession] = MappingProxyType({})
+
+
+class SlotSources(NamedTuple):
+    """What the slot engine needs for a window: the week patterns that may race in it (fixed times included), and
+    what iRacing's race guide says of their sessions.
+
+    ``sessions`` are race-guide sessions already read (a season's partition holds its own); ``horizon`` is the span
+    [first, last] of session starts the stored race guide holds, when the window overlaps it and its sessions are
+    still to be read (api.guide reads them only for the slots an answer shows). ``a + b`` holds both.
     """
 
     patterns: list[WeekPattern]
+    sessions: Mapping[SlotKey, GuideSession] = _NO_SESSIONS
+    horizon: tuple[datetime, datetime] | None = None
 
     @classmethod
     def of(cls, seasons: Iterable["SeasonRecord"]) -> "SlotSources":
@@ -331,4 +365,7 @@ class SlotSources(NamedTuple):
         return cls([w.pattern for season in seasons for w in season.weeks])
 
     def __add__(self, other: "SlotSources") -> "SlotSources":  # type: ignore[override]
-        return SlotSources(self.patterns + other.patterns)
+        sessions = {**self.sessions, **other.sessions} if self.sessions and other.sessions else None
+        spans = [s for s in (self.horizon, other.horizon) if s is not None]
+        horizon = (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+        return SlotSources(self.patterns + other.patterns, sessions or self.sessions or other.sessions, horizon)

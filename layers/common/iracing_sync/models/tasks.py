@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, ValidationError, model_serializer
 
 from iracing_sync.errors import InvalidEvent
 from iracing_sync.models.base import DEFERRED, DeferredModel, validation_summary
@@ -39,6 +39,69 @@ class SyncSeasonEvent(TaskEvent):
     meta_key: str | None = None
 
 
+class ReconcileGuideEvent(TaskEvent):
+    """Fetch iRacing's race guide (at most once a minute), store its sessions, and compare it with the schedules."""
+
+    action: Literal["race_guide"]
+
+
+class VerifyGuideEvent(TaskEvent):
+    """After the re-sync of ``season_ids``, compare them again with the race guide archived under ``archive_key``."""
+
+    action: Literal["verify_guide"]
+    archive_key: str = Field(min_length=1)
+    season_ids: list[int] = Field(default_factory=list)
+
+
+class SeasonDrift(DeferredModel):
+    """How one stored season disagrees with the race guide: sessions no stored week predicts (``unexpected``) and
+    predicted starts inside the guide's block that the guide lacks (``missing``); ``healed`` once its re-sync was
+    checked (None: not re-synced in this run)."""
+
+    season_id: int
+    unexpected: int = 0
+    missing: int = 0
+    healed: bool | None = None
+
+
+class GuideReport(DeferredModel):
+    """What a race-guide reconciliation found (``RunOutcome.guide``), and, summed, what a race-guide run reports.
+
+    ``drifting`` are the stored seasons with unexpected or missing sessions (``drift`` has their counts); seasons
+    the guide lists that are not stored at all are counted apart (``unknown_seasons``, ``unknown_sessions``).
+    ``resynced`` were synced at once from series/season_schedule; after that, ``healed`` match the guide and
+    ``still_drifting`` do not (or were not re-synced this run).
+    """
+
+    sessions: int = 0
+    matched: int = 0
+    unexpected: int = 0
+    missing: int = 0
+    drifting: list[int] = Field(default_factory=list)
+    drift: list[SeasonDrift] = Field(default_factory=list)
+    unknown_sessions: int = 0
+    unknown_seasons: list[int] = Field(default_factory=list)
+    resynced: list[int] = Field(default_factory=list)
+    healed: list[int] = Field(default_factory=list)
+    still_drifting: list[int] = Field(default_factory=list)
+
+    def merge(self, other: GuideReport) -> None:
+        """Fold a later task's report in: counts add up, lists join, a season's drift takes the later verdict."""
+        for name in ("sessions", "matched", "unexpected", "missing", "unknown_sessions"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for name in ("drifting", "unknown_seasons", "resynced", "healed"):
+            setattr(self, name, sorted({*getattr(self, name), *getattr(other, name)}))
+        drift = {d.season_id: d for d in self.drift}
+        for d in other.drift:
+            known = drift.get(d.season_id)
+            if known is not None:  # the verdict on a drifting season after its re-sync
+                drift[d.season_id] = known.model_copy(update={"healed": d.healed})
+            elif d.healed is not True:  # newly found (a season stored by its re-sync that drifts)
+                drift[d.season_id] = d
+        self.drift = [drift[s] for s in sorted(drift)]
+        self.still_drifting = sorted(set(self.drifting) - set(self.healed))
+
+
 class RunOutcome(DeferredModel):
     """What one task of a run did, recorded under the run (store.runs): counts on success, the error on failure.
 
@@ -62,6 +125,8 @@ class RunOutcome(DeferredModel):
     error: str | None = None  # the exception class name (what Retry/Catch matched)
     reason: str | None = None  # its message, one line
     expects: list[str] = Field(default_factory=list)
+    # A race-guide task: what it found (the reconciliation) or what the re-sync healed (the verification).
+    guide: GuideReport | None = None
 
 
 # At most this many failures travel in a run's summary and record (the rest are counted; every failure stays
@@ -81,11 +146,17 @@ class Tally(DeferredModel):
     seasons_stale: int = 0
     failed_count: int = 0
     failed: list[dict[str, Any]] = Field(default_factory=list)
+    # A race-guide run's findings; its fields join the summary's top level (``RunSummary``), other runs have none.
+    guide: GuideReport | None = None
 
     def add(self, outcome: RunOutcome) -> None:
         """Count one outcome in."""
         self.api_requests += outcome.api_requests
         self.seasons_unchanged += outcome.seasons_unchanged
+        if outcome.guide is not None:
+            if self.guide is None:
+                self.guide = GuideReport()
+            self.guide.merge(outcome.guide)
         if not outcome.ok:
             self.fail(outcome.scope, outcome.error or "Unknown", outcome.reason, outcome.season_id, outcome.series_id)
             return
@@ -132,7 +203,13 @@ class RecordRunEvent(TaskEvent):
 
 
 SeasonTask = Annotated[
-    ListCurrentSeasonsEvent | SyncSeasonEvent | RecordFailureEvent | RecordRunEvent, Field(discriminator="action")
+    ListCurrentSeasonsEvent
+    | SyncSeasonEvent
+    | RecordFailureEvent
+    | RecordRunEvent
+    | ReconcileGuideEvent
+    | VerifyGuideEvent,
+    Field(discriminator="action"),
 ]
 SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask, config=DEFERRED)
 
@@ -171,11 +248,21 @@ PAST_SEASONS_TASK: TypeAdapter[PastSeasonsTask] = TypeAdapter(PastSeasonsTask, c
 
 
 class RunSummary(Tally):
-    """The JSON summary a sync prints as its last line and records as a sync run."""
+    """The JSON summary a sync prints as its last line and records as a sync run.
+
+    A race-guide run's findings (``guide``) are dumped at the top level (``sessions``, ``matched``, ``unexpected``,
+    ``missing``, ``drifting``...); other runs dump no such key.
+    """
 
     run_id: str
     kind: str
     status: str
+
+    @model_serializer(mode="wrap")
+    def _guide_at_top_level(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        guide = data.pop("guide", None)
+        return {**data, **(guide or {})}
 
 
 class SyncRun(RunSummary):

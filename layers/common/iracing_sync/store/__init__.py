@@ -3,10 +3,13 @@
 One table, natural deterministic keys, so a retried or concurrent sync can never duplicate. Rooms:
 
 - ``schema``:        the table, its indexes (by_parent, by_time), the Item base class and the keys.
-- ``seasons``:       a season partition: SEASON#<id> / META, WEEK#<nn>, SLOT#<nn>#<start>, as records.
+- ``seasons``:       a season partition: SEASON#<id> / META, WEEK#<nn>, SLOT#<nn>#<start>, GUIDE#<start>#<nn> (its
+                     race-guide sessions, expiring), as records.
 - ``season_writes``: how a partition is written (VERSION): atomic or claimed, never backwards, crash-completed.
 - ``season_changes``: what a write changes, as change records (kept by ``changes``: CHANGES / <at>#...).
 - ``slot_sources``:  what the slot engine reads for a window (by_time: short weeks by month, long weeks) or a season.
+- ``guide``:         the stored race guide: its sessions' writes (only what moved) and its state (GUIDE / STATE:
+                     the last poll's claim, and the span of starts it holds, in by_time's long partition).
 - ``listing``:       the last current-seasons listing (LISTING#current / STATE), for change detection.
 - ``catalog``:       series, car classes, cars, tracks: <KIND>#<id> / META under by_parent SERIES, CARCLASSES...
 - ``runs``:          sync runs: each task's outcome (RUN#<run_id> / OUTCOME#<scope>) and the run record (META,
@@ -21,6 +24,10 @@ Access patterns (none scans):
   (2-3 queries for a day); the week items carry every name a slot shows, so nothing else is read.
 - An ID filter naming what no slot of the answer shows: BatchGetItem of those IDs' META keys (404 if not stored).
 - GET /changes?since: Query CHANGES, sk >= since.
+- The race guide on a window's slots: the long weeks' Query returns its state when the window overlaps the span it
+  holds; only then one Query of by_parent GUIDE (the span shown). A season's answer: its partition holds its own.
+- A race-guide poll: UpdateItem GUIDE/STATE (the claim; returns the span held), one Query of by_parent GUIDE for the
+  guide's block, BatchWriteItem of the sessions that moved; the time index for the block (what is predicted).
 - Sync of one season: Query pk=SEASON#id (keys + hashes), then write only what changed, delete what vanished;
   naming its cars: GetItem CATALOG#CARS/VERSION (a warm function's catalog still current?), else the two catalogs.
 - Listing the current seasons: BatchGetItem of their VERSION items (the stored body hashes), 100 a request.
@@ -56,10 +63,18 @@ from iracing_sync.store.catalog import (
 )
 from iracing_sync.store.schema import WriteCounts, ensure_table, season_key, series_key
 from iracing_sync.store.seasons import get_season, get_season_facts, list_seasons_of_series
-from iracing_sync.store.slot_sources import ANY, SlotFilter, season_slot_sources, slot_sources_between
+from iracing_sync.store.slot_sources import (
+    ANY,
+    SlotFilter,
+    guide_sessions,
+    season_slot_sources,
+    season_sources,
+    slot_sources_between,
+)
 
 if TYPE_CHECKING:
     from iracing_sync.store.changes import list_changes
+    from iracing_sync.store.guide import claim_poll, put_guide
     from iracing_sync.store.iracing_state import (
         Reservation,
         TokenState,
@@ -94,6 +109,8 @@ _LAZY = {
     **dict.fromkeys(("body_hashes", "mark_inactive", "put_season"), "season_writes"),
     **dict.fromkeys(("get_listing", "put_listing"), "listing"),
     "list_changes": "changes",
+    "claim_poll": "guide",
+    "put_guide": "guide",
 }
 
 
@@ -114,6 +131,7 @@ __all__ = [
     "body_hashes",
     "cached_car_catalog",
     "car_catalog",
+    "claim_poll",
     "ensure_table",
     "get_car",
     "get_car_class",
@@ -122,6 +140,7 @@ __all__ = [
     "get_season_facts",
     "get_series",
     "get_track",
+    "guide_sessions",
     "iracing_account_key",
     "is_stored",
     "list_car_classes",
@@ -138,6 +157,7 @@ __all__ = [
     "observe_rate",
     "put_car_classes",
     "put_cars",
+    "put_guide",
     "put_listing",
     "put_outcome",
     "put_season",
@@ -148,6 +168,7 @@ __all__ = [
     "save_token",
     "season_key",
     "season_slot_sources",
+    "season_sources",
     "series_key",
     "slot_sources_between",
     "unknown",

@@ -18,7 +18,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
 from iracing_sync.instants import iso_z
-from iracing_sync.models.tasks import RunOutcome, RunSummary, SyncRun
+from iracing_sync.models.tasks import GuideReport, RunOutcome, RunSummary, SyncRun
 from iracing_sync.settings import get_settings
 from iracing_sync.store.schema import Item, RecordItem, read
 
@@ -53,6 +53,7 @@ class SyncRunItem(Item, discriminator="sync_run"):
     seasons_stale = NumberAttribute(default=0)
     failed_count = NumberAttribute(default=0)
     failed = UnicodeAttribute(default="[]")  # JSON list of {season_id, error, reason}, the first ones
+    guide = UnicodeAttribute(null=True)  # a race-guide run's findings (models.tasks.GuideReport, JSON)
 
 
 def put_outcome(run_id: str, outcome: RunOutcome) -> None:
@@ -84,8 +85,9 @@ def put_sync_run(summary: RunSummary, started_at: datetime, finished_at: datetim
         started_at=iso_z(started_at),
         finished_at=iso_z(finished_at),
         purge_at=_purge_at(),
-        **summary.model_dump(exclude={"failed"}),
+        **summary.model_dump(exclude={"failed", "guide"}),
         failed=json.dumps(summary.failed),
+        guide=summary.guide.model_dump_json() if summary.guide is not None else None,
     )
     try:
         item.save()
@@ -110,6 +112,7 @@ def list_sync_runs(limit: int = 20) -> list[SyncRun]:
             finished_at=run.finished_at,
             **{name: int(getattr(run, name) or 0) for name in numbers},
             failed=json.loads(run.failed or "[]"),
+            guide=GuideReport.model_validate_json(run.guide) if run.guide else None,
         )
         for run in runs
     ]

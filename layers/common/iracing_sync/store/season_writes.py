@@ -39,7 +39,7 @@ from iracing_sync.settings import get_settings
 from iracing_sync.store.changes import change_items
 from iracing_sync.store.schema import Item, WriteCounts, error_code, lost_race, read, season_key
 from iracing_sync.store.season_changes import season_changes
-from iracing_sync.store.seasons import desired_items, get_season_facts, meta_item
+from iracing_sync.store.seasons import GuideSessionItem, desired_items, get_season_facts, meta_item
 
 VERSION = "VERSION"
 # TransactWriteItems takes at most 100 actions; one of them is the VERSION update.
@@ -71,7 +71,8 @@ def put_season(
     wanted = ["pk", "sk", "item_type", "content_hash", *SeasonVersionItem.get_attributes()]
     items = read(Item.query(pk, attributes_to_get=sorted(set(wanted))), pk)
     state = next((i for i in items if isinstance(i, SeasonVersionItem)), None)
-    existing = {i.sk: i.content_hash for i in items if not isinstance(i, SeasonVersionItem)}
+    # The partition's race-guide sessions are not the schedule's: store.guide owns them (and they expire).
+    existing = {i.sk: i.content_hash for i in items if not isinstance(i, SeasonVersionItem | GuideSessionItem)}
     desired = desired_items(season)
     if state is not None and state.fetched_at and state.fetched_at > fetched:
         logger.info("stale body skipped", extra={"fetched_at": fetched, "stored_fetched_at": state.fetched_at})

@@ -5,6 +5,11 @@
 - week:       pk SEASON#<id>, sk WEEK#<nn:03d>;  by_time W#<yyyy-mm of first start> / <first start>#<season>#<week>
                                                  (starting sessions for 7 days or more: W#LONG / <last start>#...)
 - fixed slot: pk SEASON#<id>, sk SLOT#<nn:03d>#<start>  (not in by_time: its week's descriptors hold its time)
+- guide:      pk SEASON#<id>, sk GUIDE#<start>#<nn:03d>; by_parent GUIDE / <start>#<season:08d>#<nn:03d>
+              (a race-guide session: its ID, entries and iRacing's end; written by store.guide, expiring: purge_at)
+
+Race-guide sessions live in their season's partition, so a season's answer reads them with its weeks (no extra
+request), and under by_parent GUIDE by start, so a window over all seasons reads them with one Query.
 
 Week and fixed-slot items carry what a slot shows (series and season names, track, category, license, the week's
 cars with their names, race length), written at sync time, so a window's answer reads nothing but week items.
@@ -17,9 +22,10 @@ slot engine are in ``store.slot_sources``.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
@@ -27,7 +33,16 @@ from pynamodb.exceptions import PynamoDBException
 from iracing_sync.errors import RetryableError
 from iracing_sync.instants import iso_z, parse_iso_z
 from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
-from iracing_sync.models.records import WEEK_SLOT_FACTS, CarRef, SeasonRecord, Slot, WeekPattern, WeekRecord
+from iracing_sync.models.records import (
+    WEEK_SLOT_FACTS,
+    CarRef,
+    GuideSession,
+    SeasonRecord,
+    Slot,
+    SlotKey,
+    WeekPattern,
+    WeekRecord,
+)
 from iracing_sync.store import schema
 from iracing_sync.store.schema import Item, RecordItem, content_hash, plain, read, season_key
 
@@ -86,6 +101,23 @@ class SlotItem(_WeekKeyFacts, discriminator="slot"):
     start_time = UnicodeAttribute()
     end_time = UnicodeAttribute()
     super_session = BooleanAttribute(default=False)
+
+
+GUIDE = "GUIDE"  # the by_parent partition of every race-guide session
+GUIDE_PREFIX = "GUIDE#"
+
+
+class GuideSessionItem(Item, discriminator="guide_session"):
+    """A race-guide session (models.records.GuideSession) in its season's partition; it expires (purge_at)."""
+
+    season_id = NumberAttribute()
+    series_id = NumberAttribute(null=True)
+    race_week_num = NumberAttribute()
+    start_time = UnicodeAttribute()
+    end_time = UnicodeAttribute()
+    super_session = BooleanAttribute(default=False)
+    session_id = NumberAttribute(null=True)
+    entry_count = NumberAttribute(null=True)
 
 
 # --- records to items -----------------------------------------------------------------------------
@@ -170,6 +202,76 @@ def _slot_item(s: Slot, week: WeekRecord | None = None) -> SlotItem:
     )
 
 
+def guide_item(session: GuideSession, purge_at: datetime) -> GuideSessionItem:
+    """The item of one race-guide session (in its season's partition and under by_parent GUIDE by start)."""
+    return GuideSessionItem(
+        pk=season_key(session.season_id),
+        sk=guide_item_key(session),
+        gsi1pk=GUIDE,
+        gsi1sk=guide_sort_key(session.start_time, session.season_id, session.race_week_num),
+        season_id=session.season_id,
+        series_id=session.series_id,
+        race_week_num=session.race_week_num,
+        start_time=iso_z(session.start_time),
+        end_time=iso_z(session.end_time),
+        super_session=session.super_session,
+        session_id=session.session_id,
+        entry_count=session.entry_count,
+        purge_at=purge_at,
+    )
+
+
+def guide_item_key(session: GuideSession) -> str:
+    """A race-guide session's sort key in its season's partition."""
+    return f"{GUIDE_PREFIX}{iso_z(session.start_time)}#{session.race_week_num:03d}"
+
+
+def guide_sort_key(start: datetime, season_id: int, race_week_num: int) -> str:
+    """A race-guide session's by_parent sort key: by start, then season and week."""
+    return f"{iso_z(start)}#{season_id:08d}#{race_week_num:03d}"
+
+
+def _number(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def guide_session_of(item: GuideSessionItem) -> GuideSession:
+    """The race-guide session a guide item stores."""
+    return GuideSession(
+        season_id=int(item.season_id),
+        series_id=_number(item.series_id),
+        race_week_num=int(item.race_week_num),
+        start_time=parse_iso_z(item.start_time),
+        end_time=parse_iso_z(item.end_time),
+        super_session=bool(item.super_session),
+        session_id=_number(item.session_id),
+        entry_count=_number(item.entry_count),
+    )
+
+
+def guide_session_of_raw(item: dict[str, Any]) -> GuideSession:
+    """The race-guide session of a guide item as ``schema.raw_query`` returns it."""
+    value = {name: plain(item[name]) for name in GuideSession._fields if name in item}
+    return GuideSession(
+        season_id=value["season_id"],
+        series_id=value.get("series_id"),
+        race_week_num=value["race_week_num"],
+        start_time=parse_iso_z(value["start_time"]),
+        end_time=parse_iso_z(value["end_time"]),
+        super_session=bool(value.get("super_session")),
+        session_id=value.get("session_id"),
+        entry_count=value.get("entry_count"),
+    )
+
+
+def live(items: Iterable[GuideSessionItem], now: datetime | None = None) -> dict[SlotKey, GuideSession]:
+    """The race-guide sessions of these items not yet expired (DynamoDB deletes an expired item only some time
+    after its purge_at: until then it is not shown), by slot key."""
+    at = now or datetime.now(UTC)
+    sessions = (guide_session_of(i) for i in items if i.purge_at is None or i.purge_at > at)
+    return {s.key: s for s in sessions}
+
+
 # --- items to records -----------------------------------------------------------------------------
 
 # What a week or fixed-slot item holds of its week's pattern (what the by_time index projects, less keys and bounds).
@@ -249,21 +351,32 @@ def _week_of(item: WeekItem) -> WeekRecord:
     )
 
 
-def _facts_of(item: SeasonItem) -> SeasonFacts:
+def facts_of(item: SeasonItem) -> SeasonFacts:
+    """The facts a season's META item stores."""
     return SeasonFacts.model_validate_json(item.record)
 
 
 # --- reads ----------------------------------------------------------------------------------------
 
 
-def season_partition(season_id: int) -> tuple[SeasonItem, list[WeekItem], list[SlotItem]] | None:
-    """The whole season partition in one Query (weeks in race-week order); None if the season is unknown."""
+class Partition(NamedTuple):
+    """A season's partition as read: its facts, weeks (in race-week order), fixed slots and race-guide sessions."""
+
+    season: SeasonItem
+    weeks: list[WeekItem]
+    slots: list[SlotItem]
+    sessions: dict[SlotKey, GuideSession]
+
+
+def season_partition(season_id: int) -> Partition | None:
+    """The whole season partition in one Query; None if the season is unknown."""
     items = read(Item.query(season_key(season_id)), f"season {season_id}")
     season = next((i for i in items if isinstance(i, SeasonItem)), None)
     if season is None:
         return None
     weeks = sorted((i for i in items if isinstance(i, WeekItem)), key=lambda w: int(w.race_week_num))
-    return season, weeks, [i for i in items if isinstance(i, SlotItem)]
+    slots = [i for i in items if isinstance(i, SlotItem)]
+    return Partition(season, weeks, slots, live(i for i in items if isinstance(i, GuideSessionItem)))
 
 
 def get_season(season_id: int) -> SeasonRecord | None:
@@ -271,8 +384,8 @@ def get_season(season_id: int) -> SeasonRecord | None:
     partition = season_partition(season_id)
     if partition is None:
         return None
-    season, weeks, slots = partition
-    facts = dict(_facts_of(season))
+    season, weeks, slots, _ = partition
+    facts = dict(facts_of(season))
     return SeasonRecord(**facts, weeks=[_week_of(w) for w in weeks], fixed_slots=[slot_of(i) for i in slots])
 
 
@@ -284,11 +397,11 @@ def get_season_facts(season_id: int) -> SeasonFacts | None:
         return None
     except PynamoDBException as exc:
         raise RetryableError(f"DynamoDB read of season {season_id} failed: {exc.msg}") from exc
-    return _facts_of(item) if isinstance(item, SeasonItem) else None
+    return facts_of(item) if isinstance(item, SeasonItem) else None
 
 
 def list_seasons_of_series(series_id: int) -> list[SeasonFacts]:
     """The seasons of one series, by season ID (one Query on by_parent)."""
     query = Item.by_parent.query(schema.series_key(series_id))
     items = read(query, f"seasons of series {series_id}")
-    return [_facts_of(i) for i in items if isinstance(i, SeasonItem)]
+    return [facts_of(i) for i in items if isinstance(i, SeasonItem)]

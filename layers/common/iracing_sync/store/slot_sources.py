@@ -7,18 +7,37 @@ already at ``to``, for long weeks) and to the query's filters, so items that fai
 weeks read are (nearly) those that race in the window. A season is read from its partition. Never a Scan.
 
 Filters are sets ("any of"); a filter of None is "any".
+
+iRacing's race guide (session IDs, entry counts, iRacing's ends) rides along: a season's partition holds its own
+guide sessions; for a window over all seasons, the stored guide's horizon (store.guide's state item, in the time
+index's long partition) comes back with the long weeks' Query exactly when the window overlaps it, and only then
+are its sessions read (``guide_sessions``: one Query of by_parent GUIDE, for the span an answer shows).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from iracing_sync.instants import iso_z
-from iracing_sync.models.records import SlotSources, WeekPattern
-from iracing_sync.store.schema import LONG_WEEKS, SHORT_WEEK, month_buckets, raw_query
-from iracing_sync.store.seasons import pattern_of, pattern_of_raw, season_partition
+from iracing_sync.instants import iso_z, parse_iso_z
+from iracing_sync.models.iracing import SeasonFacts
+from iracing_sync.models.records import GuideSession, SlotKey, SlotSources, WeekPattern
+from iracing_sync.store.schema import LONG_WEEKS, SHORT_WEEK, month_buckets, plain, raw_query
+from iracing_sync.store.seasons import (
+    GUIDE,
+    facts_of,
+    guide_session_of_raw,
+    guide_sort_key,
+    pattern_of,
+    pattern_of_raw,
+    season_partition,
+)
+
+# The item_type of the stored race guide's state (store.guide), the one item of the long weeks' partition that is
+# not a week: its first_start and last_start are the span of session starts the stored guide holds.
+GUIDE_STATE = "guide_state"
 
 
 class SlotFilter(NamedTuple):
@@ -97,12 +116,18 @@ class _Expression:
         self.values[placeholder] = {"N": str(value)} if isinstance(value, int) else {"S": value}
         return placeholder
 
-    def request(self, key: str, extra: Iterable[str]) -> dict[str, Any]:
-        """Query parameters: key condition ``key``, filter ``extra`` AND the parts, names and values."""
+    def request(self, key: str, extra: Iterable[str], *, or_type: str | None = None) -> dict[str, Any]:
+        """Query parameters: key condition ``key``, filter ``extra`` AND the parts, names and values.
+
+        ``or_type``: items of that item_type pass the parts whatever they hold (they carry no week's facts).
+        """
+        parts = self.parts
+        if parts and or_type is not None:
+            parts = [f"({self.name('item_type')} = {self.value(or_type)} OR ({' AND '.join(parts)}))"]
         return {
             "IndexName": "by_time",
             "KeyConditionExpression": key,
-            "FilterExpression": " AND ".join([*extra, *self.parts]),
+            "FilterExpression": " AND ".join([*extra, *parts]),
             "ExpressionAttributeNames": self.names,
             "ExpressionAttributeValues": self.values,
         }
@@ -112,7 +137,8 @@ def window_queries(start: datetime, end: datetime, where: SlotFilter = ANY) -> l
     """The low-level Query requests (without TableName) that find the weeks racing in [start, end).
 
     Short weeks: per month partition, first start in [start - SHORT_WEEK, end) (BETWEEN: "<end>#..." sorts after
-    "<end>") and last start >= start. Long weeks: last start >= start and first start < end.
+    "<end>") and last start >= start. Long weeks: last start >= start and first start < end; the stored race guide's
+    state sits in that partition too, keyed alike by its span, so it comes back exactly when the window overlaps it.
     """
     requests = []
     for bucket in month_buckets(start - SHORT_WEEK, end):
@@ -124,24 +150,59 @@ def window_queries(start: datetime, end: datetime, where: SlotFilter = ANY) -> l
     q = where.expression()
     tpk, tsk, first = q.name("tpk"), q.name("tsk"), q.name("first_start")
     key = f"{tpk} = {q.value(LONG_WEEKS)} AND {tsk} >= {q.value(iso_z(start))}"
-    requests.append(q.request(key, [f"{first} < {q.value(iso_z(end))}"]))
+    requests.append(q.request(key, [f"{first} < {q.value(iso_z(end))}"], or_type=GUIDE_STATE))
     return requests
 
 
 def slot_sources_between(start: datetime, end: datetime, where: SlotFilter = ANY) -> SlotSources:
-    """Week patterns that may have slots in [start, end) and pass ``where`` (Query only: see ``window_queries``)."""
-    patterns = [
-        pattern_of_raw(item)
-        for request in window_queries(start, end, where)
-        for item in raw_query(request, f"the weeks racing from {iso_z(start)}")
-    ]
-    return SlotSources(patterns)
+    """Week patterns that may have slots in [start, end) and pass ``where`` (Query only: see ``window_queries``),
+    with the stored race guide's horizon if the window overlaps it."""
+    patterns: list[WeekPattern] = []
+    horizon = None
+    for request in window_queries(start, end, where):
+        for item in raw_query(request, f"the weeks racing from {iso_z(start)}"):
+            if plain(item["item_type"]) == GUIDE_STATE:
+                horizon = (parse_iso_z(plain(item["first_start"])), parse_iso_z(plain(item["last_start"])))
+            else:
+                patterns.append(pattern_of_raw(item))
+    return SlotSources(patterns, horizon=horizon)
 
 
-def season_slot_sources(season_id: int, where: SlotFilter = ANY) -> SlotSources | None:
-    """The patterns of one season's weeks that ``where`` accepts (one Query); None if the season is unknown."""
+def guide_sessions(first: datetime, last: datetime) -> dict[SlotKey, GuideSession]:
+    """The stored race-guide sessions starting in [first, last], of every season, not yet expired (one Query of
+    by_parent GUIDE, all its pages)."""
+    request = {
+        "IndexName": "by_parent",
+        "KeyConditionExpression": "#p = :guide AND #s BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#p": "gsi1pk", "#s": "gsi1sk"},
+        "ExpressionAttributeValues": {
+            ":guide": {"S": GUIDE},
+            ":lo": {"S": guide_sort_key(first, 0, 0)},
+            # (the last second's sessions sort below the next second's first key)
+            ":hi": {"S": guide_sort_key(last + timedelta(seconds=1), 0, 0)},
+        },
+    }
+    now = time.time()
+    sessions = (
+        guide_session_of_raw(item)
+        for item in raw_query(request, f"the race guide from {iso_z(first)}")
+        if "purge_at" not in item or plain(item["purge_at"]) > now
+    )
+    return {s.key: s for s in sessions}
+
+
+def season_sources(season_id: int, where: SlotFilter = ANY) -> tuple[SeasonFacts, SlotSources] | None:
+    """A season's facts and the patterns of its weeks that ``where`` accepts, with its race-guide sessions (one
+    Query); None if the season is unknown."""
     partition = season_partition(season_id)
     if partition is None:
         return None
-    _, weeks, _ = partition
-    return SlotSources([p for p in map(pattern_of, weeks) if where.accepts(p)])
+    patterns = [p for p in map(pattern_of, partition.weeks) if where.accepts(p)]
+    return facts_of(partition.season), SlotSources(patterns, sessions=partition.sessions)
+
+
+def season_slot_sources(season_id: int, where: SlotFilter = ANY) -> SlotSources | None:
+    """The patterns of one season's weeks that ``where`` accepts, with its race-guide sessions (one Query); None if
+    the season is unknown."""
+    found = season_sources(season_id, where)
+    return found[1] if found is not None else None

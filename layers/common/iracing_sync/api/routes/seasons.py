@@ -31,7 +31,6 @@ from iracing_sync.api.schedules import season_next, season_or_404
 from iracing_sync.errors import NotFoundError
 from iracing_sync.ical import season_calendar_name
 from iracing_sync.instants import iso_z
-from iracing_sync.models.records import SlotSources
 
 
 @app.get("/seasons/<season_id>", responses=ok("SeasonWithWeeks", "the season with its weeks"))
@@ -71,6 +70,9 @@ def get_season_next(season_id: Id, at: At = None, count: Count = 1, tz: Tz = Non
 def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: CalendarTo = None) -> Response[str]:
     """An iCalendar feed of a season: one event per race slot in [from, to), times in UTC."""
     lo, hi = calendar_window(start, end)
-    season = season_or_404(season_id)
-    name = season_calendar_name(season_id, season.season_name)
-    return feed(slots_from(SlotSources.of([season]), lo, hi), name, lo, hi, f"iracing-season-{season_id}.ics")
+    found = store.season_sources(season_id)
+    if found is None:
+        raise NotFoundError(f"season {season_id} not found")
+    facts, sources = found
+    name = season_calendar_name(season_id, facts.season_name)
+    return feed(slots_from(sources, lo, hi), name, lo, hi, f"iracing-season-{season_id}.ics")
