@@ -126,7 +126,11 @@ def test_a_poll_under_a_minute_after_the_last_fetches_nothing(
     # When another starts right after it
     second = guide_run(step_functions)
     # Then it fetched nothing and recorded nothing
-    assert second == {"kind": "race-guide", "status": "SKIPPED", "reason": "the race guide was polled under a minute ago"}
+    assert second == {
+        "kind": "race-guide",
+        "status": "SKIPPED",
+        "reason": "the race guide was polled under a minute ago",
+    }
     assert len(fake_iracing.requests_to("/data/season/race_guide")) == 1
 
 
@@ -215,7 +219,7 @@ def test_entry_counts_that_moved_are_written_and_sessions_the_guide_dropped_are_
     # Given the next guide: three sessions gained entries, one of them got its session, one session is gone
     guide = copy.deepcopy(GUIDE)
     waiting = [s for s in guide["sessions"] if "session_id" not in s][:3]
-    for n, session in enumerate(waiting):
+    for session in waiting:
         session["entry_count"] += 5
     waiting[0]["session_id"] = 290000001
     gone = sessions_of(guide, 5865)[-1]

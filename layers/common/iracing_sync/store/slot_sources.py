@@ -87,7 +87,9 @@ class SlotFilter(NamedTuple):
                 out.parts.append(f"{name} IN ({', '.join(map(out.value, values))})")
         if self.car_ids is not None:
             name = out.name("car_ids")
-            out.parts.append("(" + " OR ".join(f"contains({name}, {out.value(c)})" for c in sorted(self.car_ids)) + ")")
+            anyof = " OR ".join(f"contains({name}, {out.value(c)})" for c in sorted(self.car_ids))
+            # (DynamoDB refuses parentheses around a single condition: "redundant parentheses")
+            out.parts.append(f"({anyof})" if len(self.car_ids) > 1 else anyof)
         return out
 
 
@@ -123,7 +125,8 @@ class _Expression:
         """
         parts = self.parts
         if parts and or_type is not None:
-            parts = [f"({self.name('item_type')} = {self.value(or_type)} OR ({' AND '.join(parts)}))"]
+            ours = " AND ".join(parts) if len(parts) == 1 else f"({' AND '.join(parts)})"
+            parts = [f"({self.name('item_type')} = {self.value(or_type)} OR {ours})"]
         return {
             "IndexName": "by_time",
             "KeyConditionExpression": key,
