@@ -56,3 +56,23 @@ def test_unchanged_resync_through_the_cli_spends_two_requests_and_no_grant(tmp_p
     assert set(after["refresh"]) == set(issued["refresh"])
     # And each run stopped the engine it started (no record of a running engine is left behind)
     assert not (local / "dynamodb" / "engine.json").exists()
+
+
+def test_sync_race_guide_through_the_cli_prints_the_design_summary_and_replays_from_the_archive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    local = tmp_path / "checkout" / ".local"
+    monkeypatch.setenv("RACE_GUIDE_MIN_SECONDS", "0")  # the replay follows at once (in AWS: 5 minutes later)
+    # Given the bundled day's seasons synced through the CLI
+    assert cli(local, "sync", "current")["status"] == "SUCCEEDED"
+    # When the race guide is reconciled, as a user runs it
+    summary = cli(local, "sync", "race-guide")
+    # Then its last line is the summary DESIGN.md names, for that day's guide against that day's schedules
+    assert summary["kind"] == "race-guide" and summary["status"] == "SUCCEEDED"
+    assert (summary["sessions"], summary["matched"], summary["unexpected"], summary["missing"]) == (133, 133, 0, 0)
+    assert summary["drifting"] == []
+    # When it runs again from the archive the first poll left (laid out as .local/archive)
+    replayed = cli(local, "sync", "race-guide", "--replay", str(local / "archive"))
+    # Then iRacing is not asked and the same guide reconciles the same way, writing nothing new
+    assert replayed["api_requests"] == 0
+    assert (replayed["sessions"], replayed["matched"], replayed["items_written"]) == (133, 133, 0)
