@@ -356,6 +356,32 @@ def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
         assert put(raw).written == 1  # the season is as synced again
 
 
+def test_finder_shows_the_race_guides_session_ids_and_entries(
+    synced: str, browser: Any, module_step_functions: Any
+) -> None:
+    # Given that day's race guide reconciled (its sessions stored with their IDs and entry counts)
+    assert module_step_functions.run("sync_race_guide", progress=False)["matched"] == 133
+    guide = {
+        (s["season_id"], s["race_week_num"], s["start_time"]): s
+        for s in load_sample("season_race_guide_2025-09-09.json")["sessions"]
+    }
+    # When the page lists the guide's block
+    open_page(browser, synced, f"from={FROM}&hours=3")
+    rows = browser.execute_script(
+        "return [...document.querySelectorAll('#races tbody tr[data-start-time]')].map(r => ({"
+        "season: r.dataset.seasonId, week: r.dataset.raceWeekNum, start: r.dataset.startTime,"
+        "session: r.querySelector('.col-session').textContent}))"
+    )
+    # Then every race of the guide shows what iRacing published for it, in words
+    assert {(int(r["season"]), int(r["week"]), r["start"]) for r in rows} == set(guide)
+    for row in rows:
+        session = guide[(int(row["season"]), int(row["week"]), row["start"])]
+        count = session["entry_count"]
+        words = [f"Session {session['session_id']}"] if "session_id" in session else []
+        words.append(f"{count} {'entry' if count == 1 else 'entries'}")
+        assert row["session"] == " · ".join(words), row
+
+
 def test_finder_screenshot_over_the_demo_data(synced: str, browser: Any, tmp_path: Path) -> None:
     # When the page shows one series' races of three days from the snapshot's block (the README's picture)
     open_page(browser, synced, f"from={FROM}&hours=72&series_id=47", series_id="47")
