@@ -16,12 +16,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
 
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
+from tests.support.http_errors import error_of
 
 pytestmark = pytest.mark.integration
 
@@ -127,7 +129,9 @@ def test_changes_after_a_first_sync_are_one_season_added_per_stored_season(histo
             "start_date": season["start_date"][:10],  # (a date, as ChangePart states)
         }
     # And the stored seasons are exactly those (each series' seasons, as the API lists them)
-    stored = {s["season_id"] for sid in set(SERIES_OF.values()) for s in get(api, f"/series/{sid}/seasons").json()["seasons"]}
+    stored = {
+        s["season_id"] for sid in set(SERIES_OF.values()) for s in get(api, f"/series/{sid}/seasons").json()["seasons"]
+    }
     assert stored == set(SERIES_OF)
 
 
@@ -189,6 +193,12 @@ def test_changes_without_since_are_those_of_the_last_24_hours(history: History, 
     assert body["changes"] == changes(api, since=history.start)
 
 
+def test_changes_openapi_document_states_the_contracts_kinds_and_the_feeds_media_type(api: str) -> None:
+    document = get(api, "/openapi.json").json()
+    assert set(document["components"]["schemas"]["ChangeOut"]["properties"]["kind"]["enum"]) == KINDS
+    assert list(document["paths"]["/changes.atom"]["get"]["responses"]["200"]["content"]) == ["application/atom+xml"]
+
+
 # --- series filter ----------------------------------------------------------------------------------------------
 
 
@@ -215,24 +225,19 @@ def test_changes_of_a_known_series_without_any_is_an_empty_200(history: History,
     assert changes(api, since=history.between, series_id=[62, 47]) != []
 
 
+NOT_INSTANTS = ["yesterday", "last week", "2025-02-30", "1700000000", "0001-01-01", ""]
+BAD_IDS = ["abc", "0", "47,abc", "9" * 20, ",".join(map(str, range(1, 52)))]  # (the last: more than 50 of them)
 BAD = {
     # an unknown series, alone or among known ones (a typo must not narrow the answer unseen)
     "/changes?series_id=999999": (404, "not_found", "series 999999 not found"),
     "/changes?series_id=47&series_id=999999": (404, "not_found", "series 999999 not found"),
     "/changes.atom?series_id=62,999999": (404, "not_found", "series 999999 not found"),
-    # since no ISO 8601 instant
-    "/changes?since=yesterday": (400, "invalid_input", "since: 'yesterday' is not an ISO 8601 date or date-time"),
-    "/changes?since=2025-02-30": (400, "invalid_input", "since: '2025-02-30' is not an ISO 8601"),
-    "/changes?since=1700000000": (400, "invalid_input", "since: '1700000000' is not an ISO 8601"),
-    "/changes?since=0001-01-01": (400, "invalid_input", "since: '0001-01-01' is not an ISO 8601"),
-    "/changes?since=": (400, "invalid_input", "since: '' is not an ISO 8601"),
-    "/changes.atom?since=last%20week": (400, "invalid_input", "since: 'last week' is not an ISO 8601"),
+    # since no ISO 8601 instant (older than the 30 days kept is none of these: the answer starts 30 days back)
+    **{f"/changes?since={quote(v)}": (400, "invalid_input", f"since: {v!r} is not an ISO 8601") for v in NOT_INSTANTS},
+    "/changes.atom?since=yesterday": (400, "invalid_input", "since: 'yesterday' is not an ISO 8601 date or date-time"),
     # bad series IDs, too many of them, a parameter the route does not take
-    "/changes?series_id=abc": (400, "invalid_input", "series_id"),
-    "/changes?series_id=0": (400, "invalid_input", "series_id"),
-    "/changes?series_id=47,abc": (400, "invalid_input", "series_id"),
-    "/changes?series_id=99999999999999999999": (400, "invalid_input", "series_id"),
-    "/changes?" + "&".join(f"series_id={i}" for i in range(1, 52)): (400, "invalid_input", "series_id"),
+    **{f"/changes?series_id={v}": (400, "invalid_input", "series_id: ") for v in BAD_IDS},
+    "/changes?" + "&".join(f"series_id={i}" for i in range(1, 52)): (400, "invalid_input", "series_id: "),
     "/changes?season_id=5376": (400, "invalid_input", "unknown query parameter 'season_id'"),
     "/changes.atom?from=2025-09-09": (400, "invalid_input", "unknown query parameter 'from'"),
 }
@@ -241,13 +246,8 @@ BAD = {
 @pytest.mark.parametrize("path", BAD)
 def test_changes_bad_input_is_a_clear_4xx_with_the_error_shape(history: History, api: str, path: str) -> None:
     status, code, message = BAD[path]
-    response = requests.get(api + path, timeout=60)
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code and body["error"]["message"].startswith(message), body
+    error = error_of(requests.get(api + path, timeout=60), status)
+    assert error["code"] == code and error["message"].startswith(message), error
 
 
 # --- Atom -----------------------------------------------------------------------------------------------------
