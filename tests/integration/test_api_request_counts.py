@@ -95,6 +95,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/seasons/5376/next?at=2025-09-09T12:00:00Z": {"Query": 1},
     "/series/47/calendar.ics?from=2025-09-09&to=2025-09-16": {"Query": 2, "GetItem": 1},
     "/seasons/5376/calendar.ics?from=2025-09-09&to=2025-09-16": {"Query": 1},
+    # the changes of the last 24 hours: one Query of the CHANGES partition (both snapshots' season_added, one page)
+    "/changes": {"Query": 1},
+    "/changes.atom": {"Query": 1},
+    # a series filter is applied to what that Query reads; a series it finds no change of is looked up (404 or 200)
+    "/changes?series_id=47,62": {"Query": 1},
+    "/changes.atom?series_id=47&since=2199-01-01": {"Query": 1, "GetItem": 1},
+    "/changes?series_id=47&series_id=62&since=2199-01-01": {"Query": 1, "BatchGetItem": 1},
     "/openapi.json": {},
     "/docs": {},
 }
@@ -149,6 +156,7 @@ def test_no_route_ever_scans(synced: None, api: str, dynamodb_proxy: DynamoDBPro
     dynamodb_proxy.reset_counts()
     unknown = ["/series/999999", "/seasons/999999/slots", f"/slots?{DAY_2025}&track_id=999999", "/cars/999999"]
     unknown += [f"/slots?{DAY_2025}&series_id=47&series_id=999999", "/calendar.ics?series_id=999999"]
+    unknown += ["/changes?series_id=999999", "/changes.atom?series_id=47,999999"]
     for path in [*EXPECTED, *unknown]:
         requests.get(api + path, timeout=60)
     # Then DynamoDB saw key lookups and queries only

@@ -26,6 +26,7 @@ from iracing_sync.store.schema import Item
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import SAMPLES, load_sample
 from tests.integration.conftest import sync_snapshot
+from tests.support.http_errors import error_of
 
 pytestmark = pytest.mark.integration
 
@@ -346,6 +347,11 @@ def test_etag_is_stable_across_requests_and_a_resync_of_unchanged_data(
         ("/series/47/calendar.ics", {}, "public, max-age=900"),
         ("/series/47/calendar.ics", {"from": "2025-09-09", "to": "2025-09-16"}, "public, max-age=300"),
         ("/seasons/5376/calendar.ics", {"from": "2025-09-09"}, "public, max-age=300"),
+        # changes are recorded by syncs (hourly): the same as any stored answer, with or without since
+        ("/changes", {}, "public, max-age=300"),
+        ("/changes", {"since": "2025-09-09", "series_id": "47,62"}, "public, max-age=300"),
+        ("/changes.atom", {}, "public, max-age=300"),
+        ("/changes.atom", {"series_id": 47}, "public, max-age=300"),
         ("/openapi.json", {}, "public, max-age=3600"),
         ("/docs", {}, "public, max-age=3600"),
     ],
@@ -445,19 +451,16 @@ BAD_INPUT = {
     # a parameter the route does not take (a typo must not silently widen the answer)
     f"/slots?{W}&seriesid=47": (400, "invalid_input"),
     "/series/47?limit=5": (400, "invalid_input"),
+    "/changes?since=yesterday": (400, "invalid_input"),
+    "/changes.atom?series_id=999999": (404, "not_found"),
 }
 
 
 @pytest.mark.parametrize("path", BAD_INPUT)
 def test_bad_input_is_a_clear_4xx_with_the_error_shape(synced: None, api: str, path: str) -> None:
     status, code = BAD_INPUT[path]
-    response = requests.get(api + path, timeout=30)
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    assert response.headers["Cache-Control"] == "no-store" and "ETag" not in response.headers
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
-    assert body["error"]["code"] == code and body["error"]["message"]
+    error = error_of(requests.get(api + path, timeout=30), status)
+    assert error["code"] == code and error["message"]
 
 
 @pytest.mark.parametrize(
