@@ -39,3 +39,10 @@ def test_deployed_preflight_is_answered_by_the_gateway_as_the_local_adapter_answ
     assert response.status_code == 204
     assert "GET" in response.headers["Access-Control-Allow-Methods"].split(",")
     assert response.headers["Access-Control-Allow-Origin"] in {"*", "https://racer.example"}
+
+
+def test_deployed_changes_answer_json_and_atom(api_url: str) -> None:
+    response = requests.get(f"{api_url}/changes", timeout=30)
+    assert response.status_code == 200 and isinstance(response.json()["changes"], list)
+    feed = requests.get(f"{api_url}/changes.atom", timeout=30)
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("application/atom+xml")

@@ -81,6 +81,17 @@ def test_deployed_slots_equal_expand_of_the_archived_listing(
     assert not difference, difference.describe()
 
 
+def test_deployed_race_guide_reconciles_with_nothing_left_drifting(synced: dict[str, dict[str, Any]]) -> None:
+    from iracing_sync_local.stack import run_on_stack
+
+    # When the race guide is reconciled on the stack (an EXPRESS machine: StartSyncExecution) after the syncs
+    summary = run_on_stack(STACK_NAME, "sync_race_guide", {})
+    # Then it ran (or the scheduled poll ran under a minute ago) and every drift it found was healed
+    assert summary["status"] in ("SUCCEEDED", "SKIPPED"), summary
+    if summary["status"] == "SUCCEEDED":
+        assert summary["still_drifting"] == [] and summary["matched"] + summary["unknown_sessions"] > 0, summary
+
+
 def test_deployed_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(stack_outputs: dict[str, str]) -> None:
     attributes = boto3.client("sns").get_topic_attributes(TopicArn=stack_outputs["AlarmTopicArn"])["Attributes"]
     key = attributes.get("KmsMasterKeyId")

@@ -49,7 +49,10 @@ def client(
     sync_snapshot(module_step_functions, module_fake_iracing)
     folder = tmp_path_factory.mktemp("client")
     (folder / "openapi.json").write_text(json.dumps(_opened(requests.get(f"{api}/openapi.json", timeout=30).json())))
-    (folder / "config.yaml").write_text("post_hooks: []\npackage_name_override: iracing_sync_client\n")
+    # (the generator reads only text/* as text: told that an Atom feed is text too, as a feed reader knows)
+    config = "post_hooks: []\npackage_name_override: iracing_sync_client\n"
+    config += "content_type_overrides:\n  application/atom+xml: text/plain\n"
+    (folder / "config.yaml").write_text(config)
     generator = Path(sys.executable).with_name("openapi-python-client")
     generated = subprocess.run(
         [generator, "generate", "--path", "openapi.json", "--meta", "none", "--output-path", "iracing_sync_client"]
@@ -139,6 +142,11 @@ CALLS: list[tuple[str, dict[str, Any], int, str]] = [
     ("get_plan_calendar_calendar_ics_get", {"series_id": [999999]}, 404, "ErrorBody"),
     ("get_series_calendar_series_series_id_calendar_ics_get", {"series_id": 47, **WEEK}, 200, "str"),
     ("get_season_calendar_seasons_season_id_calendar_ics_get", {"season_id": 5376}, 200, "str"),
+    ("get_changes_changes_get", {}, 200, "ChangesList"),
+    ("get_changes_changes_get", {"since": "2025-09-09T00:00:00Z", "series_id": [47, 62]}, 200, "ChangesList"),
+    ("get_changes_changes_get", {"series_id": [999999]}, 404, "ErrorBody"),
+    ("get_changes_changes_get", {"since": "yesterday"}, 400, "ErrorBody"),
+    ("get_changes_feed_changes_atom_get", {"series_id": [47]}, 200, "str"),
 ]
 
 

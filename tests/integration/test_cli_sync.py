@@ -78,6 +78,27 @@ def test_sync_on_a_stack_runs_its_state_machine_and_prints_the_summary(
     assert store.get_season(5935) is not None
 
 
+def test_sync_race_guide_on_a_stack_prints_the_guide_summary(
+    step_functions: LocalStepFunctions, fake_iracing: FakeIracing, stack_table: None
+) -> None:
+    # Given a deployed stack whose seasons are synced (moto runs the EXPRESS machine as STANDARD: AWS's own path,
+    # StartSyncExecution, which moto lacks, is unit-tested in tests/unit/test_execute_express.py)
+    deploy_outputs(step_functions, "iracing-sync-dev")
+    assert run_cli("sync", "current", "--stack", "iracing-sync-dev")[0] == 0
+    # When the race guide is reconciled on it from the CLI
+    code, lines = run_cli("sync", "race-guide", "--stack", "iracing-sync-dev")
+    # Then the last line is the guide's summary
+    assert code == 0
+    summary = json.loads(lines[-1])
+    assert summary["kind"] == "race-guide" and (summary["sessions"], summary["matched"]) == (133, 133)
+    assert (summary["unexpected"], summary["missing"], summary["drifting"]) == (0, 0, [])
+    # And the stack's recorded runs show it, its findings with it
+    code, lines = run_cli("runs", "--stack", "iracing-sync-dev")
+    assert code == 0
+    newest = json.loads(lines[0])  # one JSON line per run, newest first
+    assert newest["kind"] == "race-guide" and newest["matched"] == 133
+
+
 def test_sync_on_an_unknown_stack_is_one_clear_error(
     step_functions: LocalStepFunctions, capsys: pytest.CaptureFixture[str]
 ) -> None:
