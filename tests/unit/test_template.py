@@ -323,6 +323,21 @@ def test_state_machines_log_to_own_group_and_trace() -> None:
         assert p["Tracing"] == {"Enabled": True}, name
 
 
+# An EXPRESS execution (or a Distributed Map's express child) ends at 5 minutes whatever its definition says.
+EXPRESS_LIMIT_SECONDS = 300
+
+
+def test_state_machines_express_ones_time_out_inside_express_limit() -> None:
+    express = {n: m for n, m in state_machines().items() if m["Properties"].get("Type") == "EXPRESS"}
+    assert "SyncRaceGuideStateMachine" in express
+    for name, machine in express.items():
+        definition = load_asl(REPO_ROOT / machine["Properties"]["DefinitionUri"])
+        # (a longer timeout would promise what AWS cuts off; a Wait longer than the run could never end)
+        assert 0 < definition["TimeoutSeconds"] < EXPRESS_LIMIT_SECONDS, name
+        waits = [s for _, s in walk_states(definition) if s["Type"] == "Wait" and "Seconds" in s]
+        assert all(w["Seconds"] < definition["TimeoutSeconds"] for w in waits), name
+
+
 def test_state_machines_with_distributed_map_may_run_their_own_children() -> None:
     for name, machine in state_machines().items():
         definition = load_asl(REPO_ROOT / machine["Properties"]["DefinitionUri"])
