@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Row", "median_seconds", "paired_medians", "paired_times"]
+__all__ = ["Row", "function_environment", "median_seconds", "paired_medians", "paired_times"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,12 @@ def paired_medians(ours: Callable[[], object], theirs: Callable[[], object], rep
     """Median wall times of ``ours`` and ``theirs``, measured alternately (see ``paired_times``)."""
     ours_times, theirs_times = paired_times(ours, theirs, repeats)
     return statistics.median(ours_times), statistics.median(theirs_times)
+
+
+def function_environment() -> dict[str, str]:
+    """The fixed variables template.yaml's Globals give every function: a child process timing a cold start gets
+    them, as the function gets them in Lambda (values the stack resolves, like the table's name, are left out)."""
+    from iracing_sync_local.template import load_template
+
+    variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
+    return {name: value for name, value in variables.items() if isinstance(value, str)}

@@ -34,7 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import Row, paired_times
+from bench import Row, function_environment, paired_times
 from bench.engines import engines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -334,6 +334,7 @@ def _function_env(bytecode: bool) -> dict[str, str]:
     """
     env = {
         **os.environ,
+        **function_environment(),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "slots_api"), str(ROOT / "layers" / "common")]),
         "TABLE_NAME": os.environ.get("TABLE_NAME", "iracing-sync-bench"),
         "POWERTOOLS_SERVICE_NAME": "iracing-sync",

@@ -60,7 +60,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench import Row
+from bench import Row, function_environment
 from iracing_sync_local.stepfunctions import TimedInvocation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -663,6 +663,7 @@ def measure_init_seconds(folders: dict[str, str]) -> dict[str, float]:
     for logical_id, folder in folders.items():
         env = {
             **os.environ,
+            **function_environment(),
             "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / folder), str(ROOT / "layers" / "common")]),
             "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="iracing-sync-pyc-"),
         }
