@@ -13,7 +13,8 @@ after that day's seasons were synced. Three polls are measured, each its own run
 
 A poll's bill: the EXPRESS execution (a request, its duration in 100 ms steps at 64 MB), each Lambda invocation at
 the function's MemorySize (template.yaml), DynamoDB request units (ConsumedCapacity), S3 PUTs of the archived guide,
-the log and EMF bytes the handlers write at INFO, the schedule's invocation. Containers are taken as warm (a
+the log and EMF bytes the handlers write at INFO, the schedule's invocation, and the custom metrics the guide's runs
+publish (a metric-month each, like the fixed items of the cost bench). Containers are taken as warm (a
 container idle 5 minutes usually survives; AWS does not promise it): the cold row adds the function's INIT (a fresh
 interpreter importing its app.py) to every poll, the worst case.
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from bench import Row
 from bench.bench_cost import (
     GB,
     PLATFORM_LOG_BYTES,
+    PRICES,
     CostModel,
     Usage,
     _archive_files,
@@ -45,7 +48,6 @@ POLLS_PER_DAY = 24 * 60 // 5  # the RaceGuideSchedule default: every 5 minutes
 DAYS_PER_MONTH = 30
 # iRacing's documented rate limit for one account: 240 requests in a 60-second window (x-ratelimit-limit).
 RATE_LIMIT_PER_MINUTE = 240
-BUDGET_USD = 1.0  # what the guide poll may add to the monthly bill
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,9 @@ def _moved(guide: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return moved, n
 
 
-def measure() -> tuple[dict[str, Poll], int, int]:
-    """The three polls (see the module docstring), the guide's session count, how many sessions moved."""
+def measure() -> tuple[dict[str, Poll], int, int, set[tuple[str, tuple[str, ...]]]]:
+    """The three polls (see the module docstring), the guide's session count, how many sessions moved, and the
+    custom metrics (name, dimensions) the polls published."""
     from bench.engines import metered_engines
     from iracing_sync.settings import get_settings
     from iracing_sync_local import SAMPLES_DIR, stepfunctions
@@ -101,6 +104,7 @@ def measure() -> tuple[dict[str, Poll], int, int]:
     os.environ["RACE_GUIDE_MIN_SECONDS"] = "0"  # polls one after the other (in AWS: 5 minutes apart)
     get_settings.cache_clear()
     polls: dict[str, Poll] = {}
+    metrics: set[tuple[str, tuple[str, ...]]] = set()
     try:
         with metered_engines() as (fake, proxy), local_step_functions(retry_interval_scale=0) as sfn:
             sfn.run("sync_current_seasons", progress=False)
@@ -113,6 +117,7 @@ def measure() -> tuple[dict[str, Poll], int, int]:
                 del stepfunctions.timed_invocations[:]
                 with _observed() as observed:
                     summary = sfn.run_arn(arn, {})
+                metrics |= observed.metrics
                 history = sfn.history(sfn.executions(arn)[0])
                 polls[name] = Poll(
                     data_requests=len(fake.requests_to("/data/")),
@@ -131,7 +136,7 @@ def measure() -> tuple[dict[str, Poll], int, int]:
         s = poll.summary
         if s["status"] != "SUCCEEDED" or s["drifting"] or s["resynced"]:
             raise RuntimeError(f"the {name} poll did not reconcile cleanly: {s}")
-    return polls, len(guide["sessions"]), n_moved
+    return polls, len(guide["sessions"]), n_moved, metrics
 
 
 def _deployment() -> tuple[dict[str, int], CostModel]:
@@ -155,15 +160,18 @@ def run() -> list[Row]:
     """Measure the polls, price them, return the rows."""
     from iracing_sync_local.stepfunctions import FUNCTIONS
 
-    polls, sessions, n_moved = measure()
+    polls, sessions, n_moved, metrics = measure()
+    print(f"race-guide custom metrics: {sorted(metrics)}", file=sys.stderr)
     memory, model = _deployment()
+    # The guide's runs publish metrics of their own kind (kind=race-guide): each a custom metric-month.
+    metrics_month = len(metrics) * PRICES["custom_metric_month"].usd
     function = polls["unchanged"].invocations[0][0]
     init = measure_init_seconds({function: FUNCTIONS[function]})[function]
     per_month = POLLS_PER_DAY * DAYS_PER_MONTH
     budget_per_day = RATE_LIMIT_PER_MINUTE * 24 * 60
 
     def month(poll: Poll, cold: bool = False) -> float:
-        return model.usd(poll.usage(memory, init if cold else 0.0) * per_month)
+        return model.usd(poll.usage(memory, init if cold else 0.0) * per_month) + metrics_month
 
     first, unchanged, moved = polls["first"], polls["unchanged"], polls["moved"]
     rewrite = f"a poll rewriting every session ({sessions}, as the first poll does)"
@@ -198,7 +206,7 @@ def run() -> list[Row]:
             higher_is_better=False,
         ),
         Row(
-            f"race-guide polls per month ({per_month:,}), {moved_label} each time",
+            f"race-guide polls per month ({per_month:,}, {len(metrics)} custom metrics), {moved_label} each time",
             month(moved),
             "USD",
             rewrite,
@@ -209,9 +217,8 @@ def run() -> list[Row]:
             f"race-guide polls per month, {moved_label}, every poll cold (INIT {init * 1000:.0f} ms)",
             month(moved, cold=True),
             "USD",
-            "budget",
-            BUDGET_USD,
-            target=1,
+            "the same polls, containers warm",
+            month(moved),
             higher_is_better=False,
         ),
     ]

@@ -865,6 +865,23 @@ def test_run_metrics_count_each_run_once_by_its_status(
     assert (emf["RunsSucceeded"], emf["RunsPartial"], emf["RunsFailed"], emf["SeasonsFailed"]) == ([0], [1], [0], [1])
 
 
+def test_race_guide_runs_publish_exactly_the_metrics_its_alarms_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # (a run every 5 minutes; each custom metric costs a metric-month whether an alarm reads it or not)
+    emf = _record_run_emf(monkeypatch, capsys, "race-guide")
+    (directive,) = emf["_aws"]["CloudWatchMetrics"]
+    published = {m["Name"] for m in directive["Metrics"]}
+    read = {
+        metric
+        for watched in _run_metric_alarms().values()
+        for _, metric, dimensions in watched
+        if dimensions.get("kind") == "race-guide"
+    }
+    assert published == read == {"RunsPartial", "SeasonsStillDrifting"}
+    assert emf["RunsPartial"] == [1]
+
+
 def _scheduled_run_kinds() -> set[str]:
     """The run kind each scheduled machine records (its record_run task's ``kind``)."""
     kinds = set()

@@ -102,13 +102,15 @@ def record_run(event: RecordRunEvent) -> dict[str, Any]:
     # later run's kind would warn.) All three run counts go out as 0 or 1: no run at all is then missing data.
     if not is_metrics_disabled():
         metrics.add_dimension(name="kind", value=event.kind)
-    metrics.add_metric(name="SeasonsFailed", unit="Count", value=tally.failed_count)
-    for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
-        metrics.add_metric(name=name, unit="Count", value=int(status == value))
     if event.kind == GUIDE_KIND:
-        # Drift found (healed or not) and drift a re-sync did not heal: the alarm watches the second.
+        # Only what its alarms read (each custom metric is a metric-month, $0.30): a partial run, and drift a
+        # re-sync did not heal. The rest (sessions, matched, drift that healed) is in the run record and its log.
+        metrics.add_metric(name="RunsPartial", unit="Count", value=int(status == "PARTIAL"))
         guide = tally.guide or GuideReport()
-        metrics.add_metric(name="SeasonsDrifting", unit="Count", value=len(guide.drifting))
         metrics.add_metric(name="SeasonsStillDrifting", unit="Count", value=len(guide.still_drifting))
+    else:
+        metrics.add_metric(name="SeasonsFailed", unit="Count", value=tally.failed_count)
+        for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
+            metrics.add_metric(name=name, unit="Count", value=int(status == value))
     logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": tally.failed_count})
     return summary.model_dump()

@@ -370,7 +370,6 @@ def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
     unpredicted = race_guide.unpredicted_seasons(guide, slots)
     report = race_guide.compare(guide, slots, store.unknown("season", unpredicted) if unpredicted else [])
     report.resynced = race_guide.seasons_to_resync(report, turn=int(fetched.timestamp() // 60))
-    metrics.add_metric(name="GuideSessions", unit="Count", value=report.sessions)
     logger.info(
         "race guide reconciled",
         extra={
