@@ -356,15 +356,21 @@ def example_urls(base: str) -> list[str]:
 
 
 def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
-    """Local stack up, series, reference-data and current-seasons sync of the bundled snapshot, API served.
+    """Local stack up, series, reference-data and current-seasons sync of the bundled snapshot, then its race guide
+    (where the snapshot has one), API served.
 
-    Series and reference data go first: a season's week items name their cars from the stored car catalog.
+    Series and reference data go first: a season's week items name their cars from the stored car catalog. The race
+    guide goes last: it reconciles against the stored seasons, and puts its session IDs and entries on their slots.
     """
+    from iracing_sync_local.fake_iracing import SNAPSHOTS
     from iracing_sync_local.stepfunctions import local_step_functions
 
+    names = ["sync_series", "sync_reference_data", "sync_current_seasons"]
     with local_stack(snapshot) as running:
+        if running.fake is None or "season/race_guide" in SNAPSHOTS[snapshot].files:
+            names.append("sync_race_guide")  # (2023 S2 has no guide of its own: 2025's would match nothing)
         with local_step_functions() as sfn:
-            for name in ("sync_series", "sync_reference_data", "sync_current_seasons"):
+            for name in names:
                 _log(f"running {name} through moto's Step Functions interpreter")
                 print(json_line(sfn.run(name, {})), flush=True)
         if running.fake is not None:
