@@ -79,11 +79,9 @@ class ScheduleProcessor:
 
     def __init__(self, catalog: CarCatalog | None = None) -> None:
         self.catalog = catalog or CarCatalog()
-
-    @property
-    def version(self) -> str:
-        """What besides the raw body decides the records: the output format and the car catalog's digest."""
-        return f"{self.FORMAT}:{self.catalog.digest}"
+        # What besides the raw body decides the records: the output format and the car catalog's digest (hashed
+        # once: the listing's change detection reads it for every season, and the catalog never changes).
+        self.version = f"{self.FORMAT}:{self.catalog.digest}"
 
     def process(self, season: Season) -> SeasonRecord:
         """The SeasonRecord for one season; MalformedPayload if a week cannot be indexed."""

@@ -18,6 +18,7 @@ from pydantic import Field
 from iracing_sync import store
 from iracing_sync.errors import InvalidInputError, UnprocessableError
 from iracing_sync.instants import FIRST_YEAR, LAST_YEAR, parse_instant
+from iracing_sync.models.records import CHANGES_KEPT_FOR, LICENSE_LETTERS
 from iracing_sync.settings import get_settings
 from iracing_sync.timezones import get_zone
 
@@ -47,7 +48,7 @@ CATEGORIES: dict[str, frozenset[str]] = {
     "formula_car": frozenset({"formula_car"}),
 }
 # iRacing's license groups (lookup/licenses): the letter or the group number.
-LICENSE_GROUPS = {"R": 1, "D": 2, "C": 3, "B": 4, "A": 5}
+LICENSE_GROUPS = {letter: group for group, letter in LICENSE_LETTERS.items()}
 # An instant as a person types it, exactly what ``instants.parse_instant`` reads between 1970 and 2199: a real
 # calendar date (leap years included), optionally a time ([T ]HH:MM[:SS[.ffffff]]) and an offset (Z or +-HH:MM).
 # The OpenAPI document states this pattern, so a string that is no such instant is refused by the schema itself.
@@ -132,7 +133,6 @@ Alarm = Annotated[
 ]
 
 
-CHANGES_KEPT = timedelta(days=30)  # store.changes.KEEP: how long a change is recorded
 CHANGES_DEFAULT = timedelta(hours=24)
 Since = Annotated[
     str | None,
@@ -152,7 +152,7 @@ def changes_since(since: str | None) -> datetime:
     """
     hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
     lo = parse_instant("since", since) if since else hour - CHANGES_DEFAULT
-    return max(lo, hour - CHANGES_KEPT)
+    return max(lo, hour - CHANGES_KEPT_FOR)
 
 
 def checked(lo: datetime, hi: datetime, *, bounded: bool = True) -> tuple[datetime, datetime]:

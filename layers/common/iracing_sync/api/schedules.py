@@ -6,7 +6,7 @@ its next races read later seasons only while they could still hold one of the an
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -78,11 +78,11 @@ def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
     "Any of" lists are checked too: a typo among known IDs would otherwise narrow the answer unseen. An ID some slot
     shows is stored, so an answer showing every ID it asked for costs no read (one BatchGetItem per kind else).
     """
-    seen: dict[str, set[int]] = {
-        "series": {s.series_id for s in slots if s.series_id is not None},
-        "season": {s.season_id for s in slots},
-        "track": {s.track_id for s in slots if s.track_id is not None},
-        "car": {c.car_id for s in slots for c in s.cars},
+    seen: dict[str, Callable[[], set[int]]] = {  # (built only for a kind the filter names: most answers name none)
+        "series": lambda: {s.series_id for s in slots if s.series_id is not None},
+        "season": lambda: {s.season_id for s in slots},
+        "track": lambda: {s.track_id for s in slots if s.track_id is not None},
+        "car": lambda: {c.car_id for s in slots for c in s.cars},
     }
     for kind, idents in (
         ("series", where.series_ids),
@@ -90,7 +90,10 @@ def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
         ("track", where.track_ids),
         ("car", where.car_ids),
     ):
-        missing = store.unknown(kind, idents - seen[kind]) if idents and idents - seen[kind] else []
+        if not idents:
+            continue
+        shown = idents - seen[kind]()
+        missing = store.unknown(kind, shown) if shown else []
         if kind == "series":  # a series iRacing's series list lacks is known by its seasons (one Query each)
             missing = [i for i in missing if not store.list_seasons_of_series(i)]
         if missing:

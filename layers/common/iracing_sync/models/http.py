@@ -284,13 +284,3 @@ class ErrorBody(DeferredModel):
     """Every 4xx/5xx answer of the HTTP API."""
 
     error: ErrorDetail
-
-
-def dump(model: DeferredModel) -> dict[str, Any]:
-    """An answer's JSON-ready body (dates and instants as ISO 8601 strings)."""
-    return model.model_dump(mode="json")
-
-
-def dump_json(model: DeferredModel) -> str:
-    """An answer's body as JSON text, serialized once (by pydantic's core: no second pass over the answer)."""
-    return model.model_dump_json(by_alias=True)

@@ -9,14 +9,11 @@ use: the API function's cold start never creates them.
 
 import importlib
 from datetime import UTC, date, datetime, time
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from iracing_sync.models.base import DeferredModel
-
-if TYPE_CHECKING:
-    pass
 
 _BODIES = ("CarClass", "CarInClass", "RaceGuide", "RaceGuideSession", "ScheduleWeek", "Season", "Track", "Weather")
 

@@ -8,7 +8,7 @@ itself (``models.iracing``).
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 # iRacing's license groups (lookup/licenses) by the letter a racer knows them by; 6 and 7 are the Pro ranks.
 LICENSE_LETTERS = {1: "R", 2: "D", 3: "C", 4: "B", 5: "A"}
+# How long a schedule change is kept (store.changes; GET /changes reads no further back).
+CHANGES_KEPT_FOR = timedelta(days=30)
 
 
 def license_letter(group: int | None) -> str | None:

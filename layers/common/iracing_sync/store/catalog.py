@@ -26,7 +26,7 @@ from iracing_sync.errors import RetryableError
 from iracing_sync.models.iracing import Car, Series, TrackConfig
 from iracing_sync.models.records import CarCatalog, CarClassRecord, TrackRecord
 from iracing_sync.store import schema
-from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, id_sort_key, raw_query
+from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, get_item, id_sort_key, raw_query
 
 if TYPE_CHECKING:
     from iracing_sync.models.iracing_bodies import CarClass
@@ -171,12 +171,7 @@ def _listed[M: BaseModel](parent: str, kind: str, as_: type[M]) -> list[M]:
 
 def _got[M: BaseModel](key: str, kind: type[RecordItem], as_: type[M], what: str) -> M | None:
     """One catalog record by its key (GetItem); None if unknown."""
-    try:
-        item = Item.get(key, "META")
-    except Item.DoesNotExist:
-        return None
-    except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
+    item = get_item(Item, key, "META", what)
     return as_.model_validate_json(item.record) if isinstance(item, kind) else None
 
 
@@ -235,13 +230,8 @@ _cached: tuple[str, CarCatalog] | None = None
 
 def _catalog_digest() -> str | None:
     """The digest the last reference sync recorded (one GetItem); None if none did."""
-    try:
-        item = CarCatalogVersionItem.get(*_VERSION_KEY)
-    except CarCatalogVersionItem.DoesNotExist:
-        return None
-    except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of the car catalog version failed: {exc.msg}") from exc
-    return str(item.digest)
+    item = get_item(CarCatalogVersionItem, *_VERSION_KEY, "the car catalog version")
+    return str(item.digest) if item is not None else None
 
 
 def cached_car_catalog() -> CarCatalog:
@@ -266,11 +256,6 @@ _META_KEYS = {
     "car": car_key,
     "car_class": car_class_key,
 }
-
-
-def is_stored(kind: str, ident: int) -> bool:
-    """Whether the series, season, track, car or car class ``ident`` is stored (one GetItem of its keys)."""
-    return not unknown(kind, [ident])
 
 
 def unknown(kind: str, idents: Iterable[int]) -> list[int]:

@@ -10,14 +10,14 @@ writes the same items again, never a duplicate. Items are written with the parti
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from iracing_sync.instants import iso_z
-from iracing_sync.models.records import ChangeRecord
+from iracing_sync.models.records import CHANGES_KEPT_FOR, ChangeRecord
 from iracing_sync.store.schema import Item, RecordItem, read
 
 CHANGES = "CHANGES"
-KEEP = timedelta(days=30)
+KEEP = CHANGES_KEPT_FOR
 
 
 class ChangeItem(RecordItem, discriminator="change"):

@@ -19,7 +19,7 @@ from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttrib
 from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
-from iracing_sync.store.schema import Item, lost_race
+from iracing_sync.store.schema import Item, get_item, lost_race
 
 
 def iracing_account_key(username: str) -> str:
@@ -79,12 +79,9 @@ def _float_or_none(value: Any) -> float | None:
 
 def load_token(account: str) -> TokenState | None:
     """The account's token state (consistent read), or None if no token was ever stored."""
-    try:
-        item = TokenStateItem.get(account, "TOKEN", consistent_read=True)
-    except TokenStateItem.DoesNotExist:
+    item = get_item(TokenStateItem, account, "TOKEN", "the iRacing token state", consistent_read=True)
+    if item is None:
         return None
-    except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of the iRacing token state failed: {exc.msg}") from exc
     return TokenState(
         access_token=item.access_token,
         expires_at=_float_or_none(item.expires_at),
@@ -200,12 +197,7 @@ def reserve_request(account: str, *, now: float, reserve: int, default_limit: in
         except PynamoDBException as exc:
             if not lost_race(exc):
                 raise RetryableError(f"DynamoDB update of the iRacing rate budget failed: {exc.msg}") from exc
-        try:
-            current = RateBudgetItem.get(account, "RATE", consistent_read=True)
-        except RateBudgetItem.DoesNotExist:
-            current = None
-        except PynamoDBException as exc:
-            raise RetryableError(f"DynamoDB read of the iRacing rate budget failed: {exc.msg}") from exc
+        current = get_item(RateBudgetItem, account, "RATE", "the iRacing rate budget", consistent_read=True)
         if current is not None and float(current.reset_at) > now:
             if int(current.remaining) <= reserve:
                 return Reservation(False, float(current.reset_at), int(current.remaining))

@@ -12,7 +12,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
 from iracing_sync.models.records import ListingState
-from iracing_sync.store.schema import Item, RecordItem
+from iracing_sync.store.schema import Item, RecordItem, get_item
 
 _KEY = ("LISTING#current", "STATE")
 
@@ -23,12 +23,7 @@ class ListingItem(RecordItem, discriminator="listing"):
 
 def get_listing() -> ListingState | None:
     """What the last current-seasons listing saw (one GetItem), or None before the first."""
-    try:
-        item = Item.get(*_KEY)
-    except Item.DoesNotExist:
-        return None
-    except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of the last listing failed: {exc.msg}") from exc
+    item = get_item(Item, *_KEY, "the last listing")
     return ListingState.model_validate_json(item.record) if isinstance(item, ListingItem) else None
 
 

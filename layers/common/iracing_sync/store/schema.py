@@ -179,6 +179,21 @@ def read(query: Iterator[Item], what: str) -> list[Item]:
         raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
 
 
+def int_or_none(value: Any) -> int | None:
+    """A stored number as an int, or None if the attribute is absent."""
+    return int(value) if value is not None else None
+
+
+def get_item[T: Item](model: type[T], pk: str, sk: str, what: str, *, consistent_read: bool = False) -> T | None:
+    """One item by its key (GetItem), None if there is none; a DynamoDB failure is a RetryableError naming ``what``."""
+    try:
+        return model.get(pk, sk, consistent_read=consistent_read)
+    except model.DoesNotExist:
+        return None
+    except PynamoDBException as exc:
+        raise RetryableError(f"DynamoDB read of {what} failed: {exc.msg}") from exc
+
+
 def error_code(exc: PynamoDBException) -> str | None:
     """DynamoDB's error code behind a PynamoDB error, or None (e.g. a dropped connection has no answer)."""
     # Not exc.cause_response_code: it raises AttributeError when the cause carries no response.

@@ -14,16 +14,12 @@ from datetime import datetime
 from typing import Any
 
 from iracing_sync.models.records import ChangeKind, ChangeRecord
-from iracing_sync.store.schema import Item
+from iracing_sync.store.schema import Item, int_or_none
 from iracing_sync.store.seasons import SeasonItem, SlotItem, WeekItem
 
 
-def _int(value: Any) -> int | None:
-    return int(value) if value is not None else None
-
-
 def _track(week: WeekItem) -> dict[str, Any]:
-    return {"track_id": _int(week.track_id), "track_name": week.track_name, "config_name": week.config_name}
+    return {"track_id": int_or_none(week.track_id), "track_name": week.track_name, "config_name": week.config_name}
 
 
 def _times(week: WeekItem) -> dict[str, Any]:

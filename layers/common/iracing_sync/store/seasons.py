@@ -28,9 +28,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import PynamoDBException
 
-from iracing_sync.errors import RetryableError
 from iracing_sync.instants import iso_z, parse_iso_z
 from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
 from iracing_sync.models.records import (
@@ -44,7 +42,7 @@ from iracing_sync.models.records import (
     WeekRecord,
 )
 from iracing_sync.store import schema
-from iracing_sync.store.schema import Item, RecordItem, content_hash, plain, read, season_key
+from iracing_sync.store.schema import Item, RecordItem, content_hash, get_item, int_or_none, plain, read, season_key
 
 
 class SeasonItem(RecordItem, discriminator="season"):
@@ -231,21 +229,17 @@ def guide_sort_key(start: datetime, season_id: int, race_week_num: int) -> str:
     return f"{iso_z(start)}#{season_id:08d}#{race_week_num:03d}"
 
 
-def _number(value: Any) -> int | None:
-    return int(value) if value is not None else None
-
-
 def guide_session_of(item: GuideSessionItem) -> GuideSession:
     """The race-guide session a guide item stores."""
     return GuideSession(
         season_id=int(item.season_id),
-        series_id=_number(item.series_id),
+        series_id=int_or_none(item.series_id),
         race_week_num=int(item.race_week_num),
         start_time=parse_iso_z(item.start_time),
         end_time=parse_iso_z(item.end_time),
         super_session=bool(item.super_session),
-        session_id=_number(item.session_id),
-        entry_count=_number(item.entry_count),
+        session_id=int_or_none(item.session_id),
+        entry_count=int_or_none(item.entry_count),
     )
 
 
@@ -391,12 +385,7 @@ def get_season(season_id: int) -> SeasonRecord | None:
 
 def get_season_facts(season_id: int) -> SeasonFacts | None:
     """A season's own facts (one GetItem), or None if it is not stored."""
-    try:
-        item = Item.get(season_key(season_id), "META")
-    except Item.DoesNotExist:
-        return None
-    except PynamoDBException as exc:
-        raise RetryableError(f"DynamoDB read of season {season_id} failed: {exc.msg}") from exc
+    item = get_item(Item, season_key(season_id), "META", f"season {season_id}")
     return facts_of(item) if isinstance(item, SeasonItem) else None
 
 
