@@ -337,7 +337,6 @@ def _function_env(bytecode: bool) -> dict[str, str]:
         **function_environment(),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "slots_api"), str(ROOT / "layers" / "common")]),
         "TABLE_NAME": os.environ.get("TABLE_NAME", "iracing-sync-bench"),
-        "POWERTOOLS_SERVICE_NAME": "iracing-sync",
         "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="iracing-sync-pyc-"),
     }
     if bytecode:

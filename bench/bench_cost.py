@@ -427,15 +427,28 @@ def month_typical(d: Design) -> Usage:
 # --- template.yaml ---------------------------------------------------------------------------------------------
 
 
+def function_memory(template: dict[str, Any]) -> dict[str, int]:
+    """MemorySize per function (logical ID), the Globals default where a function sets none."""
+    default_memory = int(template["Globals"]["Function"]["MemorySize"])
+    return {
+        name: int(r.get("Properties", {}).get("MemorySize", default_memory))
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def cost_model(template: dict[str, Any]) -> CostModel:
+    """List prices with the template's default archive and log retentions."""
+    parameters = template["Parameters"]
+    return CostModel(
+        int(parameters["RawArchiveRetentionDays"]["Default"]), int(parameters["LogRetentionDays"]["Default"])
+    )
+
+
 def read_deployment(template: dict[str, Any], definition: dict[str, Any]) -> Deployment:
     """Memory per function (Globals default), retentions and fixed items of a prod deployment, Map concurrency."""
     resources = template["Resources"]
-    default_memory = int(template["Globals"]["Function"]["MemorySize"])
-    memory = {
-        name: int(r.get("Properties", {}).get("MemorySize", default_memory))
-        for name, r in resources.items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
+    memory = function_memory(template)
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]  # prod: all
     # A metric-math alarm is billed per metric it reads.
     alarm_metrics = sum(sum("MetricStat" in m for m in a["Metrics"]) if "Metrics" in a else 1 for a in alarms)

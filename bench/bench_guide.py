@@ -26,7 +26,6 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from bench import Row
@@ -34,16 +33,16 @@ from bench.bench_cost import (
     GB,
     PLATFORM_LOG_BYTES,
     PRICES,
-    CostModel,
     Usage,
     _archive_files,
     _observed,
     billed_gb_seconds,
+    cost_model,
     express_gb_seconds,
+    function_memory,
     measure_init_seconds,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 POLLS_PER_DAY = 24 * 60 // 5  # the RaceGuideSchedule default: every 5 minutes
 DAYS_PER_MONTH = 30
 # iRacing's documented rate limit for one account: 240 requests in a 60-second window (x-ratelimit-limit).
@@ -139,30 +138,16 @@ def measure() -> tuple[dict[str, Poll], int, int, set[tuple[str, tuple[str, ...]
     return polls, len(guide["sessions"]), n_moved, metrics
 
 
-def _deployment() -> tuple[dict[str, int], CostModel]:
-    from iracing_sync_local.template import load_template
-
-    template = load_template(ROOT / "template.yaml")
-    default = int(template["Globals"]["Function"]["MemorySize"])
-    memory = {
-        name: int(r.get("Properties", {}).get("MemorySize", default))
-        for name, r in template["Resources"].items()
-        if r["Type"] == "AWS::Serverless::Function"
-    }
-    parameters = template["Parameters"]
-    model = CostModel(
-        int(parameters["RawArchiveRetentionDays"]["Default"]), int(parameters["LogRetentionDays"]["Default"])
-    )
-    return memory, model
-
-
 def run() -> list[Row]:
     """Measure the polls, price them, return the rows."""
     from iracing_sync_local.stepfunctions import FUNCTIONS
 
     polls, sessions, n_moved, metrics = measure()
     print(f"race-guide custom metrics: {sorted(metrics)}", file=sys.stderr)
-    memory, model = _deployment()
+    from iracing_sync_local.template import load_template
+
+    template = load_template()
+    memory, model = function_memory(template), cost_model(template)
     # The guide's runs publish metrics of their own kind (kind=race-guide): each a custom metric-month.
     metrics_month = len(metrics) * PRICES["custom_metric_month"].usd
     function = polls["unchanged"].invocations[0][0]

@@ -62,16 +62,7 @@ def _service(snapshot: str, **fake_options: object) -> Iterator[FakeIracing]:
     from iracing_sync.settings import get_settings
 
     with FakeIracing(snapshot, **fake_options) as fake:  # type: ignore[arg-type]
-        os.environ.update(
-            {
-                "IRACING_API_URL": fake.api_url,
-                "IRACING_OAUTH_URL": fake.oauth_url,
-                "IRACING_USERNAME": fake.username,
-                "IRACING_PASSWORD": fake.password,
-                "IRACING_CLIENT_ID": fake.client_id,
-                "IRACING_CLIENT_SECRET": fake.client_secret,
-            }
-        )
+        os.environ.update(fake.settings_env)
         get_settings.cache_clear()
         empty_table()
         yield fake

@@ -352,6 +352,18 @@ class FakeIracing:
         """Data calls are ``GET {api_url}/data/<endpoint>``."""
         return self.base_url
 
+    @property
+    def settings_env(self) -> dict[str, str]:
+        """The service's environment variables that point an iRacing client at this server, with its credentials."""
+        return {
+            "IRACING_API_URL": self.api_url,
+            "IRACING_OAUTH_URL": self.oauth_url,
+            "IRACING_USERNAME": self.username,
+            "IRACING_PASSWORD": self.password,
+            "IRACING_CLIENT_ID": self.client_id,
+            "IRACING_CLIENT_SECRET": self.client_secret,
+        }
+
     # ----------------------------------------------------------------- request log
 
     @property

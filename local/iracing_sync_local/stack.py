@@ -52,14 +52,7 @@ def _configure_environment(dynamodb_endpoint: str, fake: FakeIracing | None) -> 
         "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
     }
     if fake is not None:
-        env |= {
-            "IRACING_API_URL": fake.api_url,
-            "IRACING_OAUTH_URL": fake.oauth_url,
-            "IRACING_USERNAME": fake.username,
-            "IRACING_PASSWORD": fake.password,
-            "IRACING_CLIENT_ID": fake.client_id,
-            "IRACING_CLIENT_SECRET": fake.client_secret,
-        }
+        env |= fake.settings_env
     os.environ.update(env)
     from iracing_sync.settings import get_settings
 

@@ -68,12 +68,8 @@ def fake_iracing() -> Iterator[FakeIracing]:
     from iracing_sync.settings import get_settings
 
     with pytest.MonkeyPatch.context() as env, FakeIracing("2025-09-09") as fake:
-        env.setenv("IRACING_API_URL", fake.api_url)
-        env.setenv("IRACING_OAUTH_URL", fake.oauth_url)
-        env.setenv("IRACING_USERNAME", fake.username)
-        env.setenv("IRACING_PASSWORD", fake.password)
-        env.setenv("IRACING_CLIENT_ID", fake.client_id)
-        env.setenv("IRACING_CLIENT_SECRET", fake.client_secret)
+        for name, value in fake.settings_env.items():
+            env.setenv(name, value)
         get_settings.cache_clear()
         yield fake
     get_settings.cache_clear()

@@ -89,12 +89,7 @@ def run_built(function: str, events: list[dict[str, Any]], fake: FakeIracing) ->
         "TABLE_NAME": os.environ["TABLE_NAME"],
         "DYNAMODB_ENDPOINT": os.environ["DYNAMODB_ENDPOINT"],
         "ARCHIVE_DIR": os.environ["ARCHIVE_DIR"],
-        "IRACING_API_URL": fake.api_url,
-        "IRACING_OAUTH_URL": fake.oauth_url,
-        "IRACING_USERNAME": fake.username,
-        "IRACING_PASSWORD": fake.password,
-        "IRACING_CLIENT_ID": fake.client_id,
-        "IRACING_CLIENT_SECRET": fake.client_secret,
+        **fake.settings_env,
         # EventBridge: the tests' local sink (the changes relay puts its events there).
         "AWS_ENDPOINT_URL_EVENTBRIDGE": os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"],
     }

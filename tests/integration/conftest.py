@@ -112,12 +112,8 @@ def module_fake_iracing() -> Iterator[FakeIracing]:
 def _point_at(env: pytest.MonkeyPatch, fake: FakeIracing) -> None:
     from iracing_sync.settings import get_settings
 
-    env.setenv("IRACING_API_URL", fake.api_url)
-    env.setenv("IRACING_OAUTH_URL", fake.oauth_url)
-    env.setenv("IRACING_USERNAME", fake.username)
-    env.setenv("IRACING_PASSWORD", fake.password)
-    env.setenv("IRACING_CLIENT_ID", fake.client_id)
-    env.setenv("IRACING_CLIENT_SECRET", fake.client_secret)
+    for name, value in fake.settings_env.items():
+        env.setenv(name, value)
     get_settings.cache_clear()
 
 

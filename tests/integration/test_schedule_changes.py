@@ -6,6 +6,7 @@ re-sync announces nothing; a changed track, a removed week and a removed fixed t
 from __future__ import annotations
 
 import copy
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -91,3 +92,31 @@ def test_a_changed_track_a_removed_week_and_a_removed_session_are_exactly_those_
     removed = changes[(fixed_season["season_id"], "slot_removed", fixed_week["race_week_num"])]
     assert removed.before is not None and removed.before["start_time"] == dropped_time.replace(".000", "")
     assert {(d["season_id"], d["kind"], d["race_week_num"]) for d in events.details()} == expected
+
+
+def test_a_change_eventbridge_refuses_is_a_batch_item_failure_and_announced_when_delivered_again(
+    step_functions: LocalStepFunctions, replay: Any, events: EventsSink
+) -> None:
+    from iracing_sync.store.changes import CHANGES
+    from iracing_sync.store.schema import Item
+    from iracing_sync_local.stepfunctions import _stream_record, invoke
+
+    # Given two new seasons synced: two season_added changes, announced
+    replay(load_sample("series_seasons.json")[:2])
+    step_functions.run("sync_current_seasons", progress=False)
+    records = [_stream_record(item) for item in Item.query(CHANGES)]
+    assert len(records) == 2 and len(events.details()) == 2
+    events.clear()
+    # When the stream delivers them to the relay and EventBridge refuses the first
+    events.refuse(1)
+    payload, error = invoke("ChangesRelayFunction", {"Records": records})
+    # Then the relay reports exactly that record as a batch item failure (the stream delivers only it again)
+    first = records[0]["dynamodb"]["SequenceNumber"]
+    assert error is None and payload == {"batchItemFailures": [{"itemIdentifier": first}]}
+    assert [d["season_id"] for d in events.details()] == [
+        json.loads(records[1]["dynamodb"]["NewImage"]["record"]["S"])["season_id"]
+    ]
+    # And delivered again, it is announced
+    payload, error = invoke("ChangesRelayFunction", {"Records": records[:1]})
+    assert error is None and payload == {"batchItemFailures": []}
+    assert len(events.details()) == 2

@@ -6,6 +6,8 @@ reads, and a series named that shows no change is looked up, so an unknown serie
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
@@ -22,7 +24,7 @@ from iracing_sync.models.records import ChangeRecord
 MAX_CHANGES = 10_000
 
 
-def _changes(since: str | None, series_id: list[int] | None) -> tuple[list[ChangeRecord], str]:
+def _changes(since: str | None, series_id: list[int] | None) -> tuple[list[ChangeRecord], datetime]:
     lo = changes_since(since)
     series = frozenset(series_id) if series_id else None
     changes = store.list_changes(lo, series, limit=MAX_CHANGES + 1)
@@ -32,7 +34,7 @@ def _changes(since: str | None, series_id: list[int] | None) -> tuple[list[Chang
         )
     if series:
         check_known(store.SlotFilter(series_ids=series - {c.series_id for c in changes}))
-    return changes, iso_z(lo)
+    return changes, lo
 
 
 @app.get("/changes", responses=ok("ChangesList", "the schedule changes recorded since `since`, oldest first"))
@@ -44,14 +46,13 @@ def get_changes(since: Since = None, series_id: FilterIds = None) -> Response[st
 
     changes, lo = _changes(since, series_id)
     out = [ChangeOut(**{**c.model_dump(), "at": iso_z(c.at)}) for c in changes]
-    return json_answer(ChangesList(since=lo, changes=out))
+    return json_answer(ChangesList(since=iso_z(lo), changes=out))
 
 
 @app.get("/changes.atom")
 def get_changes_feed(since: Since = None, series_id: FilterIds = None) -> Response[str]:
     """The same changes as an Atom feed (RFC 4287): one entry per change, each with a stable ID."""
     from iracing_sync.atom import ATOM, TAG, changes_feed
-    from iracing_sync.instants import parse_iso_z
 
     changes, lo = _changes(since, series_id)
     series = sorted(set(series_id or ()))
@@ -63,7 +64,7 @@ def get_changes_feed(since: Since = None, series_id: FilterIds = None) -> Respon
         changes,
         feed_id=f"{TAG}:changes{scope}",
         title=title,
-        since=parse_iso_z(lo),
+        since=lo,
         self_link=event.path + (f"?{query}" if query else ""),
     )
     if len(document) > MAX_BODY_BYTES:
