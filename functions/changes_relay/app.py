@@ -1,14 +1,18 @@
 """Changes relay: the table's stream of new schedule-change items, put on EventBridge (one event each)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iracing_sync.announce import announce, change_of
 from iracing_sync.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # a type only: the module costs a cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

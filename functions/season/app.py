@@ -1,9 +1,9 @@
 """Season function: list active seasons, sync one season, reconcile the race guide, record a task's failure or the
 run (Step Functions tasks)."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from iracing_sync import outcomes, sync
 from iracing_sync.models.tasks import (
@@ -16,6 +16,9 @@ from iracing_sync.models.tasks import (
     parse_event,
 )
 from iracing_sync.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # a type only: the module costs a cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(clear_state=True)  # a warm container forgets the last invocation's keys

@@ -1,12 +1,15 @@
 """Series function: sync every series with its assets, or the reference data (Step Functions tasks)."""
 
-from typing import Any
+from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING, Any
 
 from iracing_sync import sync
 from iracing_sync.models.tasks import SERIES_TASK, SyncSeriesEvent, parse_event
 from iracing_sync.observability import logger, metrics, tracer
+
+if TYPE_CHECKING:  # a type only: the module costs a cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 @logger.inject_lambda_context(clear_state=True)  # a warm container forgets the last invocation's keys

@@ -1,12 +1,16 @@
 """Slots API function: API Gateway HTTP API events, routed by the service's resolver."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iracing_sync.api import app
 from iracing_sync.observability import logger, metrics
+
+if TYPE_CHECKING:  # a type only: the module costs a cold start
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 # No X-Ray SDK Tracer here: HTTP APIs carry no trace context to join, Lambda's active tracing still records

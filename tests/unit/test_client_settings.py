@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from pydantic import ValidationError
+from pathlib import Path
 
+import pytest
+
+from iracing_sync.errors import ConfigurationError
 from iracing_sync.settings import Settings, settings_from_env
 
 
@@ -36,23 +38,34 @@ def test_client_settings_empty_values_mean_unset() -> None:
 
 
 @pytest.mark.parametrize(
-    "env",
+    ("env", "message"),
     [
-        {"IRACING_RATE_RESERVE": "-1"},
-        {"IRACING_RATE_RESERVE": "many"},
-        {"IRACING_RATE_WINDOW_SECONDS": "0"},
-        {"IRACING_TOKEN_LOCK_SECONDS": "0"},
-        {"IRACING_CONNECT_TIMEOUT": "0"},
-        {"IRACING_READ_TIMEOUT": "-3"},
+        ({"IRACING_RATE_RESERVE": "-1"}, "IRACING_RATE_RESERVE must be >= 0, got -1"),
+        ({"IRACING_RATE_RESERVE": "many"}, "IRACING_RATE_RESERVE must be an integer, got 'many'"),
+        ({"IRACING_RATE_WINDOW_SECONDS": "0"}, "IRACING_RATE_WINDOW_SECONDS must be > 0, got 0.0"),
+        ({"IRACING_TOKEN_LOCK_SECONDS": "0"}, "IRACING_TOKEN_LOCK_SECONDS must be > 0"),
+        ({"IRACING_CONNECT_TIMEOUT": "0"}, "IRACING_CONNECT_TIMEOUT must be > 0"),
+        ({"IRACING_READ_TIMEOUT": "-3"}, "IRACING_READ_TIMEOUT must be > 0, got -3.0"),
+        ({"IRACING_READ_TIMEOUT": "soon"}, "IRACING_READ_TIMEOUT must be a number, got 'soon'"),
+        ({"MAX_WINDOW_DAYS": "0"}, "MAX_WINDOW_DAYS must be > 0"),
     ],
 )
-def test_client_settings_reject_nonsense(env: dict[str, str]) -> None:
-    with pytest.raises(ValidationError):
+def test_client_settings_reject_nonsense_naming_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError) as refused:
         settings_from_env(env)
+    assert str(refused.value).startswith(message)
+
+
+def test_client_settings_are_immutable_and_typed() -> None:
+    settings = settings_from_env({"ARCHIVE_DIR": "/tmp/raw", "API_CACHE_SECONDS": "60", "TABLE_NAME": "t"})
+    assert settings.archive_dir == Path("/tmp/raw") and settings.api_cache_seconds == 60
+    assert settings.table_name == "t" and settings.region
+    with pytest.raises(AttributeError):
+        settings.table_name = "other"  # type: ignore[misc]
 
 
 def test_client_settings_refuse_a_lock_shorter_than_one_token_request() -> None:
     # A refresh that outlives its lock could let a second invocation spend the same single-use refresh token
-    with pytest.raises(ValidationError, match="IRACING_TOKEN_LOCK_SECONDS"):
+    with pytest.raises(ConfigurationError, match="IRACING_TOKEN_LOCK_SECONDS"):
         settings_from_env({"IRACING_TOKEN_LOCK_SECONDS": "20", "IRACING_READ_TIMEOUT": "20"})
     assert Settings(token_lock_seconds=24, connect_timeout=3, read_timeout=20).token_lock_seconds == 24

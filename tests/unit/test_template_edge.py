@@ -65,7 +65,7 @@ def test_edge_ttls_defer_to_the_apis_cache_control() -> None:
         caching.STATIC_SECONDS,
         caching.FEED_SECONDS,
         caching.NOW_RELATIVE_SECONDS,
-        Settings.model_fields["api_cache_seconds"].default,
+        Settings._field_defaults["api_cache_seconds"],
     )
     assert config["MaxTTL"] >= longest
 

@@ -58,6 +58,10 @@ class PermanentError(IracingSyncError):
     """A failure that retrying cannot fix (bad request, malformed payload, missing credentials)."""
 
 
+class ConfigurationError(PermanentError, ValueError):
+    """An environment variable the service reads holds a value it cannot run with."""
+
+
 class InvalidEvent(PermanentError):
     """A Lambda received an event that does not match its input model."""
 

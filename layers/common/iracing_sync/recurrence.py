@@ -18,11 +18,10 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from iracing_sync.models.iracing import RaceTimeDescriptor
 from iracing_sync.models.records import WEEK_SLOT_FACTS, Slot, WeekPattern
@@ -57,8 +56,8 @@ def to_seconds(value: datetime, *, ceil: bool = False) -> int:
     return whole + 1 if ceil and rest else whole
 
 
-@dataclass(frozen=True, slots=True)
-class CompiledDescriptor:
+# Named tuples, not dataclasses: both load with the API function, where a dataclass costs its cold start ~1 ms.
+class CompiledDescriptor(NamedTuple):
     """A descriptor in integer epoch seconds: what the hot loops read."""
 
     repeating: bool
@@ -129,8 +128,7 @@ def descriptor_starts(descriptor: RaceTimeDescriptor, start: datetime, end: date
 # unbounded, so the widths adapt to the input instead of capping IDs.
 
 
-@dataclass(frozen=True, slots=True)
-class _Packing:
+class _Packing(NamedTuple):
     """How (start, season, week) packs into one sortable int for one call's weeks and slots."""
 
     week_bits: int

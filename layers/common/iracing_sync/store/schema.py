@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -243,15 +242,25 @@ def lost_race(exc: PynamoDBException) -> bool:
     return error_code(exc) == "ConditionalCheckFailedException"
 
 
-@dataclass
 class WriteCounts:
     """How a reconcile went: items written, left unchanged and deleted (``stale``: skipped, a newer body won)."""
 
-    written: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    stale: bool = False
-    changes: int = 0  # schedule changes recorded (store.changes)
+    # A plain class, not a dataclass: the API function imports this module, and a dataclass costs its cold start.
+    __slots__ = ("written", "unchanged", "deleted", "stale", "changes")
+
+    def __init__(self, written: int = 0, unchanged: int = 0, deleted: int = 0, stale: bool = False, changes: int = 0):
+        self.written, self.unchanged, self.deleted, self.stale = written, unchanged, deleted, stale
+        self.changes = changes  # schedule changes recorded (store.changes)
+
+    def __repr__(self) -> str:
+        return f"WriteCounts({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, WriteCounts):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
 
     def __iadd__(self, other: WriteCounts) -> WriteCounts:
         self.written += other.written
