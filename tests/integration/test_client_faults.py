@@ -41,7 +41,7 @@ def fake(clock: FakeClock, table: None) -> Iterator[FakeIracing]:
 
 
 def client_for(fake: FakeIracing, clock: FakeClock, **settings: object) -> IracingClient:
-    config = Settings.model_validate({"iracing_api_url": fake.api_url, "iracing_oauth_url": fake.oauth_url, **settings})
+    config = Settings(iracing_api_url=fake.api_url, iracing_oauth_url=fake.oauth_url, **settings)
     creds = Credentials(fake.username, fake.password, fake.client_id, fake.client_secret)
     return IracingClient(config, creds, clock=clock)
 
