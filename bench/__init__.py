@@ -8,12 +8,17 @@ it by name. Speed is measured only here, never asserted by the test suite.
 from __future__ import annotations
 
 import gc
+import os
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-__all__ = ["Row", "function_environment", "median_seconds", "paired_medians", "paired_times"]
+__all__ = ["Row", "cold_start_env", "function_environment", "median_seconds", "paired_medians", "paired_times"]
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -94,3 +99,24 @@ def function_environment() -> dict[str, str]:
 
     variables = load_template()["Globals"]["Function"]["Environment"]["Variables"]
     return {name: value for name, value in variables.items() if isinstance(value, str)}
+
+
+def cold_start_env(folder: str, *, bytecode: bool = True) -> dict[str, str]:
+    """The environment of a child process timing a function's cold start: the template's Globals, the import path
+    of functions/<folder> and the layer, and a fresh bytecode cache.
+
+    Fresh, so no figure depends on what this checkout or the venv happen to hold (uv installs no .pyc, and
+    PYTHONDONTWRITEBYTECODE may be set in the caller's environment). With ``bytecode`` the child's first run fills
+    it (the build ships every module precompiled); without, it stays empty and every module compiles from source.
+    """
+    env = {
+        **os.environ,
+        **function_environment(),
+        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / folder), str(ROOT / "layers" / "common")]),
+        "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="iracing-sync-pyc-"),
+    }
+    if bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env

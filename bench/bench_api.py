@@ -28,7 +28,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench import Row, function_environment, paired_times
+from bench import Row, cold_start_env, paired_times
 from bench.engines import engines
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -340,23 +339,11 @@ def _seconds(code: str, env: dict[str, str], stdin: str = "") -> list[float]:
 
 
 def _function_env(bytecode: bool) -> dict[str, str]:
-    """The API function's import path, and a fresh bytecode cache (filled by the first run when wanted).
-
-    Fresh, so neither mode depends on what this checkout or the venv happen to hold (uv installs no .pyc,
-    and PYTHONDONTWRITEBYTECODE may be set in the caller's environment).
-    """
-    env = {
-        **os.environ,
-        **function_environment(),
-        "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / "slots_api"), str(ROOT / "layers" / "common")]),
+    """The API function's cold-start environment (``bench.cold_start_env``), with a table name to configure."""
+    return {
+        **cold_start_env("slots_api", bytecode=bytecode),
         "TABLE_NAME": os.environ.get("TABLE_NAME", "iracing-sync-bench"),
-        "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="iracing-sync-pyc-"),
     }
-    if bytecode:
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-    else:
-        env["PYTHONDONTWRITEBYTECODE"] = "1"  # the cache stays empty: every module compiles from source
-    return env
 
 
 def _child_medians(children: dict[str, tuple[str, str]], bytecode: bool, runs: int = IMPORT_RUNS) -> dict[str, float]:

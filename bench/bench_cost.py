@@ -53,14 +53,13 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench import Row, function_environment
+from bench import Row, cold_start_env
 from iracing_sync_local.stepfunctions import TimedInvocation
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -596,13 +595,6 @@ class _Bench:
         )
 
 
-def _serve_seasons(fake: Any, body: list[dict[str, Any]]) -> None:
-    """Make the fake iRacing server's series/seasons answer ``body`` from now on."""
-    # The fake has no public way to change a snapshot's answer; its file cache is the one seam.
-    fake._bytes[fake._snap.seasons_file] = json.dumps(body).encode()
-    fake._seasons = None
-
-
 def _ticked(body: list[dict[str, Any]], tick: int) -> list[dict[str, Any]]:
     """Every season changed in one stored fact (its schedule description): each season's task runs and rewrites
     one item. (A field nothing stored depends on, like reg_user_count, changes nothing: change detection compares
@@ -648,13 +640,13 @@ def measure_all() -> tuple[Measurements, Deployment]:
 
         table_bytes = int(Item.describe_table().get("TableSizeBytes", 0))
         ours["unchanged"] = bench.measure(arn, {}, children=children, seasons=seasons)
-        _serve_seasons(fake, _ticked(body, 1))
+        fake.replace_seasons(_ticked(body, 1))
         ours["changed"] = bench.measure(arn, {}, children=children, seasons=seasons)
         baseline["unchanged"] = bench.measure(arn, force, children="STANDARD", seasons=seasons)
-        _serve_seasons(fake, _ticked(body, 2))
+        fake.replace_seasons(_ticked(body, 2))
         baseline["changed"] = bench.measure(arn, force, children="STANDARD", seasons=seasons)
         empty_table()
-        _serve_seasons(fake, body)
+        fake.replace_seasons(body)
         baseline["new"] = bench.measure(arn, force, children="STANDARD", seasons=seasons)
         reference_arn = sfn.arn("sync_reference_data")
         bench.measure(reference_arn, {}, children="STANDARD", seasons=0)  # the catalog stored once
@@ -674,13 +666,7 @@ def measure_init_seconds(folders: dict[str, str]) -> dict[str, float]:
     """Median seconds a cold container of each function spends importing its handler (logical ID -> seconds)."""
     out = {}
     for logical_id, folder in folders.items():
-        env = {
-            **os.environ,
-            **function_environment(),
-            "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / folder), str(ROOT / "layers" / "common")]),
-            "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="iracing-sync-pyc-"),
-        }
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = cold_start_env(folder)
         times = [_child_seconds(env) for _ in range(INIT_RUNS + 1)][1:]  # the first run fills the bytecode cache
         out[logical_id] = statistics.median(times)
     return out

@@ -449,10 +449,13 @@ class FakeIracing:
         with self._lock:
             self._served[endpoint.strip("/")] = data
 
-    def clear_served(self) -> None:
-        """Answer every endpoint from the snapshot again."""
+    def replace_seasons(self, body: list[dict[str, Any]]) -> None:
+        """Make ``body`` the snapshot's series/seasons from now on. Unlike ``serve``, the season_schedule answers
+        synthesized from it follow too, as when iRacing changes its schedules (bundled schedule files stay)."""
         with self._lock:
-            self._served.clear()
+            self._bytes[self._snap.seasons_file] = _json(body)
+            self._seasons = None
+            self._synthesized.clear()
 
     def clear_faults(self) -> None:
         with self._lock:

@@ -46,14 +46,19 @@ def published(slot: dict[str, Any]) -> tuple[Any, Any, str]:
     return (slot["session_id"], slot["entry_count"], slot["end_time"])
 
 
+def guide_says(slot: dict[str, Any]) -> tuple[Any, Any, str]:
+    """What the race guide published of the session a slot is: its ID (absent until created), entries and end."""
+    session = BY_KEY[key(slot)]
+    return (session.get("session_id"), session["entry_count"], session["end_time"])
+
+
 def test_slots_over_the_guides_block_are_the_guide_with_its_ids_entries_and_ends(guided: str) -> None:
     # When the slots of the guide's block are asked for
     slots = get(f"{guided}/slots?{BLOCK}")["slots"]
     # Then they are exactly its sessions, each with what iRacing published (a started race's end is iRacing's)
     assert {key(s) for s in slots} == set(BY_KEY)
     for slot in slots:
-        session = BY_KEY[key(slot)]
-        assert published(slot) == (session.get("session_id"), session["entry_count"], session["end_time"]), key(slot)
+        assert published(slot) == guide_says(slot), key(slot)
     assert sum(s["session_id"] is not None for s in slots) == 20
 
 
@@ -77,8 +82,7 @@ def test_every_route_showing_slots_carries_the_guide_inside_its_horizon(guided: 
     slots = get(guided + path)["slots"]
     assert slots
     for slot in slots:
-        session = BY_KEY[key(slot)]
-        assert published(slot) == (session.get("session_id"), session["entry_count"], session["end_time"]), key(slot)
+        assert published(slot) == guide_says(slot), key(slot)
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ the race-guide tasks (``sync``) call them with what they read from iRacing and t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,21 +77,18 @@ def predicted_keys(guide: Guide, slots: Iterable[Slot]) -> dict[int, set[SlotKey
     return _by_season(s.key for s in slots if guide.block_begin <= s.start_time < guide.block_end)
 
 
-def unpredicted_seasons(guide: Guide, slots: Iterable[Slot]) -> list[int]:
-    """The guide's seasons no slot of ``slots`` predicts a session of (stored but drifting, or not stored)."""
-    return sorted(guide.keys_by_season().keys() - predicted_keys(guide, slots).keys())
-
-
 def drift_of(season_id: int, listed: set[SlotKey], predicted: set[SlotKey]) -> SeasonDrift | None:
     """How a stored season's predicted starts differ from the guide's sessions of it (None: they are the same)."""
     unexpected, missing = len(listed - predicted), len(predicted - listed)
     return SeasonDrift(season_id=season_id, unexpected=unexpected, missing=missing) if unexpected or missing else None
 
 
-def compare(guide: Guide, slots: Iterable[Slot], unknown: Collection[int]) -> GuideReport:
-    """The guide against the slots the stored weeks predict for its block; ``unknown``: the guide's seasons that are
-    not stored at all (counted apart)."""
+def compare(guide: Guide, slots: Iterable[Slot], unknown_of: Callable[[list[int]], Collection[int]]) -> GuideReport:
+    """The guide against the slots the stored weeks predict for its block. ``unknown_of`` names, of the guide's
+    seasons no slot predicts, those not stored at all (counted apart); it is asked only if there are any."""
     listed, predicted = guide.keys_by_season(), predicted_keys(guide, slots)
+    unpredicted = sorted(listed.keys() - predicted.keys())
+    unknown = set(unknown_of(unpredicted)) if unpredicted else set()
     report = GuideReport(sessions=len(guide.sessions))
     for season_id in sorted(listed.keys() | predicted.keys()):
         mine, ours = listed.get(season_id, set()), predicted.get(season_id, set())
@@ -106,7 +103,6 @@ def compare(guide: Guide, slots: Iterable[Slot], unknown: Collection[int]) -> Gu
             report.missing += drift.missing
             report.drifting.append(season_id)
             report.drift.append(drift)
-    report.still_drifting = list(report.drifting)
     return report
 
 

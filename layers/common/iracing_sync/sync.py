@@ -27,6 +27,7 @@ from iracing_sync.models.tasks import (
     ListSeriesEvent,
     ReconcileGuideEvent,
     RunOutcome,
+    SeasonDrift,
     SyncReferenceEvent,
     SyncSeasonEvent,
     SyncSeriesEvent,
@@ -367,8 +368,7 @@ def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
     slots = expand(
         store.slot_sources_between(guide.block_begin, guide.block_end).patterns, guide.block_begin, guide.block_end
     )
-    unpredicted = race_guide.unpredicted_seasons(guide, slots)
-    report = race_guide.compare(guide, slots, store.unknown("season", unpredicted) if unpredicted else [])
+    report = race_guide.compare(guide, slots, lambda season_ids: store.unknown("season", season_ids))
     report.resynced = race_guide.seasons_to_resync(report, turn=int(fetched.timestamp() // 60))
     logger.info(
         "race guide reconciled",
@@ -397,7 +397,6 @@ def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
     """After the re-sync of ``season_ids``, predict their starts again and compare them with the same race guide:
     a season that matches it now is healed; one that still does not stays drifting (and alarms)."""
     from iracing_sync import race_guide
-    from iracing_sync.models.tasks import SeasonDrift
 
     guide = race_guide.parse_guide(_archived(_archive().location, event.archive_key))
     listed = guide.keys_by_season()

@@ -13,13 +13,14 @@ from iracing_sync.models.records import Slot, SlotSources
 
 
 def guided(slots: list[Slot], sources: SlotSources) -> list[Slot]:
-    """``slots`` with the race guide's session_id, entry_count and end laid on those it lists."""
+    """``slots`` (sorted by start, as the slot engine gives them) with the race guide's session_id, entry_count and
+    end laid on those it lists."""
     if not slots:
         return slots
     sessions = sources.sessions
     if sources.horizon is not None:
-        first = max(sources.horizon[0], min(s.start_time for s in slots))
-        last = min(sources.horizon[1], max(s.start_time for s in slots))
+        first = max(sources.horizon[0], slots[0].start_time)
+        last = min(sources.horizon[1], slots[-1].start_time)
         if first <= last:
             sessions = {**store.guide_sessions(first, last), **sessions}
     if not sessions:

@@ -35,6 +35,15 @@ def season_or_404(season_id: int) -> SeasonRecord:
     return season
 
 
+def season_sources_or_404(season_id: int) -> tuple[SeasonFacts, SlotSources]:
+    """A stored season's facts and slot sources, its race-guide sessions with them (one Query); NotFoundError if
+    unknown."""
+    found = store.season_sources(season_id)
+    if found is None:
+        raise NotFoundError(f"season {season_id} not found")
+    return found
+
+
 def seasons_of_series(series_id: int) -> list[SeasonFacts]:
     """The stored seasons of a series (one Query); NotFoundError if the series is unknown (one GetItem more)."""
     seasons = store.list_seasons_of_series(series_id)
@@ -141,7 +150,5 @@ def series_next(seasons: list[SeasonFacts], at: datetime, count: int) -> list[Sl
 
 def season_next(season_id: int, at: datetime, count: int) -> list[Slot]:
     """The next ``count`` slots of one season from ``at`` (one Query); NotFoundError if the season is unknown."""
-    sources = store.season_slot_sources(season_id)
-    if sources is None:
-        raise NotFoundError(f"season {season_id} not found")
+    _, sources = season_sources_or_404(season_id)
     return guided(next_slots(sources.patterns, at, count), sources)

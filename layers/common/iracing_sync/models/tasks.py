@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, ValidationError, model_serializer
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    ValidationError,
+    computed_field,
+    model_serializer,
+)
 
 from iracing_sync.errors import InvalidEvent
 from iracing_sync.models.base import DEFERRED, DeferredModel, validation_summary
@@ -83,7 +91,12 @@ class GuideReport(DeferredModel):
     unknown_seasons: list[int] = Field(default_factory=list)
     resynced: list[int] = Field(default_factory=list)
     healed: list[int] = Field(default_factory=list)
-    still_drifting: list[int] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def still_drifting(self) -> list[int]:
+        """The drifting seasons a re-sync did not heal (all of them before one was checked)."""
+        return sorted(set(self.drifting) - set(self.healed))
 
     def merge(self, other: GuideReport) -> None:
         """Fold a later task's report in: counts add up, lists join, a season's drift takes the later verdict."""
@@ -99,7 +112,6 @@ class GuideReport(DeferredModel):
             elif d.healed is not True:  # newly found (a season stored by its re-sync that drifts)
                 drift[d.season_id] = d
         self.drift = [drift[s] for s in sorted(drift)]
-        self.still_drifting = sorted(set(self.drifting) - set(self.healed))
 
 
 class RunOutcome(DeferredModel):

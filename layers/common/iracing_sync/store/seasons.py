@@ -22,8 +22,9 @@ slot engine are in ``store.slot_sources``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -42,7 +43,7 @@ from iracing_sync.models.records import (
     WeekRecord,
 )
 from iracing_sync.store import schema
-from iracing_sync.store.schema import Item, RecordItem, content_hash, get_item, int_or_none, plain, read, season_key
+from iracing_sync.store.schema import Item, RecordItem, content_hash, get_item, plain, read, season_key
 
 
 class SeasonItem(RecordItem, discriminator="season"):
@@ -229,40 +230,19 @@ def guide_sort_key(start: datetime, season_id: int, race_week_num: int) -> str:
     return f"{iso_z(start)}#{season_id:08d}#{race_week_num:03d}"
 
 
-def guide_session_of(item: GuideSessionItem) -> GuideSession:
-    """The race-guide session a guide item stores."""
-    return GuideSession(
-        season_id=int(item.season_id),
-        series_id=int_or_none(item.series_id),
-        race_week_num=int(item.race_week_num),
-        start_time=parse_iso_z(item.start_time),
-        end_time=parse_iso_z(item.end_time),
-        super_session=bool(item.super_session),
-        session_id=int_or_none(item.session_id),
-        entry_count=int_or_none(item.entry_count),
-    )
-
-
 def guide_session_of_raw(item: dict[str, Any]) -> GuideSession:
-    """The race-guide session of a guide item as ``schema.raw_query`` returns it."""
+    """The race-guide session of a guide item in DynamoDB's attribute-value form (``schema.raw_query``'s)."""
     value = {name: plain(item[name]) for name in GuideSession._fields if name in item}
-    return GuideSession(
-        season_id=value["season_id"],
-        series_id=value.get("series_id"),
-        race_week_num=value["race_week_num"],
-        start_time=parse_iso_z(value["start_time"]),
-        end_time=parse_iso_z(value["end_time"]),
-        super_session=bool(value.get("super_session")),
-        session_id=value.get("session_id"),
-        entry_count=value.get("entry_count"),
-    )
+    value["start_time"], value["end_time"] = parse_iso_z(value["start_time"]), parse_iso_z(value["end_time"])
+    value["super_session"] = bool(value.get("super_session"))
+    return GuideSession(**value)
 
 
-def live(items: Iterable[GuideSessionItem], now: datetime | None = None) -> dict[SlotKey, GuideSession]:
-    """The race-guide sessions of these items not yet expired (DynamoDB deletes an expired item only some time
-    after its purge_at: until then it is not shown), by slot key."""
-    at = now or datetime.now(UTC)
-    sessions = (guide_session_of(i) for i in items if i.purge_at is None or i.purge_at > at)
+def live(items: Iterable[dict[str, Any]], now: float | None = None) -> dict[SlotKey, GuideSession]:
+    """The race-guide sessions of these guide items (attribute-value form) not yet expired, by slot key: DynamoDB
+    deletes an expired item only some time after its purge_at, and until then it is not shown."""
+    at = time.time() if now is None else now
+    sessions = (guide_session_of_raw(i) for i in items if "purge_at" not in i or plain(i["purge_at"]) > at)
     return {s.key: s for s in sessions}
 
 
@@ -370,7 +350,7 @@ def season_partition(season_id: int) -> Partition | None:
         return None
     weeks = sorted((i for i in items if isinstance(i, WeekItem)), key=lambda w: int(w.race_week_num))
     slots = [i for i in items if isinstance(i, SlotItem)]
-    return Partition(season, weeks, slots, live(i for i in items if isinstance(i, GuideSessionItem)))
+    return Partition(season, weeks, slots, live(i.serialize() for i in items if isinstance(i, GuideSessionItem)))
 
 
 def get_season(season_id: int) -> SeasonRecord | None:

@@ -16,7 +16,6 @@ are its sessions read (``guide_sessions``: one Query of by_parent GUIDE, for the
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -28,8 +27,8 @@ from iracing_sync.store.schema import LONG_WEEKS, SHORT_WEEK, month_buckets, pla
 from iracing_sync.store.seasons import (
     GUIDE,
     facts_of,
-    guide_session_of_raw,
     guide_sort_key,
+    live,
     pattern_of,
     pattern_of_raw,
     season_partition,
@@ -185,13 +184,7 @@ def guide_sessions(first: datetime, last: datetime) -> dict[SlotKey, GuideSessio
             ":hi": {"S": guide_sort_key(last + timedelta(seconds=1), 0, 0)},
         },
     }
-    now = time.time()
-    sessions = (
-        guide_session_of_raw(item)
-        for item in raw_query(request, f"the race guide from {iso_z(first)}")
-        if "purge_at" not in item or plain(item["purge_at"]) > now
-    )
-    return {s.key: s for s in sessions}
+    return live(raw_query(request, f"the race guide from {iso_z(first)}"))
 
 
 def season_sources(season_id: int, where: SlotFilter = ANY) -> tuple[SeasonFacts, SlotSources] | None:

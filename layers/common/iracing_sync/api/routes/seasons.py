@@ -27,7 +27,7 @@ from iracing_sync.api.params import (
     zone,
 )
 from iracing_sync.api.resolver import app, ok
-from iracing_sync.api.schedules import season_next, season_or_404
+from iracing_sync.api.schedules import season_next, season_or_404, season_sources_or_404
 from iracing_sync.errors import NotFoundError
 from iracing_sync.ical import season_calendar_name
 from iracing_sync.instants import iso_z
@@ -70,9 +70,6 @@ def get_season_next(season_id: Id, at: At = None, count: Count = 1, tz: Tz = Non
 def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: CalendarTo = None) -> Response[str]:
     """An iCalendar feed of a season: one event per race slot in [from, to), times in UTC."""
     lo, hi = calendar_window(start, end)
-    found = store.season_sources(season_id)
-    if found is None:
-        raise NotFoundError(f"season {season_id} not found")
-    facts, sources = found
+    facts, sources = season_sources_or_404(season_id)
     name = season_calendar_name(season_id, facts.season_name)
     return feed(slots_from(sources, lo, hi), name, lo, hi, f"iracing-season-{season_id}.ics")
