@@ -113,7 +113,7 @@ DAILY_RUNS_PER_MONTH = 30
 WEEKS_PER_MONTH = 365.25 / 7 / 12
 QUARTERS_PER_MONTH = 1 / 3
 MEASURED_SNAPSHOT = "2023s2"
-SEASONS = 180  # a large quarter (DESIGN.md: 140-180 active seasons)
+SEASONS = 180  # a large quarter (docs/architecture.md: 140-180 active seasons)
 
 # Estimates for what the local stack cannot show (stated in the README with the bench's table).
 PLATFORM_LOG_BYTES = 700  # Lambda's JSON platform.start + platform.report lines per invocation (with tracing)

@@ -1,4 +1,4 @@
-"""The ``iracing-sync`` command line (contract in DESIGN.md, "Contracts → CLI").
+"""The ``iracing-sync`` command line (contract in docs/architecture.md, "The CLI contract").
 
 Usage errors exit with code 2 and print exactly one line on stderr (nothing on stdout), so the
 CLI is safe to use in pipelines. ``slots expand`` is pure and offline; the stack commands import

@@ -67,7 +67,7 @@ def test_sync_race_guide_through_the_cli_prints_the_design_summary_and_replays_f
     assert cli(local, "sync", "current")["status"] == "SUCCEEDED"
     # When the race guide is reconciled, as a user runs it
     summary = cli(local, "sync", "race-guide")
-    # Then its last line is the summary DESIGN.md names, for that day's guide against that day's schedules
+    # Then its last line is the summary docs/architecture.md names, for that day's guide against that day's schedules
     assert summary["kind"] == "race-guide" and summary["status"] == "SUCCEEDED"
     assert (summary["sessions"], summary["matched"], summary["unexpected"], summary["missing"]) == (133, 133, 0, 0)
     assert summary["drifting"] == []

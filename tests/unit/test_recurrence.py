@@ -1,4 +1,4 @@
-"""The slot engine (iracing_sync.recurrence) against the slot semantics of DESIGN.md.
+"""The slot engine (iracing_sync.recurrence) against the slot semantics of docs/architecture.md.
 
 Expected starts are derived in each test from the descriptor's own fields (start_date + offset days,
 first_session_time, repeat_minutes) or from the raw sample JSON, never copied from the engine's output.

@@ -1,6 +1,6 @@
 """The slot engine: expand race_time_descriptors into session starts inside [start, end).
 
-Semantics (DESIGN.md, "Slot semantics"): a repeating descriptor starts sessions on each day
+Semantics (docs/architecture.md, "Slot semantics"): a repeating descriptor starts sessions on each day
 ``start_date + o`` for ``o`` in ``day_offset``, at ``first_session_time`` and every ``repeat_minutes``
 after it while still on that day; a non-repeating one lists its ``session_times``. A slot is
 identified by (season_id, race_week_num, start_time); duplicates collapse to the first descriptor's.

@@ -1,6 +1,6 @@
 """Local times of slots: IANA zone names resolved with zoneinfo, offsets right for each instant.
 
-Slots stay UTC (DESIGN.md); a ``tz`` adds their local start and end, each with the UTC offset in force
+Slots stay UTC (docs/api.md, "Slots"); a ``tz`` adds their local start and end, each with the UTC offset in force
 at that instant, so a session across a DST change shows two different offsets. zoneinfo reads the
 system tz database and falls back to the ``tzdata`` package, which is what AWS Lambda has.
 """
