@@ -28,7 +28,7 @@ os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 import pytest  # noqa: E402
 
 from iracing_sync import errors  # noqa: E402
-from iracing_sync.settings import _ENV  # noqa: E402
+from iracing_sync.settings import environment_names  # noqa: E402
 from iracing_sync.store.schema import Item  # noqa: E402
 from iracing_sync_local.template import load_template  # noqa: E402
 
@@ -503,7 +503,7 @@ def test_common_layer_builds_the_service_package_for_the_functions_architecture(
 
 
 def test_function_env_vars_are_known_to_settings() -> None:
-    known = set(_ENV.values())
+    known = environment_names()
     blocks = {"Globals": template()["Globals"]["Function"]["Environment"]["Variables"]}
     blocks |= {name: function_env(name) for name in functions()}
     for where, variables in blocks.items():
