@@ -19,7 +19,7 @@ export SAM_CLI_TELEMETRY := 0
 .PHONY: help bootstrap demo test test-unit test-integration lint format typecheck requirements check-requirements validate checkov build build-native test-build deploy e2e bench clean
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
 
 $(TOOLS)/uv/bin/uv:
 	@test -n "$(PYTHON313)" || { echo "python3.13 not found (PATH or pyenv)"; exit 1; }
@@ -49,18 +49,23 @@ test: bootstrap check-requirements ## the whole suite (unit + integration on loc
 	echo "parallel tests: exit $$parallel_status; serial tests: exit $$serial_status"; \
 	[ $$parallel_status -eq 0 ] && [ $$serial_status -eq 0 ]
 
-test-unit: bootstrap
+test-unit: bootstrap ## the unit tier alone (no sockets; seconds)
 	$(PY) -m pytest tests/unit
 
-test-integration: bootstrap
+test-integration: bootstrap ## the integration tier alone (local engines over 127.0.0.1), in one process
 	$(PY) -m pytest tests/integration
+
+MYPY := $(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions
 
 lint: bootstrap ## ruff format --check, ruff check, mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions
+	$(MYPY)
 
-format: bootstrap
+typecheck: bootstrap ## mypy alone (the last step of lint)
+	$(MYPY)
+
+format: bootstrap ## ruff format + ruff check --fix: rewrite the tree to what lint accepts
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 

@@ -29,19 +29,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import Row
-from bench.bench_cost import (
-    GB,
-    PLATFORM_LOG_BYTES,
-    PRICES,
-    Usage,
-    _archive_files,
-    _observed,
-    billed_gb_seconds,
-    cost_model,
-    express_gb_seconds,
-    function_memory,
-    measure_init_seconds,
-)
+from bench.cost.measure import archive_files, cost_model, function_memory, measure_init_seconds, observing
+from bench.cost.prices import GB, PRICES, billed_gb_seconds, express_gb_seconds
+from bench.cost.usage import PLATFORM_LOG_BYTES, Usage
 
 POLLS_PER_DAY = 24 * 60 // 5  # the RaceGuideSchedule default: every 5 minutes
 DAYS_PER_MONTH = 30
@@ -112,9 +102,9 @@ def measure() -> tuple[dict[str, Poll], int, int, set[tuple[str, tuple[str, ...]
                 fake.serve("season/race_guide", body)
                 fake.clear_requests()
                 proxy.reset_counts()
-                before = _archive_files()
+                before = archive_files()
                 del stepfunctions.timed_invocations[:]
-                with _observed() as observed:
+                with observing() as observed:
                     summary = sfn.run_arn(arn, {})
                 metrics |= observed.metrics
                 history = sfn.history(sfn.executions(arn)[0])
@@ -124,7 +114,7 @@ def measure() -> tuple[dict[str, Poll], int, int, set[tuple[str, tuple[str, ...]
                     execution_seconds=(history[-1]["timestamp"] - history[0]["timestamp"]).total_seconds(),
                     read_units=proxy.read_units,
                     write_units=proxy.write_units,
-                    s3_puts=len(set(_archive_files()) - set(before)),
+                    s3_puts=len(set(archive_files()) - set(before)),
                     log_bytes=observed.log_bytes,
                     summary=summary,
                 )

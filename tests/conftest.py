@@ -70,3 +70,63 @@ def settings_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch
     yield monkeypatch
     monkeypatch.undo()
     get_settings.cache_clear()
+
+
+# --- In CI, a skip is a failure -----------------------------------------------------------------------------------
+# The README claims what the suite proves (the race finder works in a real browser, the builds run...): a test
+# that skips because a tool is missing proves none of it, yet leaves the run green. With CI=true such a skip fails
+# the run, naming the test and its reason. Only the e2e tier may skip: it needs a deployed stack, which CI has not.
+
+IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+E2E_DIR = REPO_ROOT / "tests" / "e2e"
+SKIPPED_IN_CI = "skipped in CI"
+
+
+def _in_e2e(rootpath: Path, nodeid: str) -> bool:
+    return (rootpath / nodeid.split("::")[0]).resolve().is_relative_to(E2E_DIR)
+
+
+def _skip_reason(longrepr: Any) -> str:
+    # A skip's longrepr is (file, line, "Skipped: reason")
+    message = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return str(message).removeprefix("Skipped: ")
+
+
+def _failed_in_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    reason = _skip_reason(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"{SKIPPED_IN_CI}: {reason} (with CI=true only tests/e2e, which needs a deployed stack, may skip)"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail") and not _in_e2e(item.config.rootpath, item.nodeid):
+        _failed_in_ci(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Any:
+    report = yield
+    if IN_CI and report.skipped and not _in_e2e(collector.config.rootpath, report.nodeid):
+        _failed_in_ci(report)  # a module that skips itself whole (pytest.importorskip, allow_module_level)
+    return report
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say which e2e tests skipped and why; in CI, how many skips elsewhere failed the run."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if _in_e2e(config.rootpath, r.nodeid)]
+    if skipped:
+        reasons: dict[str, int] = {}
+        for report in skipped:
+            reason = _skip_reason(report.longrepr)
+            reasons[reason] = reasons.get(reason, 0) + 1
+        terminalreporter.write_sep("-", "e2e tier")
+        for reason, count in reasons.items():
+            terminalreporter.write_line(f"{count} e2e test{'s' * (count != 1)} skipped: {reason}")
+    if IN_CI:
+        failed = terminalreporter.stats.get("failed", []) + terminalreporter.stats.get("error", [])
+        refused = [r for r in failed if SKIPPED_IN_CI in str(r.longrepr)]
+        terminalreporter.write_sep("-", "CI=true: skips outside tests/e2e fail the run")
+        terminalreporter.write_line(f"{len(refused)} test{'s' * (len(refused) != 1)} skipped and failed the run")

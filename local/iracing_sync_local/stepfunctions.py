@@ -29,30 +29,18 @@ from unittest import mock
 
 from iracing_sync.errors import IracingSyncError
 from iracing_sync_local import REPO_ROOT
+from iracing_sync_local.template import function_folders, load_template, state_machine_files
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 STATEMACHINE_DIR = REPO_ROOT / "statemachine"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 
+_TEMPLATE = load_template()
 # Logical function name (as in template.yaml) -> function folder.
-FUNCTIONS = {
-    "SeriesFunction": "series",
-    "SeasonFunction": "season",
-    "PastSeasonsFunction": "past_seasons",
-    "SlotsApiFunction": "slots_api",
-    "ChangesRelayFunction": "changes_relay",
-}
+FUNCTIONS = function_folders(_TEMPLATE)
 # State machine file -> its name in template.yaml.
-STATE_MACHINES = {
-    "sync_series": "SyncSeriesStateMachine",
-    "sync_reference_data": "SyncReferenceDataStateMachine",
-    "sync_current_seasons": "SyncCurrentSeasonsStateMachine",
-    "sync_season": "SyncSeasonStateMachine",
-    "sync_past_seasons": "SyncPastSeasonsStateMachine",
-    "sync_all_past_seasons": "SyncAllPastSeasonsStateMachine",
-    "sync_race_guide": "SyncRaceGuideStateMachine",
-}
+STATE_MACHINES = state_machine_files(_TEMPLATE)
 
 
 def function_arn(logical_id: str) -> str:

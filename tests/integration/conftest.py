@@ -12,6 +12,7 @@ import pytest
 from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions, local_step_functions
+from tests.support.clock import FakeClock
 from tests.support.dynamodb_proxy import DynamoDBProxy
 from tests.support.events_sink import EventsSink, serving_sink
 
@@ -76,6 +77,12 @@ def _empty_table() -> None:
     if Item.exists():
         Item.delete_table()
     ensure_table()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """Time the test moves by hand, for the fake iRacing server and the clients."""
+    return FakeClock()
 
 
 @pytest.fixture

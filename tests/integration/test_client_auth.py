@@ -19,29 +19,11 @@ from iracing_sync.settings import Settings
 from iracing_sync.store.iracing_state import TokenStateItem
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.integration
 
-T0 = 1_757_419_200.0  # 2025-09-09T12:00:00Z
 SERIES = load_sample("series_get.json")
-
-
-class FakeClock:
-    """Time the test moves by hand, shared by the fake server and the clients (no sleeping for expiry)."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

@@ -15,23 +15,9 @@ from iracing_sync.errors import PermanentError, RateLimited, RetryableError
 from iracing_sync.settings import Settings
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
+from tests.support.clock import T0, FakeClock
 
 pytestmark = pytest.mark.integration
-
-T0 = 1_757_419_200.0
-
-
-class FakeClock:
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

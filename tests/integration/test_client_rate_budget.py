@@ -18,35 +18,15 @@ from iracing_sync.settings import Settings
 from iracing_sync.store.iracing_state import RateBudgetItem
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
+from tests.support.clock import T0, FakeClock
 
 pytestmark = pytest.mark.integration
 
-T0 = 1_757_419_200.0
 CATEGORIES = load_sample("constants_categories.json")
 SEASONS = {s["season_id"]: s for s in load_sample("series_seasons.json")}
 
 
-class SharedClock:
-    """One clock for the fake server and every client thread; it only moves forward."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-        self._lock = threading.Lock()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance_to(self, when: float) -> None:
-        with self._lock:
-            self.now = max(self.now, when)
-
-
-@pytest.fixture
-def clock() -> SharedClock:
-    return SharedClock()
-
-
-def client_for(fake: FakeIracing, clock: SharedClock, reserve: int) -> IracingClient:
+def client_for(fake: FakeIracing, clock: FakeClock, reserve: int) -> IracingClient:
     config = Settings(iracing_api_url=fake.api_url, iracing_oauth_url=fake.oauth_url, rate_reserve=reserve)
     creds = Credentials(fake.username, fake.password, fake.client_id, fake.client_secret)
     return IracingClient(config, creds, clock=clock)
@@ -56,7 +36,7 @@ def refused_for_the_limit(fake: FakeIracing) -> list[str]:
     return [r.path for r in fake.requests if r.status == 429]
 
 
-def test_client_budget_nearly_spent_raises_rate_limited_without_sending(clock: SharedClock, table: None) -> None:
+def test_client_budget_nearly_spent_raises_rate_limited_without_sending(clock: FakeClock, table: None) -> None:
     with FakeIracing(clock=clock, rate_limit=10) as fake:
         client = client_for(fake, clock, reserve=3)
         # When one client keeps fetching in one window
@@ -77,7 +57,7 @@ def test_client_budget_nearly_spent_raises_rate_limited_without_sending(clock: S
         assert refused_for_the_limit(fake) == []
 
 
-def test_client_budget_is_shared_by_every_client_of_the_account(clock: SharedClock, table: None) -> None:
+def test_client_budget_is_shared_by_every_client_of_the_account(clock: FakeClock, table: None) -> None:
     with FakeIracing(clock=clock, rate_limit=10) as fake:
         # Given one invocation spent the window down to the reserve
         first = client_for(fake, clock, reserve=3)
@@ -92,7 +72,7 @@ def test_client_budget_is_shared_by_every_client_of_the_account(clock: SharedClo
         assert len(fake.requests_to("/data/")) == sent
 
 
-def test_client_budget_follows_requests_it_did_not_make(clock: SharedClock, table: None) -> None:
+def test_client_budget_follows_requests_it_did_not_make(clock: FakeClock, table: None) -> None:
     with FakeIracing(clock=clock, rate_limit=10) as fake:
         client = client_for(fake, clock, reserve=3)
         client.get("constants/categories")
@@ -130,7 +110,7 @@ def _expected(endpoint: str, params: dict[str, Any]) -> Any:
     return {"success": True, "season_id": season["season_id"], "schedules": season["schedules"]}
 
 
-def test_client_concurrent_workers_share_one_budget_and_are_never_refused(clock: SharedClock, table: None) -> None:
+def test_client_concurrent_workers_share_one_budget_and_are_never_refused(clock: FakeClock, table: None) -> None:
     workers, per_worker, limit = 6, 20, 30
     # Given one account, iRacing allowing 30 requests per 60 s window, and 6 workers with 20 calls each
     with FakeIracing(clock=clock, rate_limit=limit, access_token_ttl=7200) as fake:

@@ -1,4 +1,4 @@
-"""What the cost bench (bench/bench_cost.py) measures with: the metering proxy's capacity units against DynamoDB
+"""What the cost bench (bench/cost/) measures with: the metering proxy's capacity units against DynamoDB
 Local's own figures, and the local runner's timed invocations and execution list."""
 
 from __future__ import annotations

@@ -17,33 +17,14 @@ import requests
 
 from iracing_sync_local import REPO_ROOT, SAMPLES_DIR
 from iracing_sync_local.fake_iracing import FakeIracing, mask
+from tests.support.clock import T0, FakeClock
 
 pytestmark = pytest.mark.integration
-
-T0 = 1_757_419_200.0  # 2025-09-09T12:00:00Z, the capture day of the default snapshot
-
-
-class FakeClock:
-    """A clock the test moves by hand, so expiry and rate windows need no sleeping."""
-
-    def __init__(self, now: float = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def sha_mask(value: str, identifier: str) -> str:
     """Independent re-statement of iRacing's masking, so the server's own helper is checked too."""
     return base64.b64encode(hashlib.sha256((value + identifier.strip().lower()).encode()).digest()).decode()
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

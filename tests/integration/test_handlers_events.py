@@ -15,10 +15,8 @@ from tests.conftest import EVENTS, load_event
 
 pytestmark = pytest.mark.integration
 
-# Event file prefix -> function (logical ID), as in template.yaml.
-PREFIXES = {"series": "SeriesFunction", "season": "SeasonFunction", "past_seasons": "PastSeasonsFunction"}
-PREFIXES["slots_api"] = "SlotsApiFunction"
-PREFIXES["changes_relay"] = "ChangesRelayFunction"
+# Event file prefix (the function's folder) -> function (logical ID), as in template.yaml.
+PREFIXES = {folder: function for function, folder in FUNCTIONS.items()}
 
 
 def function_of(path: Path) -> str:

@@ -3,7 +3,7 @@
 The API function is served on 127.0.0.1 as `iracing-sync serve` serves it (the same handler and server).
 Chromium renders /docs (Swagger UI's script and style are inlined, so the page needs nothing but this
 server) and prints the DOM after the page's scripts ran; the rendered operations must be every route of the
-document. Skipped, with the reason, where Chromium is not installed (CI installs Debian's chromium).
+document. Skipped, with the reason, where Chromium is not installed, which fails a CI run (CI installs it).
 """
 
 from __future__ import annotations

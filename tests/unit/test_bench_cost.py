@@ -1,4 +1,4 @@
-"""The cost model's arithmetic (bench/bench_cost.py) and the metering proxy's size rules: pure, no sockets."""
+"""The cost model's arithmetic (bench/cost/) and the metering proxy's size rules: pure, no sockets."""
 
 from __future__ import annotations
 
@@ -7,27 +7,21 @@ from typing import Any
 
 import pytest
 
-from bench.bench_cost import (
+from bench.cost.measure import children_type, measurement_copy, read_deployment, read_history
+from bench.cost.prices import Inventory, billed_gb_seconds, express_gb_seconds
+from bench.cost.report import Bill, rows_for
+from bench.cost.usage import (
     DAILY_RUNS_PER_MONTH,
     HOURLY_RUNS_PER_MONTH,
     QUARTERS_PER_MONTH,
     WEEKS_PER_MONTH,
-    Bill,
     CostModel,
     Deployment,
     Design,
     Flow,
-    Inventory,
     Measured,
     Usage,
-    billed_gb_seconds,
-    children_type,
-    express_gb_seconds,
-    measurement_copy,
     month_typical,
-    read_deployment,
-    read_history,
-    rows_for,
     usage_at,
 )
 from iracing_sync_local.stepfunctions import STATEMACHINE_DIR, TimedInvocation, load_definition

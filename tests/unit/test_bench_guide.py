@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from bench.bench_cost import PLATFORM_LOG_BYTES, billed_gb_seconds, express_gb_seconds
 from bench.bench_guide import Poll, _moved
+from bench.cost.prices import billed_gb_seconds, express_gb_seconds
+from bench.cost.usage import PLATFORM_LOG_BYTES
 from tests.conftest import load_sample
 
 

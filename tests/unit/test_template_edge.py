@@ -12,7 +12,7 @@ from typing import Any
 
 from iracing_sync.api import caching
 from iracing_sync.settings import Settings
-from tests.unit.test_template import REPO_ROOT, props, ref_target, resources, sub_string, template
+from tests.support.template import REPO_ROOT, props, ref_target, resources, sub_string, template
 
 # AWS's managed origin request policy "CORS-S3Origin": Origin, Access-Control-Request-Method, -Headers.
 CORS_S3_ORIGIN = "88a5eaf4-2fd4-4709-b370-b4c650ea3fcf"
