@@ -60,6 +60,8 @@ from iracing_sync.settings import Settings
 TOKEN_MARGIN = 60.0
 # iRacing's documented limit; only used for a window opened before any x-ratelimit-limit header was seen.
 DEFAULT_RATE_LIMIT = 240
+# Without a reset time from iRacing, a rate-limited task retries one rate window later.
+DEFAULT_RATE_WAIT = 60.0
 OAUTH_SCOPE = "iracing.auth"
 
 
@@ -245,10 +247,10 @@ class IracingClient:
             window=self._settings.rate_window_seconds,
         )
         if not reservation.granted:
-            raise RateLimited(
+            raise _rate_limited(
                 f"iRacing {what}: not sent, the account's rate budget is nearly spent until "
                 f"{_when(reservation.reset_at)}",
-                reset_at=reservation.reset_at,
+                reservation.reset_at,
             )
         self._reservation = reservation
 
@@ -370,7 +372,7 @@ class IracingClient:
         if status == 429:
             retry_after = _number(response.headers.get("retry-after"))
             reset = self._clock() + retry_after if retry_after is not None else None
-            raise RateLimited(f"iRacing token endpoint: {what} rate limited (HTTP 429)", reset_at=reset)
+            raise _rate_limited(f"iRacing token endpoint: {what} rate limited (HTTP 429)", reset)
         if status >= 500:
             raise RetryableError(f"iRacing token endpoint: {what}: {_server_error(response)}")
         if status == 400 and form["grant_type"] == "refresh_token" and "invalid_grant" in error:
@@ -415,12 +417,18 @@ def decode(response: requests.Response, what: str) -> Any:
         return _json(response, what)
     if status == 429:
         reset = _number(response.headers.get("x-ratelimit-reset"))
-        raise RateLimited(f"iRacing {what}: rate limited (HTTP 429) until {_when(reset)}", reset_at=reset)
+        raise _rate_limited(f"iRacing {what}: rate limited (HTTP 429) until {_when(reset)}", reset)
     if status == 401:
         raise AuthError(f"iRacing {what}: unauthorized (HTTP 401) even with a renewed token")
     if status >= 500:
         raise RetryableError(f"iRacing {what}: {_server_error(response)}")
     raise PermanentError(f"iRacing {what}: HTTP {status}{_error_field(response)}")
+
+
+def _rate_limited(message: str, reset_at: float | None) -> RateLimited:
+    """RateLimited until iRacing's ``reset_at`` (epoch seconds), else until one rate window from now."""
+    retry_at = reset_at if reset_at is not None else time.time() + DEFAULT_RATE_WAIT
+    return RateLimited(message, retry_at=iso_z(retry_at), reset_at=reset_at)
 
 
 def _json(response: requests.Response, what: str) -> Any:
