@@ -18,7 +18,7 @@ import pytest
 import requests
 from icalendar import Calendar
 
-from iracing_sync.models.iracing import Season
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import SAMPLES
 

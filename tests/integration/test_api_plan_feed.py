@@ -13,7 +13,7 @@ import pytest
 import requests
 import vobject
 
-from iracing_sync.models.iracing import Season
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.integration.conftest import sync_snapshot
 

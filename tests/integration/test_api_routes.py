@@ -172,7 +172,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
     # Given a car-switching season (none in the bundled snapshot): its class holds cars 139-141, week 0 races
     # only car 140 and week 1 has no week cars (so its class decides)
     from iracing_sync import store
-    from iracing_sync.models.iracing import Season
+    from iracing_sync.models.iracing_bodies import Season
     from iracing_sync.schedule import ScheduleProcessor
 
     # (named from the stored catalog, as the sync does: a week's cars are written at sync time)

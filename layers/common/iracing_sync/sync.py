@@ -18,7 +18,8 @@ from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
-from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
+from iracing_sync.models.iracing import Car, IracingModel, Series, TrackConfig
+from iracing_sync.models.iracing_bodies import CarClass
 from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (
     GuideReport,
