@@ -131,8 +131,8 @@ def test_plan_feed_default_window_is_today_plus_28_days(synced: None, api: str) 
 
 def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str) -> None:
     # Given a season of series 47 starting after its current one (stored, as the next quarter's sync would)
-    from iracing_sync import store
     from iracing_sync.schedule import ScheduleProcessor
+    from iracing_sync.store import catalog, schema, season_writes
 
     start = date(2031, 1, 7)
     week = {
@@ -153,7 +153,7 @@ def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str)
         ],
     }
     season = Season.model_validate({"season_id": 990_101, "series_id": 47, "schedules": [week]})
-    store.put_season(ScheduleProcessor(store.car_catalog()).process(season))
+    season_writes.put_season(ScheduleProcessor(catalog.car_catalog()).process(season))
     try:
         # When the series' plan feed covers that time
         found = events(feed(api, series_id=[47, 62], **{"from": "2031-01-01", "to": "2031-01-20"}))
@@ -164,7 +164,7 @@ def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str)
     finally:
         from iracing_sync.store.schema import Item
 
-        for item in Item.query(store.season_key(990_101)):
+        for item in Item.query(schema.season_key(990_101)):
             item.delete()
 
 

@@ -171,9 +171,9 @@ def test_slots_unknown_id_filter_is_a_404(synced: None, api: str, params: dict[s
 def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) -> None:
     # Given a car-switching season (none in the bundled snapshot): its class holds cars 139-141, week 0 races
     # only car 140 and week 1 has no week cars (so its class decides)
-    from iracing_sync import store
     from iracing_sync.models.iracing_bodies import Season
     from iracing_sync.schedule import ScheduleProcessor
+    from iracing_sync.store import catalog, schema, season_writes
 
     # (named from the stored catalog, as the sync does: a week's cars are written at sync time)
     week = {
@@ -210,7 +210,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             ],
         }
     )
-    store.put_season(ScheduleProcessor(store.car_catalog()).process(season))
+    season_writes.put_season(ScheduleProcessor(catalog.car_catalog()).process(season))
     window = ("2031-01-01", "2031-01-21")
     try:
         # When the weeks are asked for by car, through the time index and through the season's partition
@@ -219,7 +219,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             # Then car 140 races both weeks; car 139 only the week without its own car list
             assert weeks_of == {139: {1}, 140: {0, 1}}, extra
     finally:
-        for item in Item.query(store.season_key(990001)):
+        for item in Item.query(schema.season_key(990001)):
             item.delete()
 
 
@@ -569,12 +569,12 @@ def test_a_series_missing_from_the_series_list_is_answered_from_its_seasons(sync
 
 def test_a_long_week_is_found_on_every_day_it_races(synced: None, api: str) -> None:
     # Given a real season whose week 10 races 8 days (its sessions span more than the short weeks' 7)
-    from iracing_sync import store
     from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+    from iracing_sync.store import schema, season_writes
 
     body = load_sample("extract_series_seasons_2023s4_dallara_fir_8day_week.json")
     (season,) = parse_schedule_body(body)
-    store.put_season(ScheduleProcessor().process(season))
+    season_writes.put_season(ScheduleProcessor().process(season))
     try:
         for day in range(8):  # 2023-11-21 .. 2023-11-28
             window = (f"2023-11-{21 + day}T00:00:00Z", f"2023-11-{22 + day}T00:00:00Z")
@@ -584,7 +584,7 @@ def test_a_long_week_is_found_on_every_day_it_races(synced: None, api: str) -> N
             want = [_key(s) for s in expand_file("extract_series_seasons_2023s4_dallara_fir_8day_week.json", *window)]
             assert served == want and want, window
     finally:
-        for item in Item.query(store.season_key(4465)):
+        for item in Item.query(schema.season_key(4465)):
             item.delete()
 
 

@@ -304,12 +304,12 @@ def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(synced: str
 
 
 def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: Any) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import catalog
 
     # Given a stored series whose name is markup (as if iRacing sent it)
-    original = store.list_series()
+    original = catalog.list_series()
     hostile = '<img src=x id="injected" onerror="document.title=\'pwned\'">NASCAR'
-    store.put_series([s.model_copy(update={"series_name": hostile}) if s.series_id == 47 else s for s in original])
+    catalog.put_series([s.model_copy(update={"series_name": hostile}) if s.series_id == 47 else s for s in original])
     try:
         # When the page lists its series to choose from
         open_page(browser, synced, f"from={FROM}", **{"from": FROM})
@@ -319,12 +319,12 @@ def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: 
         assert browser.find_elements("id", "injected") == []
         assert browser.title != "pwned"
     finally:
-        assert store.put_series(original).written == 1  # the series are as synced again
+        assert catalog.put_series(original).written == 1  # the series are as synced again
 
 
 def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
-    from iracing_sync import store
     from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+    from iracing_sync.store import catalog, schema, season_writes
 
     # Given a week whose races are super sessions (the snapshot has none: one season's raw body is made so, and
     # stored the way the sync stores it)
@@ -334,8 +334,10 @@ def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
         for descriptor in week["race_time_descriptors"] if week["race_week_num"] == 30 else []:
             descriptor["super_session"] = True
 
-    def put(body: dict[str, Any]) -> store.WriteCounts:
-        return store.put_season(ScheduleProcessor(store.cached_car_catalog()).process(parse_schedule_body(body)[0]))
+    def put(body: dict[str, Any]) -> schema.WriteCounts:
+        return season_writes.put_season(
+            ScheduleProcessor(catalog.cached_car_catalog()).process(parse_schedule_body(body)[0])
+        )
 
     assert put(hot).written == 1
     try:
