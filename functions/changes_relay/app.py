@@ -12,7 +12,7 @@ from iracing_sync.announce import announce, change_of
 from iracing_sync.observability import logger, metrics
 from iracing_sync.tracing import tracer
 
-if TYPE_CHECKING:  # a type only: the module costs a cold start
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

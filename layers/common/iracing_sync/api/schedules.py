@@ -57,7 +57,7 @@ def series_or_404(series_id: int) -> SeriesOut:
 
     One GetItem, and one Query of its seasons only if the series itself is not stored.
     """
-    from iracing_sync.models.http import SeriesOut  # (answer shapes load on first use: api.routes)
+    from iracing_sync.models.http import SeriesOut
 
     series = catalog.get_series(series_id, as_=SeriesOut)
     if series is not None:

@@ -2,7 +2,6 @@
 
 A list is one Query of its catalog's partition, one item one GetItem; each record is validated straight from its
 stored JSON into its answer shape (images and SVG map layers as absolute URLs) and the answer serialized once.
-(The shapes are imported on first use, as every route does: a cold start serving /slots never loads them.)
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""GET /series, /series/{id}, its seasons, its next races and its calendar feed.
-
-(Answer shapes are imported on first use: a cold start serving /slots never loads them.)
-"""
+"""GET /series, /series/{id}, its seasons, its next races and its calendar feed."""
 
 from __future__ import annotations
 
