@@ -53,7 +53,7 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from pathlib import Path
@@ -155,14 +155,6 @@ class Usage:
 
     def __mul__(self, factor: float) -> Usage:
         return Usage(**{f.name: getattr(self, f.name) * factor for f in fields(self)})
-
-
-def total_usage(usages: Iterable[Usage]) -> Usage:
-    """The sum of several usages."""
-    out = Usage()
-    for usage in usages:
-        out = out + usage
-    return out
 
 
 # Which service each usage field is billed under (the breakdown's columns).
