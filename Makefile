@@ -58,7 +58,7 @@ test-integration: bootstrap
 lint: bootstrap ## ruff format --check, ruff check, mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions
+	$(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions tests bench
 
 format: bootstrap
 	$(VENV)/bin/ruff format .

@@ -43,7 +43,7 @@ def all_slots(api: str, **params: Any) -> list[dict[str, Any]]:
     """Every slot of /slots for these parameters, all pages."""
     found, cursor = [], None
     while True:
-        extra = {"cursor": cursor} if cursor else {}
+        extra: dict[str, str] = {"cursor": cursor} if cursor else {}
         body = requests.get(f"{api}/slots", params={**params, **extra}, timeout=60).json()
         found += body["slots"]
         if (cursor := body["next_cursor"]) is None:
@@ -170,7 +170,7 @@ def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str)
 
 def test_an_empty_plan_feed_still_holds_a_component(synced: None, api: str) -> None:
     # Given a stored series with no race in the window
-    response = requests.get(f"{api}/calendar.ics", params={"series_id": 47, "from": "2031-06-01"}, timeout=60)
+    response = requests.get(f"{api}/calendar.ics", params={"series_id": "47", "from": "2031-06-01"}, timeout=60)
     assert response.status_code == 200, response.text
     calendar = vobject.readOne(response.text)
     # Then the feed holds no event but its UTC time zone (RFC 5545: a calendar holds at least one component)

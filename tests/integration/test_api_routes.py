@@ -84,7 +84,7 @@ def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: st
     sync_snapshot(module_step_functions, module_fake_iracing)
 
 
-def get(api: str, path: str, headers: dict[str, str] | None = None, **params: Any) -> requests.Response:
+def get(api: str, path: str, headers: dict[str, str] | None = None, /, **params: Any) -> requests.Response:
     return requests.get(api + path, params=params, headers=headers, timeout=60)
 
 
@@ -176,7 +176,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
     from iracing_sync.store import catalog, schema, season_writes
 
     # (named from the stored catalog, as the sync does: a week's cars are written at sync time)
-    week = {
+    week: dict[str, Any] = {
         "season_id": 990001,
         "series_id": 229,
         "track": {"track_id": 191, "track_name": "Test"},
@@ -230,7 +230,7 @@ def walk(api: str, path: str, limit: int, **params: Any) -> list[dict[str, Any]]
     """Every page of a query, following next_cursor; checks each page's shape on the way."""
     pages, cursor = [], None
     while True:
-        extra = {"cursor": cursor} if cursor else {}
+        extra: dict[str, str] = {"cursor": cursor} if cursor else {}
         response = get(api, path, limit=limit, **params, **extra)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -314,14 +314,14 @@ def test_slots_carry_etag_and_cache_control_and_a_conditional_get_is_a_304(synce
     assert etag.startswith('"') and etag.endswith('"')
     # When the same request is sent with its ETag (also as a weak tag, or in a list)
     for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
-        again = get(api, "/slots", headers={"If-None-Match": held}, **params)
+        again = get(api, "/slots", {"If-None-Match": held}, **params)
         # Then the answer is a bodiless 304 with the same validators
         assert again.status_code == 304, held
         assert again.content == b""
         assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == "public, max-age=300"
     # And another ETag, or another query, gets the full answer
-    assert get(api, "/slots", headers={"If-None-Match": '"stale"'}, **params).status_code == 200
-    other = get(api, "/slots", headers={"If-None-Match": etag}, **{**params, "series_id": 62})
+    assert get(api, "/slots", {"If-None-Match": '"stale"'}, **params).status_code == 200
+    other = get(api, "/slots", {"If-None-Match": etag}, **{**params, "series_id": 62})
     assert other.status_code == 200 and other.headers["ETag"] != etag
 
 
@@ -362,7 +362,7 @@ def test_every_route_answers_with_cache_control_fit_for_how_often_it_changes(
     response = get(api, path, **params)
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == cache_control
-    assert get(api, path, headers={"If-None-Match": response.headers["ETag"]}, **params).status_code == 304
+    assert get(api, path, {"If-None-Match": response.headers["ETag"]}, **params).status_code == 304
 
 
 def test_next_from_now_revalidates_in_a_later_second_with_a_weak_etag(synced: None, api: str) -> None:
@@ -371,7 +371,7 @@ def test_next_from_now_revalidates_in_a_later_second_with_a_weak_etag(synced: No
     etag = first.headers["ETag"]
     # When the clock has moved on to another second and the client revalidates
     time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
-    again = get(api, "/seasons/5376/next", headers={"If-None-Match": etag})
+    again = get(api, "/seasons/5376/next", {"If-None-Match": etag})
     fresh = get(api, "/seasons/5376/next")
     # Then the answer is unchanged but for its echo of the clock: a weak tag, and a 304
     assert fresh.json()["at"] != first.json()["at"]
