@@ -36,12 +36,11 @@ _NOT_THE_SYNC = {
     "cryptography": "the token seal (the client)",
     "iracing_sync.models.iracing_bodies": "the iRacing bodies only the sync reads",
     "iracing_sync.models.tasks": "the Step Functions task payloads",
-    "iracing_sync.store.season_writes": "the sync's store rooms",
-    "iracing_sync.store.season_changes": "the sync's store rooms",
-    "iracing_sync.store.listing": "the sync's store rooms",
-    "iracing_sync.store.runs": "the sync's store rooms",
-    "iracing_sync.store.iracing_state": "the sync's store rooms",
-    "iracing_sync.store.guide": "the sync's store rooms",
+    **dict.fromkeys(
+        (f"iracing_sync.store.{room}" for room in ("season_writes", "season_changes", "listing", "runs", "guide")),
+        "the store rooms only the sync writes or reads",
+    ),
+    "iracing_sync.store.iracing_state": "the iRacing account's tokens and rate budget (the client)",
 }
 # Kept off every function.
 _NOWHERE = {
