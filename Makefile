@@ -55,7 +55,7 @@ test-unit: bootstrap ## the unit tier alone (no sockets; seconds)
 test-integration: bootstrap ## the integration tier alone (local engines over 127.0.0.1), in one process
 	$(PY) -m pytest tests/integration
 
-MYPY := $(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions
+MYPY := $(VENV)/bin/mypy --explicit-package-bases layers/common/iracing_sync local/iracing_sync_local functions tests bench
 
 lint: bootstrap ## ruff format --check, ruff check, mypy
 	$(VENV)/bin/ruff format --check .

@@ -101,9 +101,9 @@ def function_environment() -> dict[str, str]:
     return {name: value for name, value in variables.items() if isinstance(value, str)}
 
 
-def cold_start_env(folder: str, *, bytecode: bool = True) -> dict[str, str]:
+def cold_start_env(folder: str, *, bytecode: bool = True, cache: Path | None = None) -> dict[str, str]:
     """The environment of a child process timing a function's cold start: the template's Globals, the import path
-    of functions/<folder> and the layer, and a fresh bytecode cache.
+    of functions/<folder> and the layer, and a fresh bytecode cache (or ``cache``, a folder to share).
 
     Fresh, so no figure depends on what this checkout or the venv happen to hold (uv installs no .pyc, and
     PYTHONDONTWRITEBYTECODE may be set in the caller's environment). With ``bytecode`` the child's first run fills
@@ -113,7 +113,7 @@ def cold_start_env(folder: str, *, bytecode: bool = True) -> dict[str, str]:
         **os.environ,
         **function_environment(),
         "PYTHONPATH": os.pathsep.join([str(ROOT / "functions" / folder), str(ROOT / "layers" / "common")]),
-        "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="iracing-sync-pyc-"),
+        "PYTHONPYCACHEPREFIX": str(cache or tempfile.mkdtemp(prefix="iracing-sync-pyc-")),
     }
     if bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)

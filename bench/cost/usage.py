@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 
 from bench.cost.prices import GB, PRICES, Inventory, Price, billed_gb_seconds, express_gb_seconds
@@ -54,14 +53,6 @@ class Usage:
 
     def __mul__(self, factor: float) -> Usage:
         return Usage(**{f.name: getattr(self, f.name) * factor for f in fields(self)})
-
-
-def total_usage(usages: Iterable[Usage]) -> Usage:
-    """The sum of several usages."""
-    out = Usage()
-    for usage in usages:
-        out = out + usage
-    return out
 
 
 # Which service each usage field is billed under (the breakdown's columns).

@@ -9,9 +9,10 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from iracing_sync.announce import announce, change_of
-from iracing_sync.observability import logger, metrics, tracer
+from iracing_sync.observability import logger, metrics
+from iracing_sync.tracing import tracer
 
-if TYPE_CHECKING:  # a type only: the module costs a cold start
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from iracing_sync import sync
 from iracing_sync.models.tasks import PAST_SEASONS_TASK, ListPastSeasonsEvent, parse_event
-from iracing_sync.observability import logger, metrics, tracer
+from iracing_sync.observability import logger, metrics
+from iracing_sync.tracing import tracer
 
-if TYPE_CHECKING:  # a type only: the module costs a cold start
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 

@@ -15,9 +15,10 @@ from iracing_sync.models.tasks import (
     VerifyGuideEvent,
     parse_event,
 )
-from iracing_sync.observability import logger, metrics, tracer
+from iracing_sync.observability import logger, metrics
+from iracing_sync.tracing import tracer
 
-if TYPE_CHECKING:  # a type only: the module costs a cold start
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 

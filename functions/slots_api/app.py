@@ -9,12 +9,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from iracing_sync.api import app
 from iracing_sync.observability import logger, metrics
 
-if TYPE_CHECKING:  # a type only: the module costs a cold start
+if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
-# No X-Ray SDK Tracer here: HTTP APIs carry no trace context to join, Lambda's active tracing still records
-# each invocation (init and duration) without it, and loading it would add ~0.4 s to every cold start.
+# No Tracer (iracing_sync.tracing): an HTTP API has no trace context to join, and Lambda's active tracing still
+# records each invocation.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @metrics.log_metrics(capture_cold_start_metric=True)  # the cold start a user waits for, counted per function
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

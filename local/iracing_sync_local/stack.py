@@ -96,10 +96,10 @@ def local_stack(snapshot: str = DEFAULT_SNAPSHOT, *, iracing: bool = True) -> It
         elif iracing:
             _log("using the real iRacing API (credentials configured)")
         _configure_environment(dynamodb.endpoint, fake)
-        from iracing_sync import store
         from iracing_sync.settings import get_settings
+        from iracing_sync.store import schema
 
-        if store.ensure_table():
+        if schema.ensure_table():
             _log(f"created table {get_settings().table_name} in DynamoDB Local")
         yield LocalStack(dynamodb, fake)
 
@@ -142,9 +142,9 @@ def _run_named(runs: list[dict[str, Any]], execution_name: str) -> dict[str, Any
 
 
 def _recorded(execution_name: str) -> dict[str, Any] | None:
-    from iracing_sync import store
+    from iracing_sync.store import runs
 
-    return _run_named([r.model_dump(mode="json") for r in store.list_sync_runs(limit=_RECENT_RUNS)], execution_name)
+    return _run_named([r.model_dump(mode="json") for r in runs.list_sync_runs(limit=_RECENT_RUNS)], execution_name)
 
 
 def run_sync(
@@ -305,9 +305,9 @@ def list_runs(limit: int = 20, stack: str | None = None) -> list[dict[str, Any]]
     if stack is not None:
         return runs_in_table(_table_of(stack, stack_outputs(stack)), limit)
     with local_stack(iracing=False):
-        from iracing_sync import store
+        from iracing_sync.store import runs
 
-        return [run.model_dump(mode="json") for run in store.list_sync_runs(limit)]
+        return [run.model_dump(mode="json") for run in runs.list_sync_runs(limit)]
 
 
 def _serve_forever(port: int) -> None:

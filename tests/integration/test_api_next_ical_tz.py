@@ -18,7 +18,7 @@ import pytest
 import requests
 from icalendar import Calendar
 
-from iracing_sync.models.iracing import Season
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import SAMPLES
 
@@ -146,9 +146,9 @@ def test_series_next_reads_later_seasons_until_the_answer_is_complete(
     synced: Any, api: str, at: str, count: int
 ) -> None:
     # Given a series with an ended season, a one-week season later on and another after it
-    from iracing_sync import store
     from iracing_sync.recurrence import expand as expand_weeks
     from iracing_sync.schedule import ScheduleProcessor, week_patterns
+    from iracing_sync.store import season_writes
 
     series_id = 990_001
     seasons = [
@@ -157,7 +157,7 @@ def test_series_next_reads_later_seasons_until_the_answer_is_complete(
         _synthetic_season(990_013, series_id, date(2026, 1, 13), 3),
     ]
     for season in seasons:
-        store.put_season(ScheduleProcessor().process(season))
+        season_writes.put_season(ScheduleProcessor().process(season))
     # When the next races are asked for
     body = get(api, f"/series/{series_id}/next", at=at, count=count).json()
     # Then they are the first `count` slots of all its seasons from `at`

@@ -13,7 +13,7 @@ import pytest
 import requests
 import vobject
 
-from iracing_sync.models.iracing import Season
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.integration.conftest import sync_snapshot
 
@@ -43,7 +43,7 @@ def all_slots(api: str, **params: Any) -> list[dict[str, Any]]:
     """Every slot of /slots for these parameters, all pages."""
     found, cursor = [], None
     while True:
-        extra = {"cursor": cursor} if cursor else {}
+        extra: dict[str, str] = {"cursor": cursor} if cursor else {}
         body = requests.get(f"{api}/slots", params={**params, **extra}, timeout=60).json()
         found += body["slots"]
         if (cursor := body["next_cursor"]) is None:
@@ -131,8 +131,8 @@ def test_plan_feed_default_window_is_today_plus_28_days(synced: None, api: str) 
 
 def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str) -> None:
     # Given a season of series 47 starting after its current one (stored, as the next quarter's sync would)
-    from iracing_sync import store
     from iracing_sync.schedule import ScheduleProcessor
+    from iracing_sync.store import catalog, schema, season_writes
 
     start = date(2031, 1, 7)
     week = {
@@ -153,7 +153,7 @@ def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str)
         ],
     }
     season = Season.model_validate({"season_id": 990_101, "series_id": 47, "schedules": [week]})
-    store.put_season(ScheduleProcessor(store.car_catalog()).process(season))
+    season_writes.put_season(ScheduleProcessor(catalog.car_catalog()).process(season))
     try:
         # When the series' plan feed covers that time
         found = events(feed(api, series_id=[47, 62], **{"from": "2031-01-01", "to": "2031-01-20"}))
@@ -164,13 +164,13 @@ def test_plan_feed_follows_a_series_into_its_next_season(synced: None, api: str)
     finally:
         from iracing_sync.store.schema import Item
 
-        for item in Item.query(store.season_key(990_101)):
+        for item in Item.query(schema.season_key(990_101)):
             item.delete()
 
 
 def test_an_empty_plan_feed_still_holds_a_component(synced: None, api: str) -> None:
     # Given a stored series with no race in the window
-    response = requests.get(f"{api}/calendar.ics", params={"series_id": 47, "from": "2031-06-01"}, timeout=60)
+    response = requests.get(f"{api}/calendar.ics", params={"series_id": "47", "from": "2031-06-01"}, timeout=60)
     assert response.status_code == 200, response.text
     calendar = vobject.readOne(response.text)
     # Then the feed holds no event but its UTC time zone (RFC 5545: a calendar holds at least one component)

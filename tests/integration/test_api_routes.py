@@ -84,7 +84,7 @@ def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: st
     sync_snapshot(module_step_functions, module_fake_iracing)
 
 
-def get(api: str, path: str, headers: dict[str, str] | None = None, **params: Any) -> requests.Response:
+def get(api: str, path: str, headers: dict[str, str] | None = None, /, **params: Any) -> requests.Response:
     return requests.get(api + path, params=params, headers=headers, timeout=60)
 
 
@@ -171,12 +171,12 @@ def test_slots_unknown_id_filter_is_a_404(synced: None, api: str, params: dict[s
 def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) -> None:
     # Given a car-switching season (none in the bundled snapshot): its class holds cars 139-141, week 0 races
     # only car 140 and week 1 has no week cars (so its class decides)
-    from iracing_sync import store
-    from iracing_sync.models.iracing import Season
+    from iracing_sync.models.iracing_bodies import Season
     from iracing_sync.schedule import ScheduleProcessor
+    from iracing_sync.store import catalog, schema, season_writes
 
     # (named from the stored catalog, as the sync does: a week's cars are written at sync time)
-    week = {
+    week: dict[str, Any] = {
         "season_id": 990001,
         "series_id": 229,
         "track": {"track_id": 191, "track_name": "Test"},
@@ -210,7 +210,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             ],
         }
     )
-    store.put_season(ScheduleProcessor(store.car_catalog()).process(season))
+    season_writes.put_season(ScheduleProcessor(catalog.car_catalog()).process(season))
     window = ("2031-01-01", "2031-01-21")
     try:
         # When the weeks are asked for by car, through the time index and through the season's partition
@@ -219,7 +219,7 @@ def test_car_switching_week_matches_only_its_own_cars(synced: None, api: str) ->
             # Then car 140 races both weeks; car 139 only the week without its own car list
             assert weeks_of == {139: {1}, 140: {0, 1}}, extra
     finally:
-        for item in Item.query(store.season_key(990001)):
+        for item in Item.query(schema.season_key(990001)):
             item.delete()
 
 
@@ -230,7 +230,7 @@ def walk(api: str, path: str, limit: int, **params: Any) -> list[dict[str, Any]]
     """Every page of a query, following next_cursor; checks each page's shape on the way."""
     pages, cursor = [], None
     while True:
-        extra = {"cursor": cursor} if cursor else {}
+        extra: dict[str, str] = {"cursor": cursor} if cursor else {}
         response = get(api, path, limit=limit, **params, **extra)
         assert response.status_code == 200, response.text
         body = response.json()
@@ -314,14 +314,14 @@ def test_slots_carry_etag_and_cache_control_and_a_conditional_get_is_a_304(synce
     assert etag.startswith('"') and etag.endswith('"')
     # When the same request is sent with its ETag (also as a weak tag, or in a list)
     for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
-        again = get(api, "/slots", headers={"If-None-Match": held}, **params)
+        again = get(api, "/slots", {"If-None-Match": held}, **params)
         # Then the answer is a bodiless 304 with the same validators
         assert again.status_code == 304, held
         assert again.content == b""
         assert again.headers["ETag"] == etag and again.headers["Cache-Control"] == "public, max-age=300"
     # And another ETag, or another query, gets the full answer
-    assert get(api, "/slots", headers={"If-None-Match": '"stale"'}, **params).status_code == 200
-    other = get(api, "/slots", headers={"If-None-Match": etag}, **{**params, "series_id": 62})
+    assert get(api, "/slots", {"If-None-Match": '"stale"'}, **params).status_code == 200
+    other = get(api, "/slots", {"If-None-Match": etag}, **{**params, "series_id": 62})
     assert other.status_code == 200 and other.headers["ETag"] != etag
 
 
@@ -362,7 +362,7 @@ def test_every_route_answers_with_cache_control_fit_for_how_often_it_changes(
     response = get(api, path, **params)
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"] == cache_control
-    assert get(api, path, headers={"If-None-Match": response.headers["ETag"]}, **params).status_code == 304
+    assert get(api, path, {"If-None-Match": response.headers["ETag"]}, **params).status_code == 304
 
 
 def test_next_from_now_revalidates_in_a_later_second_with_a_weak_etag(synced: None, api: str) -> None:
@@ -371,7 +371,7 @@ def test_next_from_now_revalidates_in_a_later_second_with_a_weak_etag(synced: No
     etag = first.headers["ETag"]
     # When the clock has moved on to another second and the client revalidates
     time.sleep(1.05 - datetime.now(UTC).microsecond / 1e6)
-    again = get(api, "/seasons/5376/next", headers={"If-None-Match": etag})
+    again = get(api, "/seasons/5376/next", {"If-None-Match": etag})
     fresh = get(api, "/seasons/5376/next")
     # Then the answer is unchanged but for its echo of the clock: a weak tag, and a 304
     assert fresh.json()["at"] != first.json()["at"]
@@ -569,12 +569,12 @@ def test_a_series_missing_from_the_series_list_is_answered_from_its_seasons(sync
 
 def test_a_long_week_is_found_on_every_day_it_races(synced: None, api: str) -> None:
     # Given a real season whose week 10 races 8 days (its sessions span more than the short weeks' 7)
-    from iracing_sync import store
     from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+    from iracing_sync.store import schema, season_writes
 
     body = load_sample("extract_series_seasons_2023s4_dallara_fir_8day_week.json")
     (season,) = parse_schedule_body(body)
-    store.put_season(ScheduleProcessor().process(season))
+    season_writes.put_season(ScheduleProcessor().process(season))
     try:
         for day in range(8):  # 2023-11-21 .. 2023-11-28
             window = (f"2023-11-{21 + day}T00:00:00Z", f"2023-11-{22 + day}T00:00:00Z")
@@ -584,7 +584,7 @@ def test_a_long_week_is_found_on_every_day_it_races(synced: None, api: str) -> N
             want = [_key(s) for s in expand_file("extract_series_seasons_2023s4_dallara_fir_8day_week.json", *window)]
             assert served == want and want, window
     finally:
-        for item in Item.query(store.season_key(4465)):
+        for item in Item.query(schema.season_key(4465)):
             item.delete()
 
 

@@ -54,12 +54,12 @@ def test_an_unchanged_resync_costs_one_request_no_map_item_and_two_invocations(
 def test_only_the_changed_season_is_synced_and_one_that_left_is_marked_inactive(
     step_functions: LocalStepFunctions, replay: Any
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import seasons
 
     body = load_sample("series_seasons.json")
     replay(body)
     step_functions.run("sync_current_seasons", progress=False)
-    assert store.get_season_facts(5376).active is True  # type: ignore[union-attr]
+    assert seasons.get_season_facts(5376).active is True  # type: ignore[union-attr]
     # Given iRacing now lists one season with another track in week 3, and no longer lists season 5376
     changed = copy.deepcopy([s for s in body if s["season_id"] != 5376])
     changed[0]["schedules"][3]["track"] = {"track_id": 1, "track_name": "Somewhere Else", "config_name": None}
@@ -70,16 +70,16 @@ def test_only_the_changed_season_is_synced_and_one_that_left_is_marked_inactive(
     # Then only that season was synced (one Map item), the 33 others are unchanged
     syncs = [a for f, a in stepfunctions.invocations if a == "sync"]
     assert len(syncs) == 1 and summary["seasons_synced"] == 1 and summary["seasons_unchanged"] == 33
-    stored = store.get_season(changed[0]["season_id"])
+    stored = seasons.get_season(changed[0]["season_id"])
     assert stored is not None and stored.weeks[3].pattern.track_name == "Somewhere Else"
     # And the season that left the listing is inactive (its weeks stay, as iRacing's history)
-    assert store.get_season_facts(5376).active is False  # type: ignore[union-attr]
-    assert store.get_season(5376) is not None
+    assert seasons.get_season_facts(5376).active is False  # type: ignore[union-attr]
+    assert seasons.get_season(5376) is not None
     # And listed again unchanged, it is synced again and active
     replay(body)
     back = step_functions.run("sync_current_seasons", progress=False)
     assert back["seasons_synced"] == 2  # 5376 back, and the changed season changed back
-    assert store.get_season_facts(5376).active is True  # type: ignore[union-attr]
+    assert seasons.get_season_facts(5376).active is True  # type: ignore[union-attr]
 
 
 def test_force_syncs_every_listed_season(step_functions: LocalStepFunctions, replay: Any) -> None:

@@ -65,7 +65,7 @@ def run_cli(*argv: str) -> tuple[int, list[str]]:
 def test_sync_on_a_stack_runs_its_state_machine_and_prints_the_summary(
     step_functions: LocalStepFunctions, fake_iracing: FakeIracing
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import seasons
 
     # Given a deployed stack
     deploy_outputs(step_functions, "iracing-sync-dev")
@@ -75,7 +75,7 @@ def test_sync_on_a_stack_runs_its_state_machine_and_prints_the_summary(
     assert code == 0
     summary = json.loads(lines[-1])
     assert summary["kind"] == "season" and summary["seasons_synced"] == 1 and summary["run_id"].startswith("cli-")
-    assert store.get_season(5935) is not None
+    assert seasons.get_season(5935) is not None
 
 
 def test_sync_race_guide_on_a_stack_prints_the_guide_summary(
@@ -114,7 +114,7 @@ def test_a_failed_run_on_a_stack_exits_1_with_the_reason_and_its_recorded_run(
     fake_iracing: FakeIracing,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import runs
 
     # Given a stack and an iRacing that refuses the only season asked for
     deploy_outputs(step_functions, "iracing-sync-dev")
@@ -127,7 +127,7 @@ def test_a_failed_run_on_a_stack_exits_1_with_the_reason_and_its_recorded_run(
     errors = [line for line in err.splitlines() if line.startswith("iracing-sync: error:")]
     assert len(errors) == 1 and "SyncFailed" in errors[0]
     # And the last stdout line is the run the execution recorded in the stack's table
-    (run,) = (r.model_dump(mode="json") for r in store.list_sync_runs(limit=1))
+    (run,) = (r.model_dump(mode="json") for r in runs.list_sync_runs(limit=1))
     assert run["status"] == "FAILED" and run["failed"][0]["season_id"] == 5935
     assert out.splitlines() and json.loads(out.splitlines()[-1]) == run, err
 
@@ -135,15 +135,15 @@ def test_a_failed_run_on_a_stack_exits_1_with_the_reason_and_its_recorded_run(
 def test_runs_on_a_stack_lists_the_stacks_recorded_runs_newest_first(
     step_functions: LocalStepFunctions, stack_table: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from iracing_sync import store
     from iracing_sync.models.tasks import RunSummary
+    from iracing_sync.store import runs
 
     # Given runs recorded in the stack's table (one failed with its reasons), and a stack naming that table
     start = datetime(2025, 9, 9, 12, tzinfo=UTC)
     for n, status in enumerate(["SUCCEEDED", "FAILED", "PARTIAL"]):
         failed = [{"season_id": 5935, "error": "PermanentError", "reason": "404"}] if status != "SUCCEEDED" else []
         summary = RunSummary(run_id=f"cli-{n}", kind="season", status=status, api_requests=n + 1, failed=failed)
-        store.put_sync_run(summary, start + timedelta(hours=n), start + timedelta(hours=n, minutes=1))
+        runs.put_sync_run(summary, start + timedelta(hours=n), start + timedelta(hours=n, minutes=1))
     deploy_outputs(step_functions, "iracing-sync-dev")
     # When the CLI lists the stack's runs
     code = main(["runs", "--stack", "iracing-sync-dev"])
@@ -151,7 +151,7 @@ def test_runs_on_a_stack_lists_the_stacks_recorded_runs_newest_first(
     out, err = capsys.readouterr()
     assert code == 0, err
     printed = [json.loads(line) for line in out.splitlines()]
-    assert printed == [r.model_dump(mode="json") for r in store.list_sync_runs(limit=20)]
+    assert printed == [r.model_dump(mode="json") for r in runs.list_sync_runs(limit=20)]
     assert [r["run_id"] for r in printed] == ["cli-2", "cli-1", "cli-0"]
 
 

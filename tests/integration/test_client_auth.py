@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import requests
 
-from iracing_sync import store
 from iracing_sync.client import Credentials, IracingClient, TokenSeal, mask
 from iracing_sync.errors import AuthError, RateLimited, RetryableError
 from iracing_sync.settings import Settings
+from iracing_sync.store import iracing_state
 from iracing_sync.store.iracing_state import TokenStateItem
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
@@ -146,7 +146,7 @@ def test_client_refused_refresh_token_falls_back_to_the_password_grant(fake: Fak
     # Given a stored token pair whose refresh token was spent behind the service's back
     client = new_client(fake, clock)
     client.get("series/get")
-    state = store.load_token(client._account)
+    state = iracing_state.load_token(client._account)
     refresh_token = TokenSeal(credentials(fake)).open(state.refresh_token if state else None)
     assert refresh_token
     form = {
@@ -189,7 +189,7 @@ def test_client_expired_refresh_token_goes_straight_to_the_password_grant(fake: 
 def test_client_lock_held_elsewhere_is_retryable_without_sending(fake: FakeIracing, clock: FakeClock) -> None:
     client = new_client(fake, clock)
     # Given another invocation is renewing the token (it holds the lock)
-    assert store.lock_token(client._account, "someone-else", 0, clock(), clock() + 30)
+    assert iracing_state.lock_token(client._account, "someone-else", 0, clock(), clock() + 30)
     # When this one needs a token, it does not wait: it raises, and sends nothing
     with pytest.raises(RetryableError, match="another invocation"):
         client.get("series/get")
@@ -216,6 +216,6 @@ def test_client_password_grant_rate_limited_is_rate_limited(clock: FakeClock, ta
         with pytest.raises(RateLimited, match="password grant"):
             new_client(fake, clock).get("series/get")
         assert fake.requests_to("/data/") == []
-        account = store.iracing_account_key(fake.username)
-        state = store.load_token(account)
+        account = iracing_state.iracing_account_key(fake.username)
+        state = iracing_state.load_token(account)
         assert state is not None and not state.locked(clock())

@@ -11,11 +11,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from iracing_sync import store
 from iracing_sync.client import Credentials, IracingClient
 from iracing_sync.errors import IracingSyncError, RetryableError
 from iracing_sync.observability import logger
 from iracing_sync.settings import Settings, get_settings
+from iracing_sync.store import catalog, schema, seasons
 from iracing_sync.store.schema import Item
 from iracing_sync_local.fake_iracing import FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions
@@ -89,7 +89,7 @@ def test_client_replays_a_whole_sync_from_the_archive_without_iracing(
     assert all(s["api_requests"] > 0 for s in first)
     # And an empty table, and an iRacing that cannot be reached
     Item.delete_table()
-    store.ensure_table()
+    schema.ensure_table()
     fake_iracing.stop()
     # When the same syncs run again replaying that archive
     settings_env.setenv("IRACING_REPLAY", os.environ["ARCHIVE_DIR"])
@@ -100,8 +100,8 @@ def test_client_replays_a_whole_sync_from_the_archive_without_iracing(
         assert after["status"] == "SUCCEEDED" and after["failed"] == []
         assert after["api_requests"] == 0
         assert after["items_written"] == before["items_written"] > 0
-    assert len(store.list_series()) == len(SERIES)
-    assert store.get_season(5376) is not None
+    assert len(catalog.list_series()) == len(SERIES)
+    assert seasons.get_season(5376) is not None
 
 
 def test_client_secrets_never_reach_logs_or_error_messages(

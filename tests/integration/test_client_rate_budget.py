@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from iracing_sync import store
 from iracing_sync.client import Credentials, IracingClient
 from iracing_sync.errors import RateLimited, RetryableError
 from iracing_sync.settings import Settings
+from iracing_sync.store import iracing_state
 from iracing_sync.store.iracing_state import RateBudgetItem
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
@@ -158,5 +158,5 @@ def test_client_concurrent_workers_share_one_budget_and_are_never_refused(clock:
         assert len(waits) > 0 and clock() >= T0 + 60 * (workers * per_worker // limit)
         # And the whole run logged in once
         assert dict(fake.grants) == {"password_limited": 1}
-    budget = RateBudgetItem.get(store.iracing_account_key(fake.username), "RATE")
+    budget = RateBudgetItem.get(iracing_state.iracing_account_key(fake.username), "RATE")
     assert int(budget.limit) == limit and not budget.provisional

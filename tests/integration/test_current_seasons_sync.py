@@ -99,7 +99,7 @@ def test_season_slots_equal_expand_for_every_season(synced: dict[str, Any], api:
 
 
 def test_patterns_are_stored_once_per_week_and_fixed_times_as_slots(synced: dict[str, Any]) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import schema
 
     seasons = load_sample("series_seasons.json")
     weeks = sum(len(s["schedules"]) for s in seasons)
@@ -111,7 +111,7 @@ def test_patterns_are_stored_once_per_week_and_fixed_times_as_slots(synced: dict
         if not d["repeating"]
         for t in d["session_times"]
     }
-    items = [i for s in seasons for i in Item.query(store.season_key(s["season_id"]))]
+    items = [i for s in seasons for i in Item.query(schema.season_key(s["season_id"]))]
     assert sum(isinstance(i, WeekItem) for i in items) == weeks
     assert sum(isinstance(i, SlotItem) for i in items) == len(fixed_times)
     # Far fewer items than one row per race slot

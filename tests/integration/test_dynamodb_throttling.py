@@ -22,8 +22,7 @@ def test_throttled_writes_are_retried_and_the_run_completes_intact(
     settings_env: pytest.MonkeyPatch,
     operation: str,
 ) -> None:
-    from iracing_sync import store
-    from iracing_sync.store import season_writes
+    from iracing_sync.store import season_writes, seasons
 
     if operation == "BatchWriteItem":  # make the season's write too large for one transaction
         settings_env.setattr(season_writes, "TRANSACT_LIMIT", 1)
@@ -35,7 +34,7 @@ def test_throttled_writes_are_retried_and_the_run_completes_intact(
     assert summary["status"] == "SUCCEEDED" and summary["seasons_synced"] == 1
     assert dynamodb_proxy.operations[operation] > 8
     weeks = load_sample("series_season_schedule.json")["schedules"]
-    stored = store.get_season(5935)
+    stored = seasons.get_season(5935)
     assert stored is not None and [w.pattern.race_week_num for w in stored.weeks] == [w["race_week_num"] for w in weeks]
     # And a re-sync finds nothing to write: what was stored is whole
     again = step_functions.run("sync_season", {"season_ids": [5935]}, progress=False)

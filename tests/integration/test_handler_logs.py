@@ -38,7 +38,8 @@ def test_second_invocation_logs_none_of_the_first_seasons_keys(
     table: None, fake_iracing: FakeIracing, json_log: io.StringIO
 ) -> None:
     # Given the season function synced season 5376 in this process (its lines carry season_id and series_id)
-    assert "errorType" not in invoke("SeasonFunction", {"action": "sync", "season_id": 5376, "archive_key": None})[0]
+    synced, _ = invoke("SeasonFunction", {"action": "sync", "season_id": 5376, "archive_key": None})
+    assert isinstance(synced, dict) and "errorType" not in synced
     first = lines(json_log)
     assert any(line.get("season_id") == 5376 and line.get("series_id") for line in first), first
     # When the same warm function then records a run (a task about no one season)

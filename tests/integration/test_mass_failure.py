@@ -58,8 +58,8 @@ def replayed(
 def test_a_run_with_100_of_125_seasons_malformed_records_every_failure_and_stores_the_rest(
     step_functions: LocalStepFunctions, replayed: tuple[list[dict[str, Any]], set[int]]
 ) -> None:
-    from iracing_sync import store
     from iracing_sync.models.tasks import MAX_FAILURES_LISTED
+    from iracing_sync.store import runs, seasons
 
     body, broken = replayed
     # When the current-seasons machine runs over it
@@ -69,10 +69,10 @@ def test_a_run_with_100_of_125_seasons_malformed_records_every_failure_and_store
     assert summary["seasons_synced"] == len(body) - MALFORMED and summary["failed_count"] == MALFORMED
     assert len(summary["failed"]) == min(MALFORMED, MAX_FAILURES_LISTED)
     stored = {s["seasonId"] for s in body} - broken
-    assert all(store.get_season(season_id) is not None for season_id in stored)
-    assert all(store.get_season(season_id) is None for season_id in broken)
+    assert all(seasons.get_season(season_id) is not None for season_id in stored)
+    assert all(seasons.get_season(season_id) is None for season_id in broken)
     # And every failure is recorded under the run: season, error type, one line, never a stack trace
-    outcomes = store.list_outcomes(summary["run_id"])
+    outcomes = runs.list_outcomes(summary["run_id"])
     failures = {o.season_id: o for o in outcomes if not o.ok}
     assert set(failures) == broken
     for outcome in failures.values():

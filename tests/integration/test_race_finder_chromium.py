@@ -15,11 +15,11 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -84,18 +84,18 @@ def browser() -> Iterator[Any]:
         yield driver
 
 
-def settled(driver: Any, *, ready: bool = True, **expected: str) -> dict[str, str]:
+def settled(driver: Any, expected: Mapping[str, str] | None = None, *, ready: bool = True) -> dict[str, str]:
     """The page's status once it has shown the races of a /slots query holding ``expected`` (or failed).
 
     With ``ready`` (the default) a failure to load fails the test with the page's message.
     """
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def done(d: Any) -> dict[str, str] | None:
+    def done(d: Any) -> dict[str, str] | Literal[False]:
         status = d.find_element("id", "status")
         state, query = status.get_attribute("data-state"), status.get_attribute("data-query") or ""
-        if state == "loading" or not expected.items() <= dict(parse_qsl(query)).items():
-            return None
+        if state == "loading" or not (expected or {}).items() <= dict(parse_qsl(query)).items():
+            return False
         return {"state": state, "query": query, "text": status.text, "count": status.get_attribute("data-count")}
 
     result: dict[str, str] = WebDriverWait(driver, WAIT_SECONDS).until(done)
@@ -107,7 +107,7 @@ def open_page(driver: Any, base: str, query: str, **expected: str) -> dict[str, 
     # The browser keeps the API's answers for their max-age: a test that changed the store must not see old ones.
     driver.execute_cdp_cmd("Network.clearBrowserCache", {})
     driver.get(f"{base}/?{query}")
-    return settled(driver, **expected)
+    return settled(driver, expected)
 
 
 def shown(driver: Any) -> list[dict[str, str]]:
@@ -210,7 +210,7 @@ def test_finder_filter_narrows_the_list_to_what_slots_answers(
     everything = len(shown(browser))
     # When a filter is picked
     choose(browser, select_id, value)
-    settled(browser, **{select_id: value})
+    settled(browser, {select_id: value})
     # Then the list is exactly what /slots answers with that filter: fewer races, but some
     expected = slot_rows(synced, [("from", FROM), ("to", TO), (select_id, value)])
     assert 0 < len(expected) < everything
@@ -219,7 +219,7 @@ def test_finder_filter_narrows_the_list_to_what_slots_answers(
     url = browser.current_url
     assert (select_id, value) in parse_qsl(urlsplit(url).query)
     browser.get(url)
-    settled(browser, **{select_id: value})
+    settled(browser, {select_id: value})
     assert identities(shown(browser)) == expected
 
 
@@ -301,12 +301,12 @@ def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(synced: str
 
 
 def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: Any) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import catalog
 
     # Given a stored series whose name is markup (as if iRacing sent it)
-    original = store.list_series()
+    original = catalog.list_series()
     hostile = '<img src=x id="injected" onerror="document.title=\'pwned\'">NASCAR'
-    store.put_series([s.model_copy(update={"series_name": hostile}) if s.series_id == 47 else s for s in original])
+    catalog.put_series([s.model_copy(update={"series_name": hostile}) if s.series_id == 47 else s for s in original])
     try:
         # When the page lists its series to choose from
         open_page(browser, synced, f"from={FROM}", **{"from": FROM})
@@ -316,12 +316,12 @@ def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: 
         assert browser.find_elements("id", "injected") == []
         assert browser.title != "pwned"
     finally:
-        assert store.put_series(original).written == 1  # the series are as synced again
+        assert catalog.put_series(original).written == 1  # the series are as synced again
 
 
 def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
-    from iracing_sync import store
     from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+    from iracing_sync.store import catalog, schema, season_writes
 
     # Given a week whose races are super sessions (the snapshot has none: one season's raw body is made so, and
     # stored the way the sync stores it)
@@ -331,8 +331,10 @@ def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
         for descriptor in week["race_time_descriptors"] if week["race_week_num"] == 30 else []:
             descriptor["super_session"] = True
 
-    def put(body: dict[str, Any]) -> store.WriteCounts:
-        return store.put_season(ScheduleProcessor(store.cached_car_catalog()).process(parse_schedule_body(body)[0]))
+    def put(body: dict[str, Any]) -> schema.WriteCounts:
+        return season_writes.put_season(
+            ScheduleProcessor(catalog.cached_car_catalog()).process(parse_schedule_body(body)[0])
+        )
 
     assert put(hot).written == 1
     try:

@@ -41,9 +41,9 @@ def sessions_of(guide: dict[str, Any], season_id: int) -> list[dict[str, Any]]:
 
 
 def stored_guide(season_id: int) -> dict[tuple[datetime, int, int], Any]:
-    from iracing_sync import store
+    from iracing_sync.store import slot_sources
 
-    sources = store.season_slot_sources(season_id)
+    sources = slot_sources.season_slot_sources(season_id)
     assert sources is not None
     return dict(sources.sessions)
 
@@ -186,7 +186,7 @@ def test_a_season_missing_a_week_drifts_alone_and_its_resync_heals_it(
 def test_a_guide_listing_other_sessions_than_the_schedules_drifts_and_stays_so_after_the_resync(
     step_functions: LocalStepFunctions, fake_iracing: FakeIracing, polls: None
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import runs
 
     step_functions.run("sync_current_seasons", progress=False)
     # Given a guide that lacks two sessions of season 5876 and lists one 5878 never races
@@ -207,7 +207,7 @@ def test_a_guide_listing_other_sessions_than_the_schedules_drifts_and_stays_so_a
     assert summary["still_drifting"] == [5876, 5878]
     assert {d["season_id"]: d["healed"] for d in summary["drift"]} == {5876: False, 5878: False}
     # And the recorded run keeps each season's drift
-    (run,) = store.list_sync_runs(limit=1)
+    (run,) = runs.list_sync_runs(limit=1)
     assert run.guide is not None and run.guide.still_drifting == [5876, 5878]
 
 
@@ -228,9 +228,9 @@ def test_entry_counts_that_moved_are_written_and_sessions_the_guide_dropped_are_
     # When it is reconciled
     summary = guide_run(step_functions)
     # Then exactly those three are written and the dropped one deleted (and counted missing: its week predicts it)
-    from iracing_sync import store
+    from iracing_sync.store import runs
 
-    (poll,) = (o for o in store.list_outcomes(summary["run_id"]) if o.scope == "GUIDE")
+    (poll,) = (o for o in runs.list_outcomes(summary["run_id"]) if o.scope == "GUIDE")
     assert (poll.items_written, poll.items_unchanged, poll.items_deleted) == (3, 133 - 1 - 3, 1)
     # (the re-sync of 5865 changed nothing of its schedule: iRacing still races the dropped session)
     assert (summary["items_written"], summary["items_deleted"]) == (3, 1)

@@ -25,17 +25,17 @@ def season_body(season_id: int = 5376) -> dict[str, Any]:
 
 
 def sync(body: Any) -> Any:
-    from iracing_sync import store
+    from iracing_sync.store import season_writes
 
     (season,) = parse_schedule_body(body)
-    return store.put_season(ScheduleProcessor().process(season))
+    return season_writes.put_season(ScheduleProcessor().process(season))
 
 
 def partition(season_id: int) -> dict[str, str | None]:
-    from iracing_sync import store
+    from iracing_sync.store import schema
 
     return {
-        i.sk: i.content_hash for i in Item.query(store.season_key(season_id)) if not isinstance(i, SeasonVersionItem)
+        i.sk: i.content_hash for i in Item.query(schema.season_key(season_id)) if not isinstance(i, SeasonVersionItem)
     }
 
 
@@ -59,9 +59,9 @@ def test_changing_one_weeks_track_updates_that_week_only(table: None) -> None:
     assert (counts.written, counts.deleted) == (1, 0)
     assert after.keys() == before.keys()
     assert [k for k in after if after[k] != before[k]] == ["WEEK#003"]
-    from iracing_sync import store
+    from iracing_sync.store import seasons
 
-    assert store.get_season(5376).weeks[3].pattern.track_name == "Somewhere Else"  # type: ignore[union-attr]
+    assert seasons.get_season(5376).weeks[3].pattern.track_name == "Somewhere Else"  # type: ignore[union-attr]
 
 
 def test_weeks_and_fixed_slots_that_vanish_are_deleted(table: None) -> None:
@@ -96,10 +96,10 @@ def test_the_same_season_gives_the_same_items_from_either_endpoint(table: None) 
     sync(body)
     before = partition(5376)
     # When the same season arrives in the season_schedule shape (weeks only, as that endpoint answers)
-    from iracing_sync import store
+    from iracing_sync.store import seasons
 
     schedule_shape = {"success": True, "season_id": 5376, "schedules": body["schedules"]}
-    facts = store.get_season_facts(5376)
+    facts = seasons.get_season_facts(5376)
     assert facts is not None
     merged = {**facts.model_dump(mode="json", exclude_none=True), **schedule_shape}
     counts = sync(merged)
@@ -115,13 +115,13 @@ def test_two_concurrent_syncs_leave_exactly_the_items_of_one(table: None) -> Non
     b["schedules"].pop()
     expected = {}
     for name, body in (("a", a), ("b", b)):
-        from iracing_sync import store
+        from iracing_sync.store import schema
 
         sync(body)
         expected[name] = partition(5376)
-        Item(pk=store.season_key(5376), sk="VERSION").delete()
+        Item(pk=schema.season_key(5376), sk="VERSION").delete()
         for sk in list(partition(5376)):
-            Item(pk=store.season_key(5376), sk=sk).delete()
+            Item(pk=schema.season_key(5376), sk=sk).delete()
     assert expected["a"] != expected["b"]
 
     # When both are synced at the same time, each retried on ConcurrentUpdate as Step Functions would
@@ -150,13 +150,13 @@ def test_two_concurrent_syncs_leave_exactly_the_items_of_one(table: None) -> Non
 
 
 def test_a_week_keeps_track_bop_weather_and_cars_as_iracing_sent_them(table: None) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import seasons
 
     # Given the real IMSA season_schedule (BOP car_restrictions with fractional values, weather)
     body = load_sample("series_season_schedule.json")
     sync(body)
     # When its weeks are read back as the API shows them
-    stored = store.get_season(5935)
+    stored = seasons.get_season(5935)
     assert stored is not None
     for raw, item in zip(body["schedules"], stored.weeks, strict=True):
         week = week_out(item).model_dump(mode="json")
@@ -173,7 +173,7 @@ def test_a_week_keeps_track_bop_weather_and_cars_as_iracing_sent_them(table: Non
 
 
 def test_repeated_and_two_concurrent_syncs_of_the_snapshot_leave_the_identical_item_set(table: None) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import schema, season_writes
 
     seasons = load_sample("series_seasons.json")
     # Processing is pure and deterministic; what must hold across repeats is the store's reconciliation.
@@ -183,7 +183,7 @@ def test_repeated_and_two_concurrent_syncs_of_the_snapshot_leave_the_identical_i
         for record in records:
             for _ in range(10):  # a concurrent twin may win a season's version race: retry as Step Functions would
                 try:
-                    store.put_season(record)
+                    season_writes.put_season(record)
                     break
                 except ConcurrentUpdate:
                     continue
@@ -192,7 +192,7 @@ def test_repeated_and_two_concurrent_syncs_of_the_snapshot_leave_the_identical_i
         return {
             (i.pk, i.sk): i.content_hash
             for s in seasons
-            for i in Item.query(store.season_key(s["season_id"]))
+            for i in Item.query(schema.season_key(s["season_id"]))
             if not isinstance(i, SeasonVersionItem)
         }
 

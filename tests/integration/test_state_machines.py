@@ -18,21 +18,21 @@ pytestmark = pytest.mark.integration
 
 
 def stored_partition(season_id: int) -> dict[str, str | None]:
-    from iracing_sync import store
+    from iracing_sync.store import schema
 
-    return {i.sk: i.content_hash for i in Item.query(store.season_key(season_id))}
+    return {i.sk: i.content_hash for i in Item.query(schema.season_key(season_id))}
 
 
 def run_record(summary: dict[str, Any]) -> dict[str, Any]:
-    from iracing_sync import store
+    from iracing_sync.store import runs
 
-    return next(r.model_dump() for r in store.list_sync_runs() if r.run_id == summary["run_id"])
+    return next(r.model_dump() for r in runs.list_sync_runs() if r.run_id == summary["run_id"])
 
 
 def test_sync_reference_data_stores_series_classes_cars_and_tracks(
     step_functions: LocalStepFunctions, fake_iracing: FakeIracing
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import catalog
 
     # When the reference data machine runs (the daily schedule's: the series, then the reference data)
     summary = step_functions.run("sync_reference_data", progress=False)
@@ -44,13 +44,13 @@ def test_sync_reference_data_stores_series_classes_cars_and_tracks(
     assert summary["items_written"] == len(series) + len(classes) + len(cars) + len(tracks)
     # series/get + series/assets, then carclass/get, car/assets, car/get, track/assets, track/get
     assert len(fake_iracing.requests_to("/data/")) == 2 + 5
-    assert {s.series_id for s in store.list_series()} == {s["series_id"] for s in series}
-    stored_classes = {c.car_class_id: c for c in store.list_car_classes()}
+    assert {s.series_id for s in catalog.list_series()} == {s["series_id"] for s in series}
+    stored_classes = {c.car_class_id: c for c in catalog.list_car_classes()}
     some_class = classes[0]
     assert stored_classes[some_class["car_class_id"]].car_ids == sorted(
         c["car_id"] for c in some_class["cars_in_class"]
     )
-    track = next(t for t in store.list_tracks() if t.track_id == 1)
+    track = next(t for t in catalog.list_tracks() if t.track_id == 1)
     assert track.time_zone and track.track_map_layers["background"].endswith("background.svg")
     assert track.track_map_layers["background"].startswith("https://")
     assert run_record(summary)["status"] == "SUCCEEDED"
@@ -59,7 +59,7 @@ def test_sync_reference_data_stores_series_classes_cars_and_tracks(
 def test_sync_reference_data_with_series_refused_still_stores_the_reference_data_and_is_partial(
     step_functions: LocalStepFunctions, fake_iracing: FakeIracing
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import catalog
 
     # Given iRacing refuses series/get (a permanent error: not retried)
     fake_iracing.fail_next("/data/series/get", 404)
@@ -71,7 +71,7 @@ def test_sync_reference_data_with_series_refused_still_stores_the_reference_data
     assert summary["items_written"] == len(classes) + len(cars) + len(tracks)
     assert [f["error"] for f in summary["failed"]] == ["PermanentError"]
     assert "series/get" in summary["failed"][0]["reason"]
-    assert store.list_series() == []
+    assert catalog.list_series() == []
     assert run_record(summary)["status"] == "PARTIAL"
 
 
@@ -141,9 +141,9 @@ def test_a_maintenance_window_fails_the_run_cleanly_with_nothing_lost(
         step_functions.run("sync_current_seasons", progress=False)
     # Then the execution fails, the run is recorded as failed with the reason, and nothing stored changed
     assert failed.value.error == "SyncFailed"
-    from iracing_sync import store
+    from iracing_sync.store import runs
 
-    latest = store.list_sync_runs(limit=1)[0].model_dump()
+    latest = runs.list_sync_runs(limit=1)[0].model_dump()
     assert latest["status"] == "FAILED" and latest["failed"][0]["error"] == "RetryableError"
     assert "503" in latest["failed"][0]["reason"]
     assert {sid: stored_partition(sid) for sid in before} == before
@@ -152,26 +152,26 @@ def test_a_maintenance_window_fails_the_run_cleanly_with_nothing_lost(
 def test_sync_past_seasons_stores_each_past_season_with_its_facts(
     step_functions: LocalStepFunctions, fake_iracing: FakeIracing
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import seasons
 
     # When the past seasons of series 306 (real past_seasons body) and 47 are synced
     summary = step_functions.run("sync_past_seasons", {"series_ids": [306, 47]}, progress=False)
     # Then every listed past season is stored under its series, with the facts from past_seasons
     listed = load_sample("series_past_seasons.json")["series"]["seasons"]
     assert summary["failed"] == []
-    stored = {int(s.season_id): s for s in store.list_seasons_of_series(306)}
+    stored = {int(s.season_id): s for s in seasons.list_seasons_of_series(306)}
     assert set(stored) == {s["season_id"] for s in listed}
     first = listed[0]
     assert stored[first["season_id"]].season_year == first["season_year"]
     assert stored[first["season_id"]].season_name == first["season_name"]
-    assert store.list_seasons_of_series(47)
-    assert summary["seasons_synced"] == len(stored) + len(store.list_seasons_of_series(47))
+    assert seasons.list_seasons_of_series(47)
+    assert summary["seasons_synced"] == len(stored) + len(seasons.list_seasons_of_series(47))
 
 
 def test_sync_all_past_seasons_backfills_every_series(
     step_functions: LocalStepFunctions, settings_env: pytest.MonkeyPatch
 ) -> None:
-    from iracing_sync import store
+    from iracing_sync.store import seasons
     from tests.integration.conftest import _point_at
 
     # Given an iRacing whose budget is no constraint here (pacing is measured by the backfill benchmark)
@@ -183,5 +183,5 @@ def test_sync_all_past_seasons_backfills_every_series(
         listed = {r.query["series_id"] for r in fake.requests_to("/data/series/past_seasons")}
     assert summary["failed"] == [] and summary["status"] == "SUCCEEDED"
     assert len(listed) == len(load_sample("series_get.json"))
-    stored = sum(len(store.list_seasons_of_series(int(sid))) for sid in listed)
+    stored = sum(len(seasons.list_seasons_of_series(int(sid))) for sid in listed)
     assert stored == summary["seasons_synced"] > 100

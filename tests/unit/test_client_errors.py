@@ -14,7 +14,7 @@ import requests
 
 from iracing_sync.client import Credentials, TokenSeal, decode, describe, mask, parse_credentials
 from iracing_sync.errors import AuthError, MalformedPayload, PermanentError, RateLimited, RetryableError
-from iracing_sync.store import TokenState
+from iracing_sync.store.iracing_state import TokenState
 from tests.conftest import load_sample
 
 WHAT = describe("series/season_schedule", {"season_id": 5935})

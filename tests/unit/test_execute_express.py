@@ -17,7 +17,8 @@ ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:iracing-sync-SyncRaceG
 
 class _Client:
     def __init__(self, answer: dict[str, Any]) -> None:
-        self.answer, self.calls = answer, []  # type: list[dict[str, Any]]
+        self.answer = answer
+        self.calls: list[dict[str, Any]] = []
 
     def start_sync_execution(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(kwargs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from icalendar import Calendar
@@ -19,7 +20,7 @@ STAMP = datetime(2025, 9, 9, 12, 0, tzinfo=UTC)
 
 def _slot(**overrides: object) -> Slot:
     start = datetime(2025, 9, 9, 12, 45, tzinfo=UTC)
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "season_id": 5935,
         "series_id": 447,
         "race_week_num": 2,

@@ -48,15 +48,6 @@ def _api_function_process(code: str, stdin: str = "", **env: str) -> subprocess.
     )
 
 
-def test_the_api_function_imports_neither_the_xray_sdk_nor_the_openapi_models() -> None:
-    """Each is a tenth or more of the API's cold start, and no request but /openapi.json and /docs needs one."""
-    code = (
-        "import sys, app; "
-        "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk') or m.endswith('openapi.models')))"
-    )
-    assert _api_function_process(code).stdout.strip() == "[]"
-
-
 def test_the_api_function_counts_its_cold_start_and_logs_no_warning_for_a_request_without_metrics() -> None:
     """Given two requests in one fresh process (the Lambda runtime's), with metrics on as in AWS."""
     event = load_event("slots_api_slots.json")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from iracing_sync.models.iracing import Season
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync.models.records import CarCatalog, CarRef, license_letter
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body, week_patterns

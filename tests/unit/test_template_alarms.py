@@ -40,8 +40,8 @@ def _record_run_emf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtu
         RunOutcome(scope="SEASON#5376", season_id=5376, items_written=39),
         RunOutcome(scope="SEASON#5377", season_id=5377, ok=False, error="MalformedPayload", reason="no schedules"),
     ]
-    monkeypatch.setattr(outcomes.store, "list_outcomes", lambda run_id: recorded)
-    monkeypatch.setattr(outcomes.store, "put_sync_run", lambda *args, **kwargs: None)
+    monkeypatch.setattr(outcomes.runs, "list_outcomes", lambda run_id: recorded)
+    monkeypatch.setattr(outcomes.runs, "put_sync_run", lambda *args, **kwargs: None)
     metrics.clear_metrics()
     event = RecordRunEvent.model_validate({**load_event("season_record_run.json"), "kind": kind})
     assert outcomes.record_run(event)["status"] == "PARTIAL"

@@ -10,9 +10,9 @@
   pre-signed S3 URL); ``chunk_info`` chunks are downloaded in order and concatenated into ``chunk_data``.
   Every request has an explicit (connect, read) timeout.
 - Rate budget: every /data request first reserves one request of the account's shared budget
-  (``store.reserve_request``); the x-ratelimit-* headers of every answer are folded back into it. When the
-  budget is nearly spent the client raises RateLimited(reset_at) without sending: it never sleeps, Step
-  Functions does the backing off.
+  (``store.iracing_state.reserve_request``); the x-ratelimit-* headers of every answer are folded back into it.
+  When the budget is nearly spent the client raises RateLimited without sending: it never sleeps, Step Functions
+  does the backing off.
 - Errors (class names are the Step Functions contract): 429 or spent budget → RateLimited; 5xx (incl. 503
   Site Maintenance, JSON or HTML), timeouts, broken or non-JSON bodies, expired links → RetryableError;
   401 → one token renewal and one retry, then AuthError; other 4xx → PermanentError naming endpoint and
@@ -42,7 +42,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from iracing_sync import store
 from iracing_sync.archive import Archive
 from iracing_sync.errors import (
     AuthError,
@@ -55,11 +54,14 @@ from iracing_sync.errors import (
 from iracing_sync.instants import iso_z
 from iracing_sync.observability import logger
 from iracing_sync.settings import Settings
+from iracing_sync.store import iracing_state
 
 # An access token this close to its expiry is renewed first, so it cannot die between check and use.
 TOKEN_MARGIN = 60.0
 # iRacing's documented limit; only used for a window opened before any x-ratelimit-limit header was seen.
 DEFAULT_RATE_LIMIT = 240
+# Without a reset time from iRacing, a rate-limited task retries one rate window later.
+DEFAULT_RATE_WAIT = 60.0
 OAUTH_SCOPE = "iracing.auth"
 
 
@@ -155,12 +157,12 @@ class IracingClient:
         self._credentials = credentials
         self._clock = clock
         self._session = session or requests.Session()
-        self._account = store.iracing_account_key(credentials.username)
+        self._account = iracing_state.iracing_account_key(credentials.username)
         self._seal = TokenSeal(credentials)
         self._access: str | None = None
         self._access_expires = 0.0
         self._rejected: str | None = None  # the access token iRacing last answered 401 to
-        self._reservation = store.Reservation(granted=False, reset_at=0.0, remaining=0)
+        self._reservation = iracing_state.Reservation(granted=False, reset_at=0.0, remaining=0)
         self.api_requests = 0
 
     # ----------------------------------------------------------------- data
@@ -237,7 +239,7 @@ class IracingClient:
     # ----------------------------------------------------------------- rate budget
 
     def _reserve(self, what: str) -> None:
-        reservation = store.reserve_request(
+        reservation = iracing_state.reserve_request(
             self._account,
             now=self._clock(),
             reserve=self._settings.rate_reserve,
@@ -245,10 +247,10 @@ class IracingClient:
             window=self._settings.rate_window_seconds,
         )
         if not reservation.granted:
-            raise RateLimited(
+            raise _rate_limited(
                 f"iRacing {what}: not sent, the account's rate budget is nearly spent until "
                 f"{_when(reservation.reset_at)}",
-                reset_at=reservation.reset_at,
+                reservation.reset_at,
             )
         self._reservation = reservation
 
@@ -261,7 +263,7 @@ class IracingClient:
         if not mine.provisional and mine.reset_at == reset and remaining >= mine.remaining:
             return  # the shared budget is already at or below what this answer says: nothing to write
         limit = _number(response.headers.get("x-ratelimit-limit"))
-        store.observe_rate(
+        iracing_state.observe_rate(
             self._account,
             reset_at=reset,
             remaining=int(remaining),
@@ -280,31 +282,31 @@ class IracingClient:
             return self._use(state)
         return self._renew(state, now)
 
-    def _load(self) -> store.TokenState | None:
+    def _load(self) -> iracing_state.TokenState | None:
         """The shared token state with its tokens opened (a token that does not open counts as none)."""
-        state = store.load_token(self._account)
+        state = iracing_state.load_token(self._account)
         if state is None:
             return None
         return dataclasses.replace(
             state, access_token=self._seal.open(state.access_token), refresh_token=self._seal.open(state.refresh_token)
         )
 
-    def _usable(self, state: store.TokenState | None, now: float) -> bool:
+    def _usable(self, state: iracing_state.TokenState | None, now: float) -> bool:
         return state is not None and state.access_valid(now, TOKEN_MARGIN) and state.access_token != self._rejected
 
-    def _use(self, state: store.TokenState | None) -> str:
+    def _use(self, state: iracing_state.TokenState | None) -> str:
         assert state is not None and state.access_token is not None  # checked by _usable
         self._access, self._access_expires = state.access_token, state.expires_at or 0.0
         return state.access_token
 
-    def _renew(self, state: store.TokenState | None, now: float) -> str:
+    def _renew(self, state: iracing_state.TokenState | None, now: float) -> str:
         """Renew the shared token under the lock; a loser uses the winner's token or raises RetryableError."""
         busy = "iRacing token: another invocation is renewing it; retry"
         if state is not None and state.locked(now):
             raise RetryableError(busy)
         owner = uuid.uuid4().hex
         version = state.version if state is not None else 0
-        if not store.lock_token(self._account, owner, version, now, now + self._settings.token_lock_seconds):
+        if not iracing_state.lock_token(self._account, owner, version, now, now + self._settings.token_lock_seconds):
             again = self._load()
             if self._usable(again, now):
                 return self._use(again)
@@ -317,9 +319,11 @@ class IracingClient:
                 # No refresh token, or iRacing refused it (spent, expired, revoked): only now may we log in.
                 grant = self._password_grant()
         except IracingSyncError:
-            store.unlock_token(self._account, owner)  # the next invocation may try at once, not after the lock expires
+            iracing_state.unlock_token(
+                self._account, owner
+            )  # the next invocation may try at once, not after the lock expires
             raise
-        stored = store.save_token(
+        stored = iracing_state.save_token(
             self._account,
             owner,
             access_token=self._seal.seal(grant.access_token),
@@ -370,7 +374,7 @@ class IracingClient:
         if status == 429:
             retry_after = _number(response.headers.get("retry-after"))
             reset = self._clock() + retry_after if retry_after is not None else None
-            raise RateLimited(f"iRacing token endpoint: {what} rate limited (HTTP 429)", reset_at=reset)
+            raise _rate_limited(f"iRacing token endpoint: {what} rate limited (HTTP 429)", reset)
         if status >= 500:
             raise RetryableError(f"iRacing token endpoint: {what}: {_server_error(response)}")
         if status == 400 and form["grant_type"] == "refresh_token" and "invalid_grant" in error:
@@ -415,12 +419,18 @@ def decode(response: requests.Response, what: str) -> Any:
         return _json(response, what)
     if status == 429:
         reset = _number(response.headers.get("x-ratelimit-reset"))
-        raise RateLimited(f"iRacing {what}: rate limited (HTTP 429) until {_when(reset)}", reset_at=reset)
+        raise _rate_limited(f"iRacing {what}: rate limited (HTTP 429) until {_when(reset)}", reset)
     if status == 401:
         raise AuthError(f"iRacing {what}: unauthorized (HTTP 401) even with a renewed token")
     if status >= 500:
         raise RetryableError(f"iRacing {what}: {_server_error(response)}")
     raise PermanentError(f"iRacing {what}: HTTP {status}{_error_field(response)}")
+
+
+def _rate_limited(message: str, reset_at: float | None) -> RateLimited:
+    """RateLimited until iRacing's ``reset_at`` (epoch seconds), else until one rate window from now."""
+    retry_at = reset_at if reset_at is not None else time.time() + DEFAULT_RATE_WAIT
+    return RateLimited(message, retry_at=iso_z(retry_at), reset_at=reset_at)
 
 
 def _json(response: requests.Response, what: str) -> Any:

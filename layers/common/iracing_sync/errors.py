@@ -7,7 +7,6 @@ errorType), and the HTTP API maps the AppError family to status codes in one han
 from __future__ import annotations
 
 import json
-import time
 
 
 class IracingSyncError(Exception):
@@ -26,25 +25,17 @@ class RetryableError(IracingSyncError):
 
 
 class RateLimited(RetryableError):
-    """iRacing's rate budget is spent; retry after ``reset_at`` (epoch seconds).
+    """iRacing's rate budget is spent; retry at ``retry_at`` (ISO 8601 UTC), iRacing's ``reset_at`` (epoch seconds)
+    when it said one.
 
     Its text (Lambda's errorMessage) is JSON, ``{"retry_at": "<ISO 8601 UTC>", "reason": "..."}``: Lambda's error
     document has no other field, and the state machines read ``retry_at`` from it to wait until then.
     """
 
-    # Without a reset time from iRacing, the retry waits one rate window.
-    DEFAULT_WAIT = 60.0
-
-    def __init__(self, message: str, reset_at: float | None = None) -> None:
+    def __init__(self, message: str, *, retry_at: str, reset_at: float | None = None) -> None:
         super().__init__(message)
+        self.retry_at = retry_at
         self.reset_at = reset_at
-
-    @property
-    def retry_at(self) -> str:
-        """When to try again, ISO 8601 UTC (``reset_at``, else one window from now)."""
-        from iracing_sync.instants import iso_z  # here: instants imports this module
-
-        return iso_z(self.reset_at if self.reset_at is not None else time.time() + self.DEFAULT_WAIT)
 
     def __str__(self) -> str:
         return json.dumps({"retry_at": self.retry_at, "reason": self.message})
@@ -115,10 +106,3 @@ class NotFoundError(AppError):
 
     status = 404
     code = "not_found"
-
-
-class ConflictError(AppError):
-    """A conditional write lost a race (409); the caller may retry."""
-
-    status = 409
-    code = "conflict"

@@ -1,18 +1,14 @@
-"""Logger, Tracer and Metrics, created once for the whole service (configured by POWERTOOLS_* env)."""
+"""Logger and Metrics, created once for the whole service (configured by POWERTOOLS_* env); the Tracer is in
+``tracing``."""
 
 from __future__ import annotations
 
 import sys
 import warnings
-from functools import cache
-from typing import TYPE_CHECKING
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
-
-if TYPE_CHECKING:
-    from aws_lambda_powertools import Tracer
 
 
 class _EMFProvider(AmazonCloudWatchEMFProvider):
@@ -35,19 +31,3 @@ metrics = Metrics(
 # An invocation that records no metric is normal (most API requests, the tasks that only record a run), and
 # Powertools would print a UserWarning into the function's log for each one.
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
-
-
-@cache
-def _tracer() -> Tracer:
-    from aws_lambda_powertools import Tracer
-
-    return Tracer(service="iracing-sync")
-
-
-def __getattr__(name: str) -> Tracer:
-    # The Tracer is built on first `from iracing_sync.observability import tracer`, not on import: creating it
-    # loads the X-Ray SDK and patches botocore (~0.4 s), which the sync functions want and the slots API,
-    # whose cold start is on a user's request path, does not (see functions/slots_api/app.py).
-    if name == "tracer":
-        return _tracer()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
-from iracing_sync import store
 from iracing_sync.models.tasks import (
     GuideReport,
     RecordFailureEvent,
@@ -27,6 +26,7 @@ from iracing_sync.models.tasks import (
     run_id_of,
 )
 from iracing_sync.observability import logger, metrics
+from iracing_sync.store import runs
 
 MAX_REASON = 300
 # The run kind of a race-guide reconciliation (statemachine/sync_race_guide.asl.json's record_run).
@@ -37,7 +37,7 @@ def record(execution_id: str | None, outcome: RunOutcome) -> dict[str, Any]:
     """Record ``outcome`` under the execution's run (outside a run, e.g. a manual invoke, nothing); return it."""
     run_id = run_id_of(execution_id)
     if run_id is not None:
-        store.put_outcome(run_id, outcome)
+        runs.put_outcome(run_id, outcome)
     return outcome.model_dump(exclude={"expects"})
 
 
@@ -82,7 +82,7 @@ def record_failure(event: RecordFailureEvent) -> dict[str, Any]:
 def record_run(event: RecordRunEvent) -> dict[str, Any]:
     """Total the outcomes recorded under the run, record the run, return its summary."""
     run_id = run_id_of(event.execution_id) or uuid.uuid4().hex
-    outcomes = store.list_outcomes(run_id)
+    outcomes = runs.list_outcomes(run_id)
     tally = Tally()
     for outcome in outcomes:
         tally.add(outcome)
@@ -97,7 +97,7 @@ def record_run(event: RecordRunEvent) -> dict[str, Any]:
     status = "SUCCEEDED" if not tally.failed_count else "PARTIAL" if succeeded else "FAILED"
     summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
     started = event.started_at or datetime.now(UTC)
-    store.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
+    runs.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
     # Dimension kind: the alarms watch scheduled kinds only. (Disabled, Powertools never clears dimensions, so a
     # later run's kind would warn.) All three run counts go out as 0 or 1: no run at all is then missing data.
     if not is_metrics_disabled():

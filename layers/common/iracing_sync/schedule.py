@@ -16,7 +16,8 @@ from pydantic import ValidationError
 
 from iracing_sync.errors import MalformedPayload
 from iracing_sync.models.base import validation_summary
-from iracing_sync.models.iracing import RaceTimeDescriptor, Season, SeasonFacts
+from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync.models.records import (
     CarCatalog,
     SeasonRecord,

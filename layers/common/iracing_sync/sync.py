@@ -13,12 +13,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from iracing_sync import archive, store
+from iracing_sync import archive
 from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
-from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
+from iracing_sync.models.iracing import Car, IracingModel, Series, TrackConfig
+from iracing_sync.models.iracing_bodies import CarClass
 from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (
     GuideReport,
@@ -39,6 +40,7 @@ from iracing_sync.outcomes import record
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
+from iracing_sync.store import catalog, guide, listing, schema, season_writes, seasons, slot_sources
 
 
 def load_credentials(settings: Settings) -> Credentials:
@@ -130,29 +132,29 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
         raise MalformedPayload(f"series/seasons: expected an array, got {type(body).__name__}")
     raws = {i: raw for raw in body if isinstance(raw, dict) and isinstance(i := _season_id(raw), int)}
     ids = sorted(raws)
-    last = store.get_listing()
+    last = listing.get_listing()
     whole = archive.digest(body)
     key = last.archive_key if last is not None and last.digest == whole else _archive().put("series/seasons", {}, body)
-    stored = store.body_hashes(ids)
-    processor = ScheduleProcessor(store.cached_car_catalog())
+    stored = season_writes.body_hashes(ids)
+    processor = ScheduleProcessor(catalog.cached_car_catalog())
     changed = [i for i in ids if event.force or stored[i] != season_hash(raws[i], processor)]
     left = sorted(set(last.season_ids) - set(ids)) if last is not None else []
-    inactive = store.mark_inactive(left)
+    inactive = season_writes.mark_inactive(left)
     if last is None or last.digest != whole:
-        store.put_listing(ListingState(digest=whole, archive_key=key, season_ids=ids))
+        listing.put_listing(ListingState(digest=whole, archive_key=key, season_ids=ids))
     metrics.add_metric(name="ActiveSeasonsListed", unit="Count", value=len(ids))
     metrics.add_metric(name="SeasonsChanged", unit="Count", value=len(changed))
     logger.info(
         "active seasons listed",
         extra={"seasons": len(ids), "changed": len(changed), "inactive": inactive, "archive_key": key},
     )
-    listing = RunOutcome(
+    outcome = RunOutcome(
         scope="LISTING",
         api_requests=client.api_requests,
         seasons_unchanged=len(ids) - len(changed),
         expects=[f"SEASON#{i}" for i in changed],
     )
-    record(event.execution_id, listing)
+    record(event.execution_id, outcome)
     return {"archive_key": key, "season_ids": changed}
 
 
@@ -217,20 +219,20 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
                 if event.meta_key
                 else {}
             )
-            stored = store.get_season_facts(event.season_id)
+            stored = seasons.get_season_facts(event.season_id)
             known = stored.model_dump(mode="json", exclude_none=True) if stored is not None else {}
             body = {**known, **facts, **body}
-    seasons = parse_schedule_body(body)
-    season = next((s for s in seasons if s.season_id == event.season_id), None)
+    parsed = parse_schedule_body(body)
+    season = next((s for s in parsed if s.season_id == event.season_id), None)
     if season is None:
         raise PermanentError(f"season {event.season_id}: not in the schedule body")
     logger.append_keys(series_id=season.series_id)
     # The week items name their cars from the stored catalog (cached by the warm function), so answers read no catalog.
-    processor = ScheduleProcessor(store.cached_car_catalog())
+    processor = ScheduleProcessor(catalog.cached_car_catalog())
     processed = processor.process(season)
     # Ordered by fetch time: a retry of an older archived body never overwrites what a newer fetch stored. The hash
     # is what the next listing compares this season with.
-    counts = store.put_season(
+    counts = season_writes.put_season(
         processed, fetched_at=archive.fetched_at(key), body_hash=record_hash(processed, processor)
     )
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
@@ -250,8 +252,8 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     )
 
 
-def _task_outcome(name: str, client: IracingClient, *counts: store.WriteCounts) -> RunOutcome:
-    total = store.WriteCounts()
+def _task_outcome(name: str, client: IracingClient, *counts: schema.WriteCounts) -> RunOutcome:
+    total = schema.WriteCounts()
     for c in counts:
         total += c
     return RunOutcome(
@@ -294,7 +296,7 @@ def sync_series(event: SyncSeriesEvent) -> dict[str, Any]:
     body, _ = _fetch(client, "series/get")
     assets = _by_id(_fetch(client, "series/assets")[0], "series/assets")
     series = _validated(Series, body, "series/get", assets, "series_id")
-    counts = store.put_series(series)
+    counts = catalog.put_series(series)
     metrics.add_metric(name="SeriesSynced", unit="Count", value=len(series))
     return record(event.execution_id, _task_outcome("series", client, counts))
 
@@ -308,7 +310,7 @@ def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     track_assets = _by_id(_fetch(client, "track/assets")[0], "track/assets")
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
     # Cars before classes: a class names its cars, and the catalog digest it records must match the stored cars.
-    counts = (store.put_cars(cars), store.put_car_classes(classes, cars), store.put_tracks(tracks))
+    counts = (catalog.put_cars(cars), catalog.put_car_classes(classes, cars), catalog.put_tracks(tracks))
     metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
     return record(event.execution_id, _task_outcome("reference", client, *counts))
 
@@ -321,8 +323,8 @@ def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
         raise MalformedPayload(f"series/get: expected an array, got {type(body).__name__}")
     ids = sorted({s["series_id"] for s in body if isinstance(s, dict) and isinstance(s.get("series_id"), int)})
     metrics.add_metric(name="SeriesListed", unit="Count", value=len(ids))
-    listing = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SERIES#{i}" for i in ids])
-    record(event.execution_id, listing)
+    outcome = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SERIES#{i}" for i in ids])
+    record(event.execution_id, outcome)
     return {"series_ids": ids}
 
 
@@ -336,13 +338,13 @@ def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
         raise MalformedPayload(f"series/past_seasons series_id={event.series_id}: no series.seasons array")
     ids = sorted({s["season_id"] for s in seasons if isinstance(s, dict) and isinstance(s.get("season_id"), int)})
     metrics.add_metric(name="PastSeasonsListed", unit="Count", value=len(ids))
-    listing = RunOutcome(
+    outcome = RunOutcome(
         scope=f"SERIES#{event.series_id}",
         series_id=event.series_id,
         api_requests=client.api_requests,
         expects=[f"SEASON#{i}" for i in ids],
     )
-    record(event.execution_id, listing)
+    record(event.execution_id, outcome)
     return {"series_id": event.series_id, "season_ids": ids, "meta_key": key}
 
 
@@ -356,19 +358,21 @@ def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
     from iracing_sync import race_guide
 
     poller = run_id_of(event.execution_id) or f"manual-{uuid.uuid4().hex}"
-    claim = store.claim_poll(poller, time.time(), get_settings().race_guide_min_seconds)
+    claim = guide.claim_poll(poller, time.time(), get_settings().race_guide_min_seconds)
     if not claim.granted:
         logger.info("race guide polled under a minute ago: nothing fetched")
         return {"skipped": True, "archive_key": None, "resync": [], "resync_needed": False}
     client = new_client()
     body, key = _fetch(client, "season/race_guide")
-    guide = race_guide.parse_guide(body)
+    polled = race_guide.parse_guide(body)
     fetched = archive.fetched_at(key)
-    counts = store.put_guide(guide.sessions, guide.block_begin, guide.block_end, fetched, claim.held)
+    counts = guide.put_guide(polled.sessions, polled.block_begin, polled.block_end, fetched, claim.held)
     slots = expand(
-        store.slot_sources_between(guide.block_begin, guide.block_end).patterns, guide.block_begin, guide.block_end
+        slot_sources.slot_sources_between(polled.block_begin, polled.block_end).patterns,
+        polled.block_begin,
+        polled.block_end,
     )
-    report = race_guide.compare(guide, slots, lambda season_ids: store.unknown("season", season_ids))
+    report = race_guide.compare(polled, slots, lambda season_ids: catalog.unknown("season", season_ids))
     report.resynced = race_guide.seasons_to_resync(report, turn=int(fetched.timestamp() // 60))
     logger.info(
         "race guide reconciled",
@@ -398,14 +402,14 @@ def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
     a season that matches it now is healed; one that still does not stays drifting (and alarms)."""
     from iracing_sync import race_guide
 
-    guide = race_guide.parse_guide(_archived(_archive().location, event.archive_key))
-    listed = guide.keys_by_season()
+    polled = race_guide.parse_guide(_archived(_archive().location, event.archive_key))
+    listed = polled.keys_by_season()
     report = GuideReport()
     for season_id in sorted(set(event.season_ids)):
-        sources = store.season_slot_sources(season_id)
+        sources = slot_sources.season_slot_sources(season_id)
         if sources is None:  # still not stored: its sync failed, and the run reports why
             continue
-        predicted = race_guide.predicted_keys(guide, expand(sources.patterns, guide.block_begin, guide.block_end))
+        predicted = race_guide.predicted_keys(polled, expand(sources.patterns, polled.block_begin, polled.block_end))
         drift = race_guide.drift_of(season_id, listed.get(season_id, set()), predicted.get(season_id, set()))
         if drift is None:
             report.healed.append(season_id)

@@ -12,6 +12,9 @@
 - ``guide``:     iRacing's race guide (session IDs, entry counts, iRacing's ends) laid on the slots an answer shows.
 - ``encoding``:  slots as JSON text, each week's part encoded once (a window's answer is thousands of slots).
 - ``openapi``:   the OpenAPI document as this API really answers.
+
+The answer shapes (``models.http``) and the OpenAPI models are imported where an answer needs them, off the cold
+start: tests/unit/test_imports.py lists what each function's import must not load.
 """
 
 from iracing_sync.api.resolver import app

@@ -1,8 +1,7 @@
 """Answer bodies built from records: every shape is one declared in ``models.http``, and calendars as iCal.
 
 JSON answers leave here as text, serialized once (``json_answer``): Powertools then passes the text through, and
-the caching middleware digests the very bytes sent. The answer shapes are imported on first use (a cold start
-serving /slots or a feed never loads them).
+the caching middleware digests the very bytes sent.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ the span the answer's slots show. Outside the guide's horizon nothing is read an
 
 from __future__ import annotations
 
-from iracing_sync import store
 from iracing_sync.models.records import Slot, SlotSources
+from iracing_sync.store import slot_sources
 
 
 def guided(slots: list[Slot], sources: SlotSources) -> list[Slot]:
@@ -22,7 +22,7 @@ def guided(slots: list[Slot], sources: SlotSources) -> list[Slot]:
         first = max(sources.horizon[0], slots[0].start_time)
         last = min(sources.horizon[1], slots[-1].start_time)
         if first <= last:
-            sessions = {**store.guide_sessions(first, last), **sessions}
+            sessions = {**slot_sources.guide_sessions(first, last), **sessions}
     if not sessions:
         return slots
     out = []

@@ -161,8 +161,6 @@ def _shapes(names: set[str]) -> dict[str, Any]:
 
 def finish_openapi(schema: OpenAPI) -> OpenAPI:
     """Powertools' generated document with this API's real error, calendar and caching responses."""
-    # Imported here: the OpenAPI models are about a tenth of the API's cold import, and only /openapi.json and
-    # /docs need them.
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
     document = schema.model_dump(mode="json", by_alias=True, exclude_none=True)

@@ -15,11 +15,11 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import Field
 
-from iracing_sync import store
 from iracing_sync.errors import InvalidInputError, UnprocessableError
 from iracing_sync.instants import FIRST_YEAR, LAST_YEAR, parse_instant
 from iracing_sync.models.records import CHANGES_KEPT_FOR, LICENSE_LETTERS
 from iracing_sync.settings import get_settings
+from iracing_sync.store import slot_sources
 from iracing_sync.timezones import get_zone
 
 # iRacing IDs are 32-bit; a larger number is bad input (400), never a key DynamoDB would refuse (5xx).
@@ -205,12 +205,12 @@ def slot_filter(
     licenses: Sequence[str] | None = None,
     car_ids: list[int] | None = None,
     track_ids: list[int] | None = None,
-) -> store.SlotFilter:
+) -> slot_sources.SlotFilter:
     """The filter of a slots query or feed: each list is "any of" (a category road is road, sports_car, formula_car)."""
     groups = None
     if licenses is not None:
         groups = frozenset(LICENSE_GROUPS.get(x.upper()) or int(x) for x in licenses)
-    return store.SlotFilter(
+    return slot_sources.SlotFilter(
         series_ids=_set(series_ids),
         season_ids=_set(season_ids),
         categories=frozenset().union(*(CATEGORIES[c] for c in categories)) if categories is not None else None,

@@ -11,13 +11,13 @@ from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING
 
-from iracing_sync import store
 from iracing_sync.api.guide import guided
 from iracing_sync.api.paging import slots_from
 from iracing_sync.errors import NotFoundError
 from iracing_sync.models.iracing import SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, SlotSources, utc_day
 from iracing_sync.recurrence import next_slots
+from iracing_sync.store import catalog, seasons, slot_sources
 
 if TYPE_CHECKING:
     from iracing_sync.models.http import SeriesOut
@@ -29,7 +29,7 @@ SEASON_LOOKBACK = timedelta(days=400)
 
 def season_or_404(season_id: int) -> SeasonRecord:
     """A stored season with its weeks and fixed slots (one Query); NotFoundError if unknown."""
-    season = store.get_season(season_id)
+    season = seasons.get_season(season_id)
     if season is None:
         raise NotFoundError(f"season {season_id} not found")
     return season
@@ -38,7 +38,7 @@ def season_or_404(season_id: int) -> SeasonRecord:
 def season_sources_or_404(season_id: int) -> tuple[SeasonFacts, SlotSources]:
     """A stored season's facts and slot sources, its race-guide sessions with them (one Query); NotFoundError if
     unknown."""
-    found = store.season_sources(season_id)
+    found = slot_sources.season_sources(season_id)
     if found is None:
         raise NotFoundError(f"season {season_id} not found")
     return found
@@ -46,10 +46,10 @@ def season_sources_or_404(season_id: int) -> tuple[SeasonFacts, SlotSources]:
 
 def seasons_of_series(series_id: int) -> list[SeasonFacts]:
     """The stored seasons of a series (one Query); NotFoundError if the series is unknown (one GetItem more)."""
-    seasons = store.list_seasons_of_series(series_id)
-    if not seasons and store.get_series(series_id) is None:
+    found = seasons.list_seasons_of_series(series_id)
+    if not found and catalog.get_series(series_id) is None:
         raise NotFoundError(f"series {series_id} not found")
-    return seasons
+    return found
 
 
 def series_or_404(series_id: int) -> SeriesOut:
@@ -57,15 +57,15 @@ def series_or_404(series_id: int) -> SeriesOut:
 
     One GetItem, and one Query of its seasons only if the series itself is not stored.
     """
-    from iracing_sync.models.http import SeriesOut  # (answer shapes load on first use: api.routes)
+    from iracing_sync.models.http import SeriesOut
 
-    series = store.get_series(series_id, as_=SeriesOut)
+    series = catalog.get_series(series_id, as_=SeriesOut)
     if series is not None:
         return series
-    seasons = store.list_seasons_of_series(series_id)
-    if not seasons:
+    found = seasons.list_seasons_of_series(series_id)
+    if not found:
         raise NotFoundError(f"series {series_id} not found")
-    return series_of_seasons(series_id, seasons)
+    return series_of_seasons(series_id, found)
 
 
 def series_of_seasons(series_id: int, seasons: list[SeasonFacts]) -> SeriesOut:
@@ -81,7 +81,7 @@ def series_of_seasons(series_id: int, seasons: list[SeasonFacts]) -> SeriesOut:
     )
 
 
-def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
+def check_known(where: slot_sources.SlotFilter, slots: Sequence[Slot] = ()) -> None:
     """NotFoundError for an ID filter naming something not stored, among the IDs no slot of the answer shows.
 
     "Any of" lists are checked too: a typo among known IDs would otherwise narrow the answer unseen. An ID some slot
@@ -102,9 +102,9 @@ def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
         if not idents:
             continue
         shown = idents - seen[kind]()
-        missing = store.unknown(kind, shown) if shown else []
+        missing = catalog.unknown(kind, shown) if shown else []
         if kind == "series":  # a series iRacing's series list lacks is known by its seasons (one Query each)
-            missing = [i for i in missing if not store.list_seasons_of_series(i)]
+            missing = [i for i in missing if not seasons.list_seasons_of_series(i)]
         if missing:
             raise NotFoundError(f"{kind} {missing[0]} not found")
 
@@ -117,7 +117,7 @@ def _sources(seasons: list[SeasonFacts]) -> SlotSources:
     """The patterns of these seasons, one partition Query each."""
     found = SlotSources([])
     for season in seasons:
-        stored = store.season_slot_sources(season.season_id)
+        stored = slot_sources.season_slot_sources(season.season_id)
         if stored is not None:  # None: deleted since it was listed
             found = found + stored
     return found

@@ -14,7 +14,15 @@ from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, computed_
 
 from iracing_sync.models.base import OMITTED_UNLESS_ASKED, DeferredModel, UtcInstant
 from iracing_sync.models.iracing import Car, RaceTimeDescriptor, SeasonFacts, Series
-from iracing_sync.models.records import CarClassRecord, CarRef, ChangeKind, TrackRecord, WeekFacts, WeekPattern
+from iracing_sync.models.records import (
+    CarClassRecord,
+    CarRef,
+    ChangeKind,
+    TrackRecord,
+    WeekFacts,
+    WeekPattern,
+    license_letter,
+)
 
 # iRacing's image paths (car/assets, track/assets, series/assets) are relative to this (data/doc says so).
 IMAGES = "https://images-static.iracing.com"
@@ -138,8 +146,6 @@ class WeekOut(WeekPattern, WeekFacts):
     @property
     def license(self) -> License | None:
         """The license class letter of the week's series (null for none or a Pro series)."""
-        from iracing_sync.models.records import license_letter
-
         return license_letter(self.license_group)  # type: ignore[return-value]
 
 

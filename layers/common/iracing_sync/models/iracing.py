@@ -2,27 +2,15 @@
 
 iRacing answers snake_case; some community dumps are camelCased, so every field also accepts its camelCase
 spelling. Where we store a body as iRacing sent it (series, cars, a season's own facts), these shapes are also
-the stored records (see ``models.records``). The bodies only the sync reads (a season schedule and its weeks, a
-car class as carclass/get sends it) live in ``models.iracing_bodies`` and are named here too, imported on first
-use: the API function's cold start never creates them.
+the stored records (see ``models.records``). The bodies only the sync reads are in ``models.iracing_bodies``.
 """
 
-import importlib
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from pydantic import AliasChoices, AliasGenerator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from iracing_sync.models.base import DeferredModel
-
-_BODIES = ("CarClass", "CarInClass", "RaceGuide", "RaceGuideSession", "ScheduleWeek", "Season", "Track", "Weather")
-
-
-def __getattr__(name: str) -> Any:
-    """A body of ``models.iracing_bodies``, imported on first use (see the module docstring)."""
-    if name not in _BODIES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module("iracing_sync.models.iracing_bodies"), name)
 
 
 def _either_case(name: str) -> AliasChoices:

@@ -1,8 +1,4 @@
-"""The iRacing bodies only the sync reads: a season schedule and its weeks, a car class as carclass/get sends it.
-
-Named through ``models.iracing`` too (imported there on first use), so the API function, which never reads them,
-never creates these classes on a cold start.
-"""
+"""The iRacing bodies only the sync reads: a season schedule and its weeks, a car class as carclass/get sends it."""
 
 from datetime import date, datetime
 from typing import Any

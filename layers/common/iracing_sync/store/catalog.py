@@ -175,42 +175,42 @@ def _got[M: BaseModel](key: str, kind: type[RecordItem], as_: type[M], what: str
     return as_.model_validate_json(item.record) if isinstance(item, kind) else None
 
 
-def list_series[M: Series](as_: type[M] = Series) -> list[M]:  # type: ignore[assignment]
+def list_series[M: Series = Series](as_: type[M] = Series) -> list[M]:  # type: ignore[assignment]
     """All series, by ID (one Query on by_parent)."""
     return _listed(SERIES, "series", as_)
 
 
-def get_series[M: Series](series_id: int, as_: type[M] = Series) -> M | None:  # type: ignore[assignment]
+def get_series[M: Series = Series](series_id: int, as_: type[M] = Series) -> M | None:  # type: ignore[assignment]
     """One series by ID (GetItem); None if unknown."""
     return _got(schema.series_key(series_id), SeriesItem, as_, f"series {series_id}")
 
 
-def list_car_classes[M: CarClassRecord](as_: type[M] = CarClassRecord) -> list[M]:  # type: ignore[assignment]
+def list_car_classes[M: CarClassRecord = CarClassRecord](as_: type[M] = CarClassRecord) -> list[M]:  # type: ignore[assignment]
     """All car classes with their cars, by ID (one Query)."""
     return _listed(CAR_CLASSES, "car_class", as_)
 
 
-def get_car_class[M: CarClassRecord](car_class_id: int, as_: type[M] = CarClassRecord) -> M | None:  # type: ignore[assignment]
+def get_car_class[M: CarClassRecord = CarClassRecord](car_class_id: int, as_: type[M] = CarClassRecord) -> M | None:  # type: ignore[assignment]
     """One car class with its cars (GetItem); None if unknown."""
     return _got(car_class_key(car_class_id), CarClassItem, as_, f"car class {car_class_id}")
 
 
-def list_cars[M: Car](as_: type[M] = Car) -> list[M]:  # type: ignore[assignment]
+def list_cars[M: Car = Car](as_: type[M] = Car) -> list[M]:  # type: ignore[assignment]
     """All cars, by ID (one Query)."""
     return _listed(CARS, "car", as_)
 
 
-def get_car[M: Car](car_id: int, as_: type[M] = Car) -> M | None:  # type: ignore[assignment]
+def get_car[M: Car = Car](car_id: int, as_: type[M] = Car) -> M | None:  # type: ignore[assignment]
     """One car (GetItem); None if unknown."""
     return _got(car_key(car_id), CarItem, as_, f"car {car_id}")
 
 
-def list_tracks[M: TrackRecord](as_: type[M] = TrackRecord) -> list[M]:  # type: ignore[assignment]
+def list_tracks[M: TrackRecord = TrackRecord](as_: type[M] = TrackRecord) -> list[M]:  # type: ignore[assignment]
     """All track configurations with their SVG layer URLs, by ID (one Query)."""
     return _listed(TRACKS, "track", as_)
 
 
-def get_track[M: TrackRecord](track_id: int, as_: type[M] = TrackRecord) -> M | None:  # type: ignore[assignment]
+def get_track[M: TrackRecord = TrackRecord](track_id: int, as_: type[M] = TrackRecord) -> M | None:  # type: ignore[assignment]
     """One track configuration with its SVG layer URLs (GetItem); None if unknown."""
     return _got(schema.track_key(track_id), TrackItem, as_, f"track {track_id}")
 

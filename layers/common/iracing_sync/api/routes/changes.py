@@ -1,7 +1,7 @@
 """GET /changes and /changes.atom: the schedule changes the syncs recorded (kept 30 days), as JSON or an Atom feed.
 
-One Query of the CHANGES partition from ``since`` (store.list_changes); a series filter is applied to what it
-reads, and a series named that shows no change is looked up, so an unknown series is a 404 as everywhere else.
+One Query of the CHANGES partition from ``since`` (store.changes.list_changes); a series filter is applied to what
+it reads, and a series named that shows no change is looked up, so an unknown series is a 404 as everywhere else.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from datetime import datetime
 
 from aws_lambda_powertools.event_handler import Response
 
-from iracing_sync import store
 from iracing_sync.api.answers import json_answer
 from iracing_sync.api.encoding import MAX_BODY_BYTES
 from iracing_sync.api.params import FilterIds, Since, changes_since
@@ -19,6 +18,7 @@ from iracing_sync.api.schedules import check_known
 from iracing_sync.errors import UnprocessableError
 from iracing_sync.instants import iso_z
 from iracing_sync.models.records import ChangeRecord
+from iracing_sync.store import changes, slot_sources
 
 # The most changes one answer holds (a quarter's start is a few hundred: one season_added per new season).
 MAX_CHANGES = 10_000
@@ -27,14 +27,14 @@ MAX_CHANGES = 10_000
 def _changes(since: str | None, series_id: list[int] | None) -> tuple[list[ChangeRecord], datetime]:
     lo = changes_since(since)
     series = frozenset(series_id) if series_id else None
-    changes = store.list_changes(lo, series, limit=MAX_CHANGES + 1)
-    if len(changes) > MAX_CHANGES:
+    found = changes.list_changes(lo, series, limit=MAX_CHANGES + 1)
+    if len(found) > MAX_CHANGES:
         raise UnprocessableError(
             f"more than {MAX_CHANGES} changes since {iso_z(lo)}: ask for a later since or a series"
         )
     if series:
-        check_known(store.SlotFilter(series_ids=series - {c.series_id for c in changes}))
-    return changes, lo
+        check_known(slot_sources.SlotFilter(series_ids=series - {c.series_id for c in found}))
+    return found, lo
 
 
 @app.get("/changes", responses=ok("ChangesList", "the schedule changes recorded since `since`, oldest first"))

@@ -32,8 +32,7 @@ def get_docs() -> Response[str]:
 @cache
 def swagger_html() -> str:
     """Powertools' Swagger UI page, script and style inlined (so it needs nothing but this API)."""
-    # Not app.enable_swagger(): it imports the OpenAPI models at registration, a tenth of every cold start,
-    # while only this page and /openapi.json need them.
+    # Not app.enable_swagger(): it would import the OpenAPI models on every cold start, not only for this page.
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 
     bundled = Path(aws_lambda_powertools.event_handler.__file__).parent / "openapi" / "swagger_ui"

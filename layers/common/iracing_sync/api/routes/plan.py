@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from iracing_sync import store
 from iracing_sync.api.answers import feed
 from iracing_sync.api.paging import slots_from
 from iracing_sync.api.params import (
@@ -25,6 +24,7 @@ from iracing_sync.api.params import (
 from iracing_sync.api.resolver import app
 from iracing_sync.api.schedules import check_known
 from iracing_sync.ical import plan_calendar_name
+from iracing_sync.store import slot_sources
 
 
 @app.get("/calendar.ics")
@@ -46,7 +46,7 @@ def get_plan_calendar(
     """
     lo, hi = calendar_window(start, end)
     where = slot_filter(series_id, None, category, license_group, car_id, track_id)
-    slots = slots_from(store.slot_sources_between(lo, hi, where), lo, hi)
+    slots = slots_from(slot_sources.slot_sources_between(lo, hi, where), lo, hi)
     check_known(where, slots)
     names = {s.series_id: s.series_name for s in slots if s.series_name}
     name = plan_calendar_name([names.get(i) or f"Series {i}" for i in sorted(set(series_id))])

@@ -2,19 +2,18 @@
 
 A list is one Query of its catalog's partition, one item one GetItem; each record is validated straight from its
 stored JSON into its answer shape (images and SVG map layers as absolute URLs) and the answer serialized once.
-(The shapes are imported on first use, as every route does: a cold start serving /slots never loads them.)
 """
 
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from iracing_sync import store
 from iracing_sync.api.answers import json_answer
 from iracing_sync.api.params import ClassId, Id
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.errors import NotFoundError
 from iracing_sync.models.base import DeferredModel
+from iracing_sync.store import catalog
 
 
 def _found[M: DeferredModel](record: M | None, what: str) -> M:
@@ -29,7 +28,7 @@ def get_cars() -> Response[str]:
     """Every car, with its images."""
     from iracing_sync.models.http import CarList, CarOut
 
-    return json_answer(CarList(cars=store.list_cars(as_=CarOut)))
+    return json_answer(CarList(cars=catalog.list_cars(as_=CarOut)))
 
 
 @app.get("/cars/<car_id>", responses=ok("CarOut", "the car"))
@@ -37,7 +36,7 @@ def get_car(car_id: Id) -> Response[str]:
     """One car, with its images."""
     from iracing_sync.models.http import CarOut
 
-    return json_answer(_found(store.get_car(car_id, as_=CarOut), f"car {car_id}"))
+    return json_answer(_found(catalog.get_car(car_id, as_=CarOut), f"car {car_id}"))
 
 
 @app.get("/tracks", responses=ok("TrackList", "every track configuration iRacing lists"))
@@ -45,7 +44,7 @@ def get_tracks() -> Response[str]:
     """Every track configuration, with its SVG map layer URLs and images."""
     from iracing_sync.models.http import TrackList, TrackOut
 
-    return json_answer(TrackList(tracks=store.list_tracks(as_=TrackOut)))
+    return json_answer(TrackList(tracks=catalog.list_tracks(as_=TrackOut)))
 
 
 @app.get("/tracks/<track_id>", responses=ok("TrackOut", "the track configuration"))
@@ -53,7 +52,7 @@ def get_track(track_id: Id) -> Response[str]:
     """One track configuration, with its SVG map layer URLs and images."""
     from iracing_sync.models.http import TrackOut
 
-    return json_answer(_found(store.get_track(track_id, as_=TrackOut), f"track {track_id}"))
+    return json_answer(_found(catalog.get_track(track_id, as_=TrackOut), f"track {track_id}"))
 
 
 @app.get("/car-classes", responses=ok("CarClassList", "every car class iRacing lists"))
@@ -61,7 +60,7 @@ def get_car_classes() -> Response[str]:
     """Every car class, with its cars (IDs and names)."""
     from iracing_sync.models.http import CarClassList, CarClassOut
 
-    return json_answer(CarClassList(car_classes=store.list_car_classes(as_=CarClassOut)))
+    return json_answer(CarClassList(car_classes=catalog.list_car_classes(as_=CarClassOut)))
 
 
 @app.get("/car-classes/<car_class_id>", responses=ok("CarClassOut", "the car class"))
@@ -69,4 +68,4 @@ def get_car_class(car_class_id: ClassId) -> Response[str]:
     """One car class, with its cars (IDs and names)."""
     from iracing_sync.models.http import CarClassOut
 
-    return json_answer(_found(store.get_car_class(car_class_id, as_=CarClassOut), f"car class {car_class_id}"))
+    return json_answer(_found(catalog.get_car_class(car_class_id, as_=CarClassOut), f"car class {car_class_id}"))

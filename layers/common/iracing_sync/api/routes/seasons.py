@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from iracing_sync import store
 from iracing_sync.api.answers import feed, json_answer, next_body, season_with_weeks
 from iracing_sync.api.paging import fingerprint, page, page_body, slots_from
 from iracing_sync.api.params import (
@@ -31,6 +30,7 @@ from iracing_sync.api.schedules import season_next, season_or_404, season_source
 from iracing_sync.errors import NotFoundError
 from iracing_sync.ical import season_calendar_name
 from iracing_sync.instants import iso_z
+from iracing_sync.store import slot_sources
 
 
 @app.get("/seasons/<season_id>", responses=ok("SeasonWithWeeks", "the season with its weeks"))
@@ -52,7 +52,7 @@ def get_season_slots(
     local = zone(tz)
     lo, hi = season_window(start, end)
     bound = fingerprint("season", season_id, iso_z(lo), iso_z(hi))
-    found = page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, cursor, bound)
+    found = page(lambda at: slot_sources.season_slot_sources(season_id), lo, hi, limit, cursor, bound)
     if found is None:
         raise NotFoundError(f"season {season_id} not found")
     return json_answer(page_body({"season_id": season_id}, *found, limit, bound, local))

@@ -1,7 +1,4 @@
-"""GET /series, /series/{id}, its seasons, its next races and its calendar feed.
-
-(Answer shapes are imported on first use: a cold start serving /slots never loads them.)
-"""
+"""GET /series, /series/{id}, its seasons, its next races and its calendar feed."""
 
 from __future__ import annotations
 
@@ -9,12 +6,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 
-from iracing_sync import store
 from iracing_sync.api.answers import feed, json_answer, next_body, season_out
 from iracing_sync.api.params import At, CalendarFrom, CalendarTo, Count, Id, Tz, calendar_window, instant_or_now, zone
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import seasons_of_series, series_next, series_of_seasons, series_or_404, series_slots
 from iracing_sync.ical import series_calendar_name
+from iracing_sync.store import catalog
 
 
 @app.get("/series", responses=ok("SeriesList", "every stored series"))
@@ -22,7 +19,7 @@ def get_series_list() -> Response[str]:
     """Every series iRacing lists (series/get)."""
     from iracing_sync.models.http import SeriesList, SeriesOut
 
-    return json_answer(SeriesList(series=store.list_series(as_=SeriesOut)))
+    return json_answer(SeriesList(series=catalog.list_series(as_=SeriesOut)))
 
 
 @app.get("/series/<series_id>", responses=ok("SeriesOut", "the series"))
@@ -55,6 +52,6 @@ def get_series_calendar(series_id: Id, start: CalendarFrom = None, end: Calendar
     lo, hi = calendar_window(start, end)
     seasons = seasons_of_series(series_id)
     slots = series_slots(seasons, lo, hi)
-    series = store.get_series(series_id) or series_of_seasons(series_id, seasons)
+    series = catalog.get_series(series_id) or series_of_seasons(series_id, seasons)
     name = series_calendar_name(series_id, series.series_name)
     return feed(slots, name, lo, hi, f"iracing-series-{series_id}.ics")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
 
-from iracing_sync import store
 from iracing_sync.api.answers import json_answer
 from iracing_sync.api.paging import fingerprint, page, page_body
 from iracing_sync.api.params import (
@@ -25,6 +24,7 @@ from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import check_known
 from iracing_sync.errors import NotFoundError
 from iracing_sync.instants import iso_z
+from iracing_sync.store import slot_sources
 
 
 @app.get("/slots", responses=ok("SlotsPage", "the slots starting in [from, to), one page"))
@@ -54,11 +54,11 @@ def get_slots(
     bound = fingerprint("slots", iso_z(lo), iso_z(hi), where.canonical())
     if where.season_ids is not None and len(where.season_ids) == 1:  # one season: its partition beats the index
         (only,) = where.season_ids
-        found = page(lambda at: store.season_slot_sources(only, where), lo, hi, limit, cursor, bound)
+        found = page(lambda at: slot_sources.season_slot_sources(only, where), lo, hi, limit, cursor, bound)
         if found is None:
             raise NotFoundError(f"season {only} not found")
     else:
-        found = page(lambda at: store.slot_sources_between(at, hi, where), lo, hi, limit, cursor, bound)
+        found = page(lambda at: slot_sources.slot_sources_between(at, hi, where), lo, hi, limit, cursor, bound)
         assert found is not None  # the time index always answers
     slots, more = found
     if not cursor:
