@@ -101,7 +101,7 @@ def rows_for(ours: Bill, base: Bill) -> list[Row]:
 
 
 def breakdown(ours: Bill, base: Bill, m: Measurements, init_seconds: dict[str, float]) -> str:
-    """A Markdown breakdown by service (USD), and the measured raw figures, for the README."""
+    """A Markdown breakdown by service (USD), and the measured raw figures, for docs/cost.md."""
     columns = [
         ("run: nothing changed", ours.model.by_service(ours.design.unchanged)),
         ("run: every season changed", ours.model.by_service(ours.design.changed)),

@@ -16,7 +16,7 @@ WEEKS_PER_MONTH = 365.25 / 7 / 12
 QUARTERS_PER_MONTH = 1 / 3
 SEASONS = 180  # a large quarter (docs/architecture.md: 140-180 active seasons)
 
-# Estimates for what the local stack cannot show (stated in the README with the bench's table).
+# Estimates for what the local stack cannot show (stated in docs/cost.md with the bench's table).
 PLATFORM_LOG_BYTES = 700  # Lambda's JSON platform.start + platform.report lines per invocation (with tracing)
 KMS_REQUESTS_PER_CONTAINER = 2  # DynamoDB's table-key and CloudWatch Logs' data-key refreshes for one container
 KMS_REQUESTS_PER_EXECUTION = 1  # the state machine's log group

@@ -164,7 +164,7 @@ def _z(instant: datetime) -> str:
 def window_is_unservable(path: str, query: dict[str, Any]) -> bool | None:
     """Whether the request's [from, to) is one the API may not serve (None: the route takes no window).
 
-    The API's rules, restated here from the README: /slots needs from before to and at most 31 days between; a
+    The API's rules, restated here from docs/api.md: /slots needs from before to and at most 31 days between; a
     season's slots default to all of it and take any length; a feed defaults from to the start of today (UTC) and
     to to from + 28 days, at most 31 days.
     """

@@ -50,7 +50,7 @@ def requests_for(proxy: DynamoDBProxy, url: str) -> Counter[str]:
 
 DAY_2025 = "from=2025-09-09T00:00:00Z&to=2025-09-10T00:00:00Z"
 DAY_2023 = "from=2023-05-05T00:00:00Z&to=2023-05-06T00:00:00Z"
-# route -> the operations it takes (exactly): the access patterns of the store package's docstring, measured.
+# route -> the operations it takes (exactly): the access patterns of docs/architecture.md (Storage), measured.
 EXPECTED: dict[str, dict[str, int]] = {
     # 24 hours over all seasons: one Query per month of [from - 7 days, to), here September, and one of the long
     # weeks' partition; this day overlaps the stored race guide's horizon, so one more reads its sessions

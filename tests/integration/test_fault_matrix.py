@@ -1,4 +1,4 @@
-"""The fault matrix (README): each row injects one fault into a sync flow over real sockets and checks the
+"""The fault matrix (docs/architecture.md): each row injects one fault into a sync flow over real sockets and checks the
 outcome, then that the data is intact and holds no duplicate (a re-sync writes and deletes nothing)."""
 
 from __future__ import annotations

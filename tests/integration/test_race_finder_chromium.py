@@ -7,7 +7,7 @@ the browser (New York; Santiago, whose clocks go forward inside the window check
 against the feed it points at. Skipped, with the reason, where Chromium or chromedriver is not installed, which
 fails a CI run (CI installs Debian's chromium and chromium-driver).
 
-RACE_FINDER_SCREENSHOT=docs/race-finder.png also writes the README's screenshot of the page over the demo data.
+RACE_FINDER_SCREENSHOT=docs/race-finder.png also writes the screenshot docs/api.md shows of the page over the demo data.
 """
 
 from __future__ import annotations
@@ -382,7 +382,7 @@ def test_finder_shows_the_race_guides_session_ids_and_entries(
 
 
 def test_finder_screenshot_over_the_demo_data(synced: str, browser: Any, tmp_path: Path) -> None:
-    # When the page shows one series' races of three days from the snapshot's block (the README's picture)
+    # When the page shows one series' races of three days from the snapshot's block (the picture in docs/api.md)
     open_page(browser, synced, f"from={FROM}&hours=72&series_id=47", series_id="47")
     target = Path(os.environ.get("RACE_FINDER_SCREENSHOT") or tmp_path / "race-finder.png")
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -117,3 +117,35 @@ def test_no_tracked_file_refers_to_a_design_file_outside_the_repository() -> Non
         # Then none names the design file or the shared folder a clone does not have
         hits += [f"{name}: {ref}" for ref in OUTSIDE_REFERENCES if ref.encode() in data]
     assert hits == []
+
+
+# A file path named in code spans of the docs: a top folder of the repository's, or a room of the layer or of the
+# local stack (``store/seasons.py``), with a file extension; placeholders (``<room>``, ``*``) are patterns, not files,
+# and what the tools make at run time (``.local/``, ``.aws-sam/``) is no file of a clone.
+PATH_SPAN = re.compile(r"`(\w[\w./-]*/[\w.-]+\.(?:py|json|md|html|yaml|toml|png|txt))`")
+PATH_ROOTS = ("", "layers/common/iracing_sync/", "local/iracing_sync_local/", "layers/common/")
+
+
+def missing_paths(path: Path, root: Path = REPO_ROOT) -> list[str]:
+    """The file paths a Markdown page names in code spans that are no file of ``root`` (tried from each path root)."""
+    text = path.read_text(encoding="utf-8")
+    names = sorted(set(PATH_SPAN.findall(text)))
+    return [n for n in names if not any((root / base / n).exists() for base in PATH_ROOTS)]
+
+
+@pytest.mark.parametrize("path", [README, *DOCS], ids=lambda p: str(p.relative_to(REPO_ROOT)))
+def test_docs_every_file_they_name_exists(path: Path) -> None:
+    # A page naming a file that was moved or split sends its reader nowhere.
+    assert missing_paths(path) == []
+
+
+def test_docs_a_renamed_file_is_found(tmp_path: Path) -> None:
+    # Given a page naming a file that exists, a room of the layer, a placeholder and a file that does not exist
+    (tmp_path / "layers/common/iracing_sync/store").mkdir(parents=True)
+    (tmp_path / "layers/common/iracing_sync/store/seasons.py").write_text("")
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench/run.py").write_text("")
+    page = tmp_path / "page.md"
+    page.write_text("`bench/run.py`, `store/seasons.py`, `store/<room>.py`, `bench/bench_cost.py`\n")
+    # Then only the missing one is reported
+    assert missing_paths(page, tmp_path) == ["bench/bench_cost.py"]
