@@ -20,8 +20,8 @@ class _Values(NamedTuple):
     dynamodb_endpoint: str | None = None
     iracing_api_url: str = "https://members-ng.iracing.com"
     iracing_oauth_url: str = "https://oauth.iracing.com/oauth2/token"
-    # Secrets Manager secret holding {"username","password","client_id","client_secret"} (AWS).
-    iracing_secret_name: str | None = None
+    # SSM Parameter Store SecureString holding {"username","password","client_id","client_secret"} (AWS).
+    iracing_parameter_name: str | None = None
     # Local alternative: a JSON file outside the repo with the same keys.
     iracing_credentials_file: Path | None = None
     iracing_username: str | None = None
@@ -113,7 +113,7 @@ _ENV = {
     "dynamodb_endpoint": "DYNAMODB_ENDPOINT",
     "iracing_api_url": "IRACING_API_URL",
     "iracing_oauth_url": "IRACING_OAUTH_URL",
-    "iracing_secret_name": "IRACING_SECRET_NAME",
+    "iracing_parameter_name": "IRACING_PARAMETER_NAME",
     "iracing_credentials_file": "IRACING_CREDENTIALS_FILE",
     "iracing_username": "IRACING_USERNAME",
     "iracing_password": "IRACING_PASSWORD",

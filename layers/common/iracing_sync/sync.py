@@ -40,28 +40,34 @@ from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
 
+# Parameter Store errors that a retry cannot mend (the parameter missing, not readable, or its key refusing).
+_PERMANENT_PARAMETER_ERRORS = frozenset(
+    {"ParameterNotFound", "AccessDeniedException", "InvalidKeyId", "KMSAccessDeniedException"}
+)
+
 
 def load_credentials(settings: Settings) -> Credentials:
-    """iRacing credentials: Secrets Manager in AWS, else a local file (outside the repo), else the environment.
+    """iRacing credentials: Parameter Store in AWS, else a local file (outside the repo), else the environment.
 
     Errors name where the credentials were looked for, never a value.
     """
-    if settings.iracing_secret_name:
+    if name := settings.iracing_parameter_name:
         from aws_lambda_powertools.utilities import parameters
         from botocore.exceptions import ClientError
 
         try:
-            # Cached for 5 minutes across warm invocations: a sync's many Lambdas cost few Secrets Manager calls.
-            secret = parameters.get_secret(settings.iracing_secret_name, transform="json", max_age=300)
+            # A SecureString, decrypted by Parameter Store; cached for 5 minutes across warm invocations, so a sync's
+            # many Lambdas cost few calls.
+            secret = parameters.get_parameter(name, decrypt=True, transform="json", max_age=300)
         except parameters.exceptions.TransformParameterError as exc:
-            raise MalformedPayload(f"secret {settings.iracing_secret_name} is not JSON") from exc
+            raise MalformedPayload(f"parameter {name} is not JSON") from exc
         except parameters.exceptions.GetParameterError as exc:
-            # Powertools wraps the AWS error (implicitly chained): a missing or forbidden secret stays so.
+            # Powertools wraps the AWS error (implicitly chained): a missing or forbidden parameter stays so.
             cause = exc.__cause__ or exc.__context__
             code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
-            if code in ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure"):
-                raise PermanentError(f"cannot read secret {settings.iracing_secret_name}: {code}") from exc
-            raise RetryableError(f"cannot read secret {settings.iracing_secret_name} now; retry") from exc
+            if code in _PERMANENT_PARAMETER_ERRORS:
+                raise PermanentError(f"cannot read parameter {name}: {code}") from exc
+            raise RetryableError(f"cannot read parameter {name} now; retry") from exc
         return parse_credentials(secret)
     if settings.iracing_credentials_file:
         path = settings.iracing_credentials_file.expanduser().resolve()
@@ -80,7 +86,9 @@ def load_credentials(settings: Settings) -> Credentials:
     }
     missing = [f"IRACING_{key.upper()}" for key, value in env.items() if not value]
     if len(missing) == len(env):
-        raise PermanentError("no iRacing credentials: set IRACING_SECRET_NAME, IRACING_CREDENTIALS_FILE or IRACING_*")
+        raise PermanentError(
+            "no iRacing credentials: set IRACING_PARAMETER_NAME, IRACING_CREDENTIALS_FILE or IRACING_*"
+        )
     if missing:
         raise PermanentError(f"incomplete iRacing credentials: {', '.join(missing)} not set")
     return parse_credentials(env)
