@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # a type only: the module costs a cold start
 # No X-Ray SDK Tracer here: HTTP APIs carry no trace context to join, Lambda's active tracing still records
 # each invocation (init and duration) without it, and loading it would add ~0.4 s to every cold start.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)  # the cold start a user waits for, counted per function
+@metrics.log_metrics  # no cold-start metric: no alarm reads it, and it would be billed per hour it is sent in
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one HTTP API request."""
     return app.resolve(event, context)

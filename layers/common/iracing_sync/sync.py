@@ -34,7 +34,7 @@ from iracing_sync.models.tasks import (
     VerifyGuideEvent,
     run_id_of,
 )
-from iracing_sync.observability import logger, metrics
+from iracing_sync.observability import logger
 from iracing_sync.outcomes import record
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
@@ -148,8 +148,6 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     inactive = store.mark_inactive(left)
     if last is None or last.digest != whole:
         store.put_listing(ListingState(digest=whole, archive_key=key, season_ids=ids))
-    metrics.add_metric(name="ActiveSeasonsListed", unit="Count", value=len(ids))
-    metrics.add_metric(name="SeasonsChanged", unit="Count", value=len(changed))
     logger.info(
         "active seasons listed",
         extra={"seasons": len(ids), "changed": len(changed), "inactive": inactive, "archive_key": key},
@@ -241,7 +239,6 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     counts = store.put_season(
         processed, fetched_at=archive.fetched_at(key), body_hash=record_hash(processed, processor)
     )
-    metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return record(
         event.execution_id,
@@ -303,7 +300,6 @@ def sync_series(event: SyncSeriesEvent) -> dict[str, Any]:
     assets = _by_id(_fetch(client, "series/assets")[0], "series/assets")
     series = _validated(Series, body, "series/get", assets, "series_id")
     counts = store.put_series(series)
-    metrics.add_metric(name="SeriesSynced", unit="Count", value=len(series))
     return record(event.execution_id, _task_outcome("series", client, counts))
 
 
@@ -317,7 +313,6 @@ def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
     # Cars before classes: a class names its cars, and the catalog digest it records must match the stored cars.
     counts = (store.put_cars(cars), store.put_car_classes(classes, cars), store.put_tracks(tracks))
-    metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
     return record(event.execution_id, _task_outcome("reference", client, *counts))
 
 
@@ -328,7 +323,6 @@ def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
     if not isinstance(body, list):
         raise MalformedPayload(f"series/get: expected an array, got {type(body).__name__}")
     ids = sorted({s["series_id"] for s in body if isinstance(s, dict) and isinstance(s.get("series_id"), int)})
-    metrics.add_metric(name="SeriesListed", unit="Count", value=len(ids))
     listing = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SERIES#{i}" for i in ids])
     record(event.execution_id, listing)
     return {"series_ids": ids}
@@ -343,7 +337,6 @@ def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
     if not isinstance(seasons, list):
         raise MalformedPayload(f"series/past_seasons series_id={event.series_id}: no series.seasons array")
     ids = sorted({s["season_id"] for s in seasons if isinstance(s, dict) and isinstance(s.get("season_id"), int)})
-    metrics.add_metric(name="PastSeasonsListed", unit="Count", value=len(ids))
     listing = RunOutcome(
         scope=f"SERIES#{event.series_id}",
         series_id=event.series_id,
