@@ -70,19 +70,27 @@ def record_failure(event: RecordFailureEvent) -> dict[str, Any]:
         scope = f"SEASON#{event.season_id}"
     else:
         scope = f"SERIES#{event.series_id}" if event.series_id is not None else "LISTING"
-    error, reason = failure_of(event.error)
-    logger.append_keys(season_id=event.season_id, series_id=event.series_id)
-    logger.warning("task failed", extra={"scope": scope, "error": error, "reason": reason})
-    outcome = RunOutcome(
-        scope=scope, season_id=event.season_id, series_id=event.series_id, ok=False, error=error, reason=reason
-    )
-    record(event.execution_id, outcome)
+    _record_failed(event.execution_id, scope, event.error, event.season_id, event.series_id)
     return {"ok": False}
+
+
+def _record_failed(
+    execution_id: str | None, scope: str, caught: dict[str, Any], season_id: int | None, series_id: int | None
+) -> None:
+    error, reason = failure_of(caught)
+    logger.append_keys(season_id=season_id, series_id=series_id)
+    logger.warning("task failed", extra={"scope": scope, "error": error, "reason": reason})
+    outcome = RunOutcome(scope=scope, season_id=season_id, series_id=series_id, ok=False, error=error, reason=reason)
+    record(execution_id, outcome)
 
 
 def record_run(event: RecordRunEvent) -> dict[str, Any]:
     """Total the outcomes recorded under the run, record the run, return its summary."""
     run_id = run_id_of(event.execution_id) or uuid.uuid4().hex
+    for task in event.caught:
+        if task.error is not None:
+            scope = task.scope or f"SEASON#{task.season_id}"
+            _record_failed(event.execution_id, scope, task.error, task.season_id, None)
     outcomes = store.list_outcomes(run_id)
     tally = Tally()
     for outcome in outcomes:

@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from iracing_sync import archive, store
+from iracing_sync import archive, outcomes, store
 from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
-from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
+from iracing_sync.errors import IracingSyncError, MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
 from iracing_sync.models.records import ListingState, SeasonRecord
@@ -26,16 +26,17 @@ from iracing_sync.models.tasks import (
     ListPastSeasonsEvent,
     ListSeriesEvent,
     ReconcileGuideEvent,
+    RecordFailureEvent,
+    RecordRunEvent,
     RunOutcome,
     SeasonDrift,
     SyncReferenceEvent,
     SyncSeasonEvent,
     SyncSeriesEvent,
-    VerifyGuideEvent,
     run_id_of,
 )
 from iracing_sync.observability import logger
-from iracing_sync.outcomes import record
+from iracing_sync.outcomes import record, record_failure
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
@@ -44,6 +45,10 @@ from iracing_sync.settings import Settings, get_settings
 _PERMANENT_PARAMETER_ERRORS = frozenset(
     {"ParameterNotFound", "AccessDeniedException", "InvalidKeyId", "KMSAccessDeniedException"}
 )
+
+
+# The scope of the race guide's check of its re-synced seasons (sync.verify_guide), recorded under the run.
+VERIFY_SCOPE = "GUIDE#VERIFY"
 
 
 def load_credentials(settings: Settings) -> Credentials:
@@ -394,15 +399,33 @@ def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
     return {"skipped": False, "archive_key": key, "resync": report.resynced, "resync_needed": bool(report.resynced)}
 
 
-def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
-    """After the re-sync of ``season_ids``, predict their starts again and compare them with the same race guide:
-    a season that matches it now is healed; one that still does not stays drifting (and alarms)."""
+def record_run(event: RecordRunEvent) -> dict[str, Any]:
+    """Record the run (``outcomes.record_run``); a race-guide run that re-synced seasons first checks them against the
+    guide it fetched (``verify_guide``). A check that fails is recorded as that task's failure: the run is still
+    recorded."""
+    if event.guide_key and event.resynced:
+        try:
+            verify_guide(event.execution_id, event.guide_key, event.resynced)
+        except IracingSyncError as exc:
+            caught = {"Error": type(exc).__name__, "Cause": str(exc)}
+            record_failure(
+                RecordFailureEvent(
+                    action="record_failure", scope=VERIFY_SCOPE, error=caught, execution_id=event.execution_id
+                )
+            )
+    return outcomes.record_run(event)
+
+
+def verify_guide(execution_id: str | None, archive_key: str, season_ids: list[int]) -> dict[str, Any]:
+    """After the re-sync of ``season_ids``, predict their starts again and compare them with the same race guide
+    (archived under ``archive_key``): a season that matches it now is healed; one that still does not stays
+    drifting (and alarms)."""
     from iracing_sync import race_guide
 
-    guide = race_guide.parse_guide(_archived(_archive().location, event.archive_key))
+    guide = race_guide.parse_guide(_archived(_archive().location, archive_key))
     listed = guide.keys_by_season()
     report = GuideReport()
-    for season_id in sorted(set(event.season_ids)):
+    for season_id in sorted(set(season_ids)):
         sources = store.season_slot_sources(season_id)
         if sources is None:  # still not stored: its sync failed, and the run reports why
             continue
@@ -415,4 +438,4 @@ def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
             report.drifting.append(season_id)
             report.drift.append(drift.model_copy(update={"healed": False}))
     logger.info("race guide verified", extra={"healed": report.healed, "still_drifting": report.drifting})
-    return record(event.execution_id, RunOutcome(scope="GUIDE#VERIFY", guide=report))
+    return record(execution_id, RunOutcome(scope=VERIFY_SCOPE, guide=report))
