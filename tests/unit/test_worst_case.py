@@ -42,7 +42,7 @@ ITEM_BOUNDS = {"sync_race_guide.asl.json": {"Resync": MAX_RESYNCS}}
 def machines() -> dict[str, tuple[str, dict[str, Any]]]:
     """Each ASL file's machine type (STANDARD or EXPRESS) and definition, as the template declares them."""
     found = {}
-    for name, resource in load_template()["Resources"].items():
+    for resource in load_template()["Resources"].values():
         if resource["Type"] == "AWS::Serverless::StateMachine":
             p = resource["Properties"]
             path = REPO_ROOT / p["DefinitionUri"]
