@@ -8,7 +8,6 @@ folders, env vars against settings, IAM against least privilege, routes against 
 from __future__ import annotations
 
 import ast
-import fnmatch
 import json
 import os
 import re
@@ -41,8 +40,9 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.ClientExecutionTimeoutException",
-    "Lambda.TooManyRequestsException",
 ]
+# A throttle has a patient retrier of its own (tests/unit/test_worst_case.py).
+LAMBDA_THROTTLED = "Lambda.TooManyRequestsException"
 # Every predefined Step Functions error name; a misspelling (States.TaskFailedId) silently never matches.
 STATES_ERRORS = {
     "States.ALL",
@@ -85,6 +85,9 @@ API_ROUTES = {
     ("GET", "/calendar.ics"),
     ("GET", "/changes"),
     ("GET", "/changes.atom"),
+    # Every HEAD, answered as the GET of its path (tests/integration/test_api_head.py)
+    ("HEAD", "/"),
+    ("HEAD", "/{proxy+}"),
 }
 # CloudWatch Logs' vended-log delivery API (Step Functions logging) takes no resource-level permissions.
 RESOURCE_STAR_ACTIONS = {
@@ -260,7 +263,8 @@ def test_table_time_to_live_attribute_is_the_item_model_ttl_attribute() -> None:
 
 def test_table_has_point_in_time_recovery_and_encryption() -> None:
     assert _table()["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert _table()["SSESpecification"]["SSEEnabled"] is True
+    # (no SSESpecification: DynamoDB encrypts every table at rest with its AWS-owned key)
+    assert "SSESpecification" not in _table()
     assert "TableName" not in _table()
 
 
@@ -400,7 +404,7 @@ def _error_classes() -> set[str]:
 
 @pytest.mark.parametrize("path", asl_files(), ids=lambda p: p.name)
 def test_asl_error_equals_names_are_known(path: Path) -> None:
-    known = STATES_ERRORS | set(LAMBDA_TRANSIENT_ERRORS) | _error_classes()
+    known = STATES_ERRORS | set(LAMBDA_TRANSIENT_ERRORS) | {LAMBDA_THROTTLED} | _error_classes()
     for state_name, state in walk_states(load_asl(path)):
         for handler in state.get("Retry", []) + state.get("Catch", []):
             unknown = set(handler["ErrorEquals"]) - known
@@ -513,15 +517,16 @@ def test_function_env_vars_are_known_to_settings() -> None:
             assert var in known or var.startswith(libraries), f"{where}: {var} is read by nothing"
 
 
-def test_functions_with_secret_env_have_secret_policy_and_only_they() -> None:
-    # Secrets Manager appends "-" and 6 random characters to a secret's name in its ARN.
-    secret_arn = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${IracingSecretName}"
-    secret_arn += "-??????"
+def test_functions_with_the_credentials_env_may_read_that_parameter_and_only_they() -> None:
+    parameter = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${IracingCredentialsParameter}"
     for name in functions():
-        policies = policy_template(name, "AWSSecretsManagerGetSecretValuePolicy")
-        has_env = function_env(name).get("IRACING_SECRET_NAME") == {"Ref": "IracingSecretName"}
-        assert has_env == bool(policies), name
-        assert [sub_string(p["SecretArn"]) for p in policies] in ([], [secret_arn]), name
+        reads = [
+            sub_string(s["Resource"])
+            for n, s in iam_statements()
+            if n == name and any(str(a).startswith("ssm:") for a in as_list(s["Action"]))
+        ]
+        has_env = function_env(name).get("IRACING_PARAMETER_NAME") == {"Ref": "IracingCredentialsParameter"}
+        assert reads == ([parameter] if has_env else []), name
 
 
 def test_functions_with_archive_env_have_archive_access_and_only_they() -> None:
@@ -602,7 +607,8 @@ def test_http_api_routes_are_explicit_and_cover_the_contract() -> None:
                 routes.add((event["Properties"]["Method"], event["Properties"]["Path"]))
 
     assert routes == API_ROUTES
-    assert not any("proxy+" in path or method.upper() == "ANY" for method, path in routes)
+    assert not any(method.upper() == "ANY" for method, path in routes)
+    assert all(method == "HEAD" for method, path in routes if "proxy+" in path)
 
 
 def test_http_api_cors_lets_any_listed_origin_read_and_revalidate() -> None:
@@ -628,11 +634,11 @@ def test_http_api_has_default_throttling() -> None:
 # --- parameters, outputs and deploy configuration ---------------------------------------------------------
 
 
-def test_parameters_stage_and_secret_name() -> None:
+def test_parameters_stage_and_credentials_parameter() -> None:
     parameters = template()["Parameters"]
 
     assert parameters["Stage"]["AllowedValues"] == ["dev", "prod"]
-    assert parameters["IracingSecretName"]["Default"] == "iracing-sync/credentials"
+    assert parameters["IracingCredentialsParameter"]["Default"] == "/iracing-sync/credentials"
     assert "LogRetentionDays" in parameters
 
 
@@ -663,15 +669,9 @@ def test_samconfig_dev_and_prod_deploy_their_own_stage() -> None:
 # --- operations and security (issue: deploy readiness) ------------------------------------------------
 
 
-def test_every_state_machine_and_the_api_have_an_alarm_to_the_alarm_topic() -> None:
+def test_the_api_has_an_alarm_to_the_alarm_topic() -> None:
+    # (every machine's failure routes: tests/unit/test_notices.py)
     alarms = resources("AWS::CloudWatch::Alarm").values()
-    watched_machines = {
-        ref_target(d["Value"])
-        for a in alarms
-        if a["Properties"].get("MetricName") == "ExecutionsFailed"
-        for d in a["Properties"]["Dimensions"]
-    }
-    assert watched_machines == set(state_machines())
     api_alarms = [a for a in alarms if a["Properties"].get("Namespace") == "AWS/ApiGateway"]
     assert [a["Properties"]["MetricName"] for a in api_alarms] == ["5xx"]
     assert all(ref_target(a["Properties"]["AlarmActions"][0]) == "AlarmTopic" for a in alarms)
@@ -689,11 +689,11 @@ def test_api_is_throttled() -> None:
     assert settings["ThrottlingBurstLimit"] > 0 and settings["ThrottlingRateLimit"] > 0
 
 
-def test_api_function_concurrency_is_capped_by_a_parameter_that_zero_turns_off() -> None:
+def test_api_function_concurrency_is_capped_only_when_a_parameter_asks() -> None:
     parameter = template()["Parameters"]["ApiReservedConcurrency"]
 
-    # The cap bounds what a flood of requests can cost; an account whose quota is under 120 can reserve none.
-    assert parameter["Default"] > 0 and parameter["MinValue"] == 0
+    # A new account's quota (about 10) can reserve none (Lambda keeps 100 unreserved): no reservation by default.
+    assert parameter["Default"] == 0 and parameter["MinValue"] == 0
     assert props("SlotsApiFunction")["ReservedConcurrentExecutions"] == {
         "Fn::If": ["CapApiConcurrency", {"Ref": "ApiReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
     }
@@ -702,227 +702,30 @@ def test_api_function_concurrency_is_capped_by_a_parameter_that_zero_turns_off()
     }
 
 
-def test_credentials_reach_functions_only_as_a_secrets_manager_name() -> None:
-    # No function is handed a credential value; only the secret's name, read at run time.
+def test_credentials_reach_functions_only_as_a_parameter_name() -> None:
+    # No function is handed a credential value; only the Parameter Store name, read at run time.
     for name in functions():
         env = function_env(name)
         assert not {"IRACING_PASSWORD", "IRACING_CLIENT_SECRET", "IRACING_USERNAME", "IRACING_CREDENTIALS_FILE"} & set(
             env
         ), name
-    secret_users = [name for name in functions() if "IRACING_SECRET_NAME" in function_env(name)]
+    secret_users = [name for name in functions() if "IRACING_PARAMETER_NAME" in function_env(name)]
     assert set(secret_users) == {"SeriesFunction", "SeasonFunction", "PastSeasonsFunction"}
 
 
-# --- (h) encryption at rest: one customer-managed key the services that write with it may use -------------
+# --- (h) encryption at rest: AWS-owned and AWS-managed keys, no customer-managed key ($1-$3 a month) ----------
 
 
-def _key_of(value: Any) -> str:
-    """The logical ID of the template's AWS::KMS::Key that a KmsKeyId-like property names (else fail)."""
-    target = ref_target(value)
-    assert target is not None, f"{value!r} is not this stack's key (an AWS-managed key's policy is not ours)"
-    assert template()["Resources"][target]["Type"] == "AWS::KMS::Key", target
-    return target
+def test_no_customer_managed_key_and_nothing_asks_for_one() -> None:
+    assert not resources("AWS::KMS::Key") and not resources("AWS::KMS::Alias")
+    text = json.dumps(template()["Resources"])
+    for property_name in ("KmsKeyId", "KMSMasterKeyId", "KmsMasterKeyId", "SSESpecification"):
+        assert property_name not in text, property_name
+    for name, statement in iam_statements():
+        assert not any(str(a).startswith("kms:") for a in as_list(statement["Action"])), name
 
 
-def _key_allows(key: str, service: str, actions: set[str]) -> list[dict[str, Any]]:
-    """The key policy's Allow statements for a service principal that cover every one of ``actions``."""
-    statements = props(key)["KeyPolicy"]["Statement"]
-    return [
-        s
-        for s in statements
-        if s["Effect"] == "Allow"
-        and service in {sub_string(p) for p in as_list(s.get("Principal", {}).get("Service", []))}
-        and all(any(fnmatch.fnmatchcase(a, p) for p in as_list(s["Action"])) for a in actions)
-    ]
-
-
-def test_alarm_topic_key_admits_cloudwatch_to_decrypt_and_generate_data_keys() -> None:
-    (topic,) = resources("AWS::SNS::Topic")
-    # Given the topic the alarms notify is encrypted with this stack's key (alias/aws/sns admits no service)
-    key = _key_of(props(topic)["KmsMasterKeyId"])
-    # Then CloudWatch may use that key for what publishing to an encrypted topic takes, from this account only
-    allowed = _key_allows(key, "cloudwatch.amazonaws.com", {"kms:Decrypt", "kms:GenerateDataKey*"})
-    assert allowed, f"{key}: CloudWatch cannot publish to {topic}"
-    assert all(s["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"} for s in allowed)
-    alarms = resources("AWS::CloudWatch::Alarm")
-    assert alarms and all(ref_target(a) == topic for x in alarms.values() for a in x["Properties"]["AlarmActions"])
-
-
-def test_stack_key_rotates_and_outlives_the_retained_table() -> None:
-    (key,) = resources("AWS::KMS::Key")
-    resource = template()["Resources"][key]
-
-    assert props(key)["EnableKeyRotation"] is True
-    # A deleted key would leave the retained table unreadable.
-    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
-    assert template()["Resources"]["IracingSyncTable"]["DeletionPolicy"] == "Retain"
-    (alias,) = resources("AWS::KMS::Alias").values()
-    assert alias["Properties"]["TargetKeyId"] == {"Ref": key}
-
-
-def test_table_is_encrypted_with_the_stack_key() -> None:
-    sse = _table()["SSESpecification"]
-
-    assert sse["SSEEnabled"] is True and sse["SSEType"] == "KMS"
-    assert _key_of(sse["KMSMasterKeyId"]) == "StackKey"
-
-
-def test_log_groups_are_encrypted_with_the_stack_key_that_admits_their_names() -> None:
-    # CloudWatch Logs' principal is regional (a !Sub in the template).
-    (statement,) = _key_allows("StackKey", "logs.${AWS::Region}.amazonaws.com", {"kms:Encrypt", "kms:GenerateDataKey"})
-    patterns = [sub_string(p) for p in statement["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]]
-    arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
-    for name in resources("AWS::Logs::LogGroup"):
-        group = props(name)
-        assert _key_of(group["KmsKeyId"]) == "StackKey", name
-        # Given the key admits CloudWatch Logs only for the stack's log group names, each group's name is one of them
-        assert any(fnmatch.fnmatchcase(arn + sub_string(group["LogGroupName"]), p) for p in patterns), name
-
-
-def test_functions_with_table_access_may_use_the_table_key_only_through_dynamodb() -> None:
-    for name in functions():
-        kms = [s for n, s in iam_statements() if n == name and any(a.startswith("kms:") for a in as_list(s["Action"]))]
-        item_writes = {"dynamodb:PutItem", "dynamodb:UpdateItem"}
-        own = [a for n, s in iam_statements() if n == name for a in as_list(s["Action"])]
-        writes = bool(policy_template(name, "DynamoDBCrudPolicy")) or bool(item_writes & set(own))
-        # A table stream's records are encrypted with the table's key too.
-        streams = any(e.get("Type") == "DynamoDB" for e in props(name).get("Events", {}).values())
-        reads = writes or streams or bool(policy_template(name, "DynamoDBReadPolicy"))
-        assert bool(kms) == reads, name
-        for statement in kms:
-            assert ref_target(statement["Resource"]) == "StackKey", name
-            via = statement["Condition"]["StringEquals"]["kms:ViaService"]
-            assert sub_string(via) == "dynamodb.${AWS::Region}.amazonaws.com", name
-        actions = {a for s in kms for a in as_list(s["Action"])}
-        # Reading decrypts the table key; only writers get more.
-        assert actions == ({"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"} if writes else {"kms:Decrypt"}), name
-
-
-# --- (i) alarms on the run metrics record_run publishes ------------------------------------------------------
-
-
-def _alarm_metrics(alarm: Mapping[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
-    """(namespace, metric name, dimensions) of every metric an alarm reads, plain or in metric math."""
-    p = alarm["Properties"]
-    stats = [p] if "MetricName" in p else [m["MetricStat"]["Metric"] for m in p["Metrics"] if "MetricStat" in m]
-    return [(s["Namespace"], s["MetricName"], {d["Name"]: d["Value"] for d in s.get("Dimensions", [])}) for s in stats]
-
-
-def _record_run_emf(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], kind: str) -> dict[str, Any]:
-    """The EMF document record_run prints for a PARTIAL run of ``kind``, metrics on as in Lambda (no table)."""
-    from iracing_sync import outcomes
-    from iracing_sync.models.tasks import RecordRunEvent, RunOutcome
-    from iracing_sync.observability import metrics
-    from tests.conftest import load_event
-
-    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-    recorded = [
-        RunOutcome(scope="SEASON#5376", season_id=5376, items_written=39),
-        RunOutcome(scope="SEASON#5377", season_id=5377, ok=False, error="MalformedPayload", reason="no schedules"),
-    ]
-    monkeypatch.setattr(outcomes.store, "list_outcomes", lambda run_id: recorded)
-    monkeypatch.setattr(outcomes.store, "put_sync_run", lambda *args, **kwargs: None)
-    metrics.clear_metrics()
-    event = RecordRunEvent.model_validate({**load_event("season_record_run.json"), "kind": kind})
-    assert outcomes.record_run(event)["status"] == "PARTIAL"
-    metrics.flush_metrics()
-    (line,) = capsys.readouterr().out.splitlines()
-    return json.loads(line)  # type: ignore[no-any-return]
-
-
-def _run_metric_alarms() -> dict[str, list[tuple[str, str, dict[str, str]]]]:
-    return {
-        name: metrics
-        for name, alarm in resources("AWS::CloudWatch::Alarm").items()
-        if (metrics := _alarm_metrics(alarm)) and all(m[0] == "IracingSync" for m in metrics)
-    }
-
-
-def test_run_metric_alarms_read_the_metrics_and_dimensions_record_run_emits(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    alarms = _run_metric_alarms()
-    assert alarms
-    for name, watched in alarms.items():
-        for namespace, metric, dimensions in watched:
-            # Given the EMF record_run prints for a run of the kind the alarm watches
-            emf = _record_run_emf(monkeypatch, capsys, dimensions.get("kind", "?"))
-            (directive,) = emf["_aws"]["CloudWatchMetrics"]
-            # Then the alarm reads a metric in it, under exactly its one dimension set and values
-            assert namespace == directive["Namespace"], name
-            assert metric in {m["Name"] for m in directive["Metrics"]}, name
-            (dimension_set,) = directive["Dimensions"]
-            assert dimensions == {d: emf[d] for d in dimension_set}, name
-    # And the service dimension is the one the functions are configured with
-    assert emf["service"] == template()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
-
-
-def test_run_metrics_count_each_run_once_by_its_status(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    emf = _record_run_emf(monkeypatch, capsys, "current")
-
-    assert (emf["RunsSucceeded"], emf["RunsPartial"], emf["RunsFailed"], emf["SeasonsFailed"]) == ([0], [1], [0], [1])
-
-
-def test_race_guide_runs_publish_exactly_the_metrics_its_alarms_read(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    # (a run every 5 minutes; each custom metric costs a metric-month whether an alarm reads it or not)
-    emf = _record_run_emf(monkeypatch, capsys, "race-guide")
-    (directive,) = emf["_aws"]["CloudWatchMetrics"]
-    published = {m["Name"] for m in directive["Metrics"]}
-    read = {
-        metric
-        for watched in _run_metric_alarms().values()
-        for _, metric, dimensions in watched
-        if dimensions.get("kind") == "race-guide"
-    }
-    assert published == read == {"RunsPartial", "SeasonsStillDrifting"}
-    assert emf["RunsPartial"] == [1]
-
-
-def _scheduled_run_kinds() -> set[str]:
-    """The run kind each scheduled machine records (its record_run task's ``kind``)."""
-    kinds = set()
-    for machine in state_machines().values():
-        if any(e["Type"] == "ScheduleV2" for e in machine["Properties"].get("Events", {}).values()):
-            definition = load_asl(REPO_ROOT / machine["Properties"]["DefinitionUri"])
-            payloads = [s["Parameters"]["Payload"] for _, s in walk_states(definition) if is_lambda_task(s)]
-            kinds |= {p["kind"] for p in payloads if p.get("action") == "record_run"}
-    return kinds
-
-
-def test_every_scheduled_run_kind_alarms_on_its_first_partial_run() -> None:
-    kinds = _scheduled_run_kinds()
-    assert kinds == {"current", "reference", "race-guide"}
-    for kind in kinds:
-        alarms = [
-            template()["Resources"][name]["Properties"]
-            for name, watched in _run_metric_alarms().items()
-            if watched == [("IracingSync", "RunsPartial", {"service": "iracing-sync", "kind": kind})]
-        ]
-        assert len(alarms) == 1, kind
-        p = alarms[0]
-        assert (p["Statistic"], p["Threshold"], p["ComparisonOperator"]) == ("Sum", 1, "GreaterThanOrEqualToThreshold")
-        assert p["EvaluationPeriods"] == 1 and p["TreatMissingData"] == "notBreaching"
-
-
-def test_stale_current_seasons_alarm_breaches_after_two_hours_without_a_run_that_stored_data_in_prod_only() -> None:
-    (name,) = [
-        n for n, metrics in _run_metric_alarms().items() if {m[1] for m in metrics} == {"RunsSucceeded", "RunsPartial"}
-    ]
-    alarm = template()["Resources"][name]
-    p = alarm["Properties"]
-
-    # The hourly schedule runs only in prod: elsewhere the alarm would breach for good.
-    assert alarm["Condition"] == "IsProd"
-    assert {m["MetricStat"]["Period"] for m in p["Metrics"] if "MetricStat" in m} == {3600}
-    assert {m["MetricStat"]["Stat"] for m in p["Metrics"] if "MetricStat" in m} == {"Sum"}
-    (expression,) = [m for m in p["Metrics"] if m.get("ReturnData", True)]
-    assert expression["Expression"].replace(" ", "") in ("SUM([succeeded,partial])", "succeeded+partial")
-    assert (p["EvaluationPeriods"], p["DatapointsToAlarm"], p["Threshold"]) == (2, 2, 1)
-    assert p["ComparisonOperator"] == "LessThanThreshold" and p["TreatMissingData"] == "breaching"
+# (the alarms on the run metrics record_run sends, and every failure's route to the topic: tests/unit/test_notices.py)
 
 
 def test_every_schedule_dead_letters_to_an_encrypted_queue_that_alarms() -> None:
