@@ -71,21 +71,26 @@ class Worst:
     path: list[str] = field(default_factory=list)
 
 
-def worst_case(definition: Mapping[str, Any], item_bounds: Mapping[str, int] | None = None) -> Worst:
+def worst_case(
+    definition: Mapping[str, Any], item_bounds: Mapping[str, int] | None = None, *, one_pass: float | None = None
+) -> Worst:
     """The longest a run of ``definition`` (a machine, or a Map's item processor) can take from its StartAt.
 
     ``item_bounds`` names, by Map state, the most items it can be given (else an inline Map's duration is unbounded).
+    A loop back has no bound the ASL shows; with ``one_pass`` (a wait for a time read from the state taking that
+    many seconds), each loop is taken once: what a run whose every task fails at every retry takes to its record.
     """
-    return _Walker(definition["States"], dict(item_bounds or {})).worst(definition["StartAt"], frozenset())
+    walker = _Walker(definition["States"], dict(item_bounds or {}), one_pass)
+    return walker.worst(definition["StartAt"], frozenset())
 
 
 class _Walker:
-    def __init__(self, states: Mapping[str, Any], item_bounds: dict[str, int]) -> None:
-        self.states, self.item_bounds = states, item_bounds
+    def __init__(self, states: Mapping[str, Any], item_bounds: dict[str, int], one_pass: float | None) -> None:
+        self.states, self.item_bounds, self.one_pass = states, item_bounds, one_pass
 
     def worst(self, name: str, seen: frozenset[str]) -> Worst:
         if name in seen:  # a loop back: nothing in the ASL bounds how often it is taken
-            return Worst(math.inf, [name])
+            return Worst(math.inf if self.one_pass is None else 0.0, [name])
         state = self.states[name]
         own = self._own_seconds(name, state)
         nexts = [state[k] for k in ("Next", "Default") if k in state]
@@ -98,16 +103,19 @@ class _Walker:
         if kind == "Task":
             return task_seconds(state)
         if kind == "Wait":
-            return float(state["Seconds"]) if "Seconds" in state else math.inf
+            if "Seconds" in state:
+                return float(state["Seconds"])
+            return math.inf if self.one_pass is None else self.one_pass
         if kind == "Parallel":
-            return max((worst_case(b, self.item_bounds).seconds for b in state["Branches"]), default=0.0)
+            branches = (worst_case(b, self.item_bounds, one_pass=self.one_pass) for b in state["Branches"])
+            return max((w.seconds for w in branches), default=0.0)
         if kind == "Map":
             processor = state.get("ItemProcessor") or state["Iterator"]
             if processor.get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED" or name not in self.item_bounds:
                 return math.inf  # (a Distributed Map's children are judged apart: child_processors)
             concurrency = int(state.get("MaxConcurrency", 0)) or self.item_bounds[name]
             rounds = math.ceil(self.item_bounds[name] / concurrency)
-            return rounds * worst_case(processor, self.item_bounds).seconds
+            return rounds * worst_case(processor, self.item_bounds, one_pass=self.one_pass).seconds
         return 0.0  # Pass, Choice, Succeed, Fail
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from iracing_sync.race_guide import MAX_RESYNCS
+from iracing_sync.settings import Settings
 from iracing_sync_local.template import TEMPLATE, load_template
 from tests.support.asl_budget import (
     EXPRESS_LIMIT_SECONDS,
@@ -106,6 +107,11 @@ def test_a_standard_machine_times_out_and_gives_each_task_room_for_all_its_retri
     assert 0 < definition.get("TimeoutSeconds", 0) < math.inf, file
     for name, task in lambda_tasks(definition):
         assert task_seconds(task) <= definition["TimeoutSeconds"], f"{file} {name}"
+    # And a run without a Map (whose items have no bound) records its failures before its timeout, each wait for the
+    # rate budget taken once (a window: Settings.rate_window_seconds)
+    once = worst_case(definition, one_pass=Settings._field_defaults["rate_window_seconds"])
+    if once.seconds < math.inf:
+        assert once.seconds <= definition["TimeoutSeconds"], f"{file}: {once.seconds:.0f} s by {once.path}"
 
 
 def tasks_in_express(kind: str, definition: dict[str, Any]) -> list[tuple[str, dict[str, Any], bool]]:
