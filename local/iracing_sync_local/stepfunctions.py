@@ -70,9 +70,14 @@ def substitutions() -> dict[str, str]:
 
 # An EXPRESS execution, or a Distributed Map's express child, ends at 5 minutes whatever its definition says.
 EXPRESS_LIMIT_SECONDS = 300
-# The least local express limit: the handlers run at full speed while waits shrink, so a limit scaled as far as the
-# waits are would end healthy runs; a runaway one (a retry or wait loop) still ends within it.
-MIN_LOCAL_EXPRESS_SECONDS = 60
+# The least local express limit: the handlers run at this machine's speed while waits shrink, so a limit scaled as
+# far as the waits are would end healthy runs; a runaway one (a retry or wait loop) still ends within it.
+MIN_LOCAL_EXPRESS_SECONDS = 120
+# The least local TimeoutSeconds of a Lambda task: here the handlers run in-process against DynamoDB Local, the fake
+# iRacing server and every other test, on a shared CPU or two, several times slower than in Lambda, and nothing
+# stops them at the function's timeout. What a task's timeout guards in AWS (a call is never abandoned while its
+# Lambda runs) is checked on the ASL itself (tests/unit/test_worst_case.py).
+MIN_LOCAL_TASK_SECONDS = 120
 # How a converted express child's item processor carries its local limit to the interpreter (its Comment).
 _EXPRESS_MARK = re.compile(r"\[local: express, (\d+) s\]")
 
@@ -114,15 +119,29 @@ def local_definition(
     express_limit: int | None = None,
 ) -> dict[str, Any]:
     """A definition as the local interpreter runs it: express children as STANDARD ones bounded by express's
-    limit, an EXPRESS machine's TimeoutSeconds bounded by it, retries and waits scaled."""
+    limit, an EXPRESS machine's TimeoutSeconds bounded by it, tasks given this machine's time, retries and waits
+    scaled."""
     limit = express_limit or express_limit_seconds(retry_interval_scale)
     _express_as_standard(definition, limit)
+    _slower_here(definition)
     if express:
         own = definition.get("TimeoutSeconds", EXPRESS_LIMIT_SECONDS)
         definition["TimeoutSeconds"] = min(express_limit or express_limit_seconds(retry_interval_scale, own), own)
     if retry_interval_scale != 1.0:
         _scale_retries(definition, retry_interval_scale)
     return definition
+
+
+def _slower_here(node: Any) -> None:
+    """Every task's TimeoutSeconds raised to MIN_LOCAL_TASK_SECONDS."""
+    if isinstance(node, dict):
+        if node.get("Type") == "Task" and isinstance(node.get("TimeoutSeconds"), int):
+            node["TimeoutSeconds"] = max(node["TimeoutSeconds"], MIN_LOCAL_TASK_SECONDS)
+        for value in node.values():
+            _slower_here(value)
+    elif isinstance(node, list):
+        for value in node:
+            _slower_here(value)
 
 
 def _express_as_standard(node: Any, limit: int) -> None:

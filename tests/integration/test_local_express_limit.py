@@ -16,6 +16,7 @@ import pytest
 from iracing_sync_local.stepfunctions import (
     EXPRESS_LIMIT_SECONDS,
     MIN_LOCAL_EXPRESS_SECONDS,
+    MIN_LOCAL_TASK_SECONDS,
     ExecutionFailed,
     LocalStepFunctions,
     execute,
@@ -96,7 +97,7 @@ def test_the_limit_is_express_s_five_minutes_scaled_as_the_waits_are() -> None:
     assert express_limit_seconds(1.0) == EXPRESS_LIMIT_SECONDS == 300
     assert express_limit_seconds(1.0, own=280) == 280  # the machine's own TimeoutSeconds, when shorter
     assert express_limit_seconds(0.5) == 150
-    # Handlers run at full speed while waits shrink to 1 s: a limit scaled to nothing would end healthy runs
+    # Handlers run at this machine's speed while waits shrink to 1 s: a limit scaled to nothing would end healthy runs
     assert express_limit_seconds(0.0) == express_limit_seconds(0.01) == MIN_LOCAL_EXPRESS_SECONDS
 
 
@@ -113,3 +114,15 @@ def test_the_project_s_express_executions_get_the_limit() -> None:
         assert f"[local: express, {express_limit_seconds(scale)} s]" in processor["Comment"]
         backfill = load_definition("sync_all_past_seasons", scale)["States"]["BackfillSeries"]
         assert "Comment" not in backfill["ItemProcessor"]  # standard children: no limit
+        # And every task has this machine's time (no Lambda timeout stops a handler here)
+        tasks = [s for s in _states(current) if s["Type"] == "Task"]
+        assert tasks and all(s["TimeoutSeconds"] >= MIN_LOCAL_TASK_SECONDS for s in tasks)
+
+
+def _states(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    for state in definition["States"].values():
+        found.append(state)
+        if "ItemProcessor" in state:
+            found += _states(state["ItemProcessor"])
+    return found
