@@ -8,6 +8,7 @@ template's own rule pattern, as it routes a Step Functions status change shaped 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -137,8 +138,11 @@ def test_alarms_read_only_free_metrics_and_the_two_the_race_guide_sends_when_not
 
 
 @pytest.fixture
-def aws() -> Iterator[Any]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto's EventBridge, SQS and CloudWatch in-process; the service's EventBridge client made inside it."""
+    # (an integration module run earlier in this process may have pointed EventBridge at its local sink)
+    for name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+        monkeypatch.delenv(name)
     with mock_aws():
         announce._events.cache_clear()
         yield boto3.session.Session(region_name=REGION)
