@@ -43,7 +43,7 @@ os.environ.update(
         "POWERTOOLS_SERVICE_NAME": "iracing-sync-test",
     }
 )
-for _var in ("IRACING_SECRET_NAME", "IRACING_CREDENTIALS_FILE", "IRACING_USERNAME", "ARCHIVE_BUCKET"):
+for _var in ("IRACING_PARAMETER_NAME", "IRACING_CREDENTIALS_FILE", "IRACING_USERNAME", "ARCHIVE_BUCKET"):
     os.environ.pop(_var, None)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -1,20 +1,12 @@
-"""Season function: list active seasons, sync one season, reconcile the race guide, record a task's failure or the
-run (Step Functions tasks)."""
+"""Season function: sync one season, reconcile the race guide, record a task's failure or the run (Step Functions
+tasks)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
 from iracing_sync import outcomes, sync
-from iracing_sync.models.tasks import (
-    SEASON_TASK,
-    ListCurrentSeasonsEvent,
-    ReconcileGuideEvent,
-    RecordFailureEvent,
-    SyncSeasonEvent,
-    VerifyGuideEvent,
-    parse_event,
-)
+from iracing_sync.models.tasks import SEASON_TASK, ReconcileGuideEvent, RecordFailureEvent, SyncSeasonEvent, parse_event
 from iracing_sync.observability import logger, metrics
 from iracing_sync.tracing import tracer
 
@@ -29,14 +21,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """Run the season task named by ``event["action"]``."""
     task = parse_event(SEASON_TASK, event)
     logger.append_keys(execution_id=task.execution_id)
-    if isinstance(task, ListCurrentSeasonsEvent):
-        return sync.list_current_seasons(task)
     if isinstance(task, SyncSeasonEvent):
         return sync.sync_season(task)
     if isinstance(task, ReconcileGuideEvent):
         return sync.reconcile_guide(task)
-    if isinstance(task, VerifyGuideEvent):
-        return sync.verify_guide(task)
     if isinstance(task, RecordFailureEvent):
         return outcomes.record_failure(task)
-    return outcomes.record_run(task)
+    return sync.record_run(task)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # No Tracer (iracing_sync.tracing): an HTTP API has no trace context to join, and Lambda's active tracing still
 # records each invocation.
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-@metrics.log_metrics(capture_cold_start_metric=True)  # the cold start a user waits for, counted per function
+@metrics.log_metrics  # no cold-start metric: no alarm reads it, and it would be billed per hour it is sent in
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Answer one HTTP API request."""
     return app.resolve(event, context)

@@ -63,7 +63,7 @@ def _real_credentials_configured() -> bool:
     from iracing_sync.settings import settings_from_env
 
     s = settings_from_env(_USER_ENV)
-    return bool(s.iracing_secret_name or s.iracing_credentials_file or s.iracing_username)
+    return bool(s.iracing_parameter_name or s.iracing_credentials_file or s.iracing_username)
 
 
 @dataclass

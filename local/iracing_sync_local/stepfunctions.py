@@ -7,13 +7,16 @@ exception class name, which is what Retry/Catch match on, and the whole stack tr
 
 AWS quotas enforced locally, so a design that would fail in AWS fails here: 256 KiB per state's input and
 output (moto's interpreter checks it: States.DataLimitExceeded), 6 MB per Lambda response (checked here:
-Function.ResponseSizeTooLarge), 25,000 history events per execution (counted here after the run).
+Function.ResponseSizeTooLarge), 25,000 history events per execution (counted here after the run), and an EXPRESS
+execution's 5 minutes (its machine's or a Distributed Map child's; scaled as the waits are: ``express_limit_seconds``).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import math
+import re
 import sys
 import threading
 import time
@@ -22,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from time import perf_counter
 from types import ModuleType
 from typing import Any
@@ -52,33 +56,126 @@ def substitutions() -> dict[str, str]:
     return {f"{logical_id[: -len('Function')]}FunctionArn": function_arn(logical_id) for logical_id in FUNCTIONS}
 
 
-def load_definition(name: str, retry_interval_scale: float = 1.0) -> dict[str, Any]:
+# An EXPRESS execution, or a Distributed Map's express child, ends at 5 minutes whatever its definition says.
+EXPRESS_LIMIT_SECONDS = 300
+# The least local express limit: the handlers run at this machine's speed while waits shrink, so a limit scaled as
+# far as the waits are would end healthy runs; a runaway one (a retry or wait loop) still ends within it.
+MIN_LOCAL_EXPRESS_SECONDS = 120
+# The least local TimeoutSeconds of a Lambda task: here the handlers run in-process against DynamoDB Local, the fake
+# iRacing server and every other test, on a shared CPU or two, several times slower than in Lambda, and nothing
+# stops them at the function's timeout. What a task's timeout guards in AWS (a call is never abandoned while its
+# Lambda runs) is checked on the ASL itself (tests/unit/test_worst_case.py).
+MIN_LOCAL_TASK_SECONDS = 120
+# How a converted express child's item processor carries its local limit to the interpreter (its Comment).
+_EXPRESS_MARK = re.compile(r"\[local: express, (\d+) s\]")
+
+
+def express_limit_seconds(retry_interval_scale: float, own: float = EXPRESS_LIMIT_SECONDS) -> int:
+    """The local limit of an express execution: its own TimeoutSeconds or express's 5 minutes, whichever is less,
+    scaled as the runner scales retries and waits, and at least MIN_LOCAL_EXPRESS_SECONDS."""
+    return max(MIN_LOCAL_EXPRESS_SECONDS, math.ceil(min(own, EXPRESS_LIMIT_SECONDS) * retry_interval_scale))
+
+
+@cache
+def express_machines() -> frozenset[str]:
+    """The ASL file names (as in STATE_MACHINES) of the machines template.yaml declares EXPRESS."""
+    from iracing_sync_local.template import load_template
+
+    resources = load_template()["Resources"]
+    return frozenset(f for f, n in STATE_MACHINES.items() if resources[n]["Properties"].get("Type") == "EXPRESS")
+
+
+def load_definition(name: str, retry_interval_scale: float = 1.0, express_limit: int | None = None) -> dict[str, Any]:
     """An ASL file with its ${...} substituted; Retry intervals scaled (moto sleeps them for real).
 
-    Below scale 1, a Wait until a timestamp (the rate budget's reset) also becomes a 1 s wait.
+    Below scale 1, a Wait until a timestamp (the rate budget's reset) also becomes a 1 s wait. An EXPRESS machine
+    or express child ends at ``express_limit`` (default: ``express_limit_seconds`` of the scale), as AWS ends it.
     """
     text = (STATEMACHINE_DIR / f"{name}.asl.json").read_text()
     for key, value in substitutions().items():
         text = text.replace("${" + key + "}", value)
-    definition: dict[str, Any] = json.loads(text)
-    _express_as_standard(definition)
+    return local_definition(
+        json.loads(text), retry_interval_scale, express=name in express_machines(), express_limit=express_limit
+    )
+
+
+def local_definition(
+    definition: dict[str, Any],
+    retry_interval_scale: float = 1.0,
+    *,
+    express: bool = False,
+    express_limit: int | None = None,
+) -> dict[str, Any]:
+    """A definition as the local interpreter runs it: express children as STANDARD ones bounded by express's
+    limit, an EXPRESS machine's TimeoutSeconds bounded by it, tasks given this machine's time, retries and waits
+    scaled."""
+    limit = express_limit or express_limit_seconds(retry_interval_scale)
+    _express_as_standard(definition, limit)
+    _slower_here(definition)
+    if express:
+        own = definition.get("TimeoutSeconds", EXPRESS_LIMIT_SECONDS)
+        definition["TimeoutSeconds"] = min(express_limit or express_limit_seconds(retry_interval_scale, own), own)
     if retry_interval_scale != 1.0:
         _scale_retries(definition, retry_interval_scale)
     return definition
 
 
-def _express_as_standard(node: Any) -> None:
-    """moto's parser takes only STANDARD Distributed Map children: run EXPRESS ones as STANDARD (same states,
-    same results; what differs is AWS's pricing and the 5-minute limit of an express child, not checked here)."""
+def _slower_here(node: Any) -> None:
+    """Every task's TimeoutSeconds raised to MIN_LOCAL_TASK_SECONDS."""
+    if isinstance(node, dict):
+        if node.get("Type") == "Task" and isinstance(node.get("TimeoutSeconds"), int):
+            node["TimeoutSeconds"] = max(node["TimeoutSeconds"], MIN_LOCAL_TASK_SECONDS)
+        for value in node.values():
+            _slower_here(value)
+    elif isinstance(node, list):
+        for value in node:
+            _slower_here(value)
+
+
+def _express_as_standard(node: Any, limit: int) -> None:
+    """moto's parser takes only STANDARD Distributed Map children: run EXPRESS ones as STANDARD (same states, same
+    results; AWS's pricing differs), marked with their limit, which the interpreter enforces (_iteration_program)."""
     if isinstance(node, dict):
         config = node.get("ProcessorConfig")
         if isinstance(config, dict) and config.get("ExecutionType") == "EXPRESS":
             config["ExecutionType"] = "STANDARD"
+            node["Comment"] = f"{node.get('Comment', '')} [local: express, {limit} s]".strip()
         for value in node.values():
-            _express_as_standard(value)
+            _express_as_standard(value, limit)
     elif isinstance(node, list):
         for value in node:
-            _express_as_standard(value)
+            _express_as_standard(value, limit)
+
+
+def _iteration_program(self: Any) -> Any:
+    """A Map's item program; an express child's ends at its limit and fails as AWS's would (States.Timeout).
+
+    moto reads a child program that timed out as one that succeeded: its item would count as done, and the run
+    would never see the MissingOutcome AWS's killed child leaves.
+    """
+    from moto.stepfunctions.parser.api import ExecutionFailedEventDetails
+    from moto.stepfunctions.parser.asl.component.common.timeouts.timeout import TimeoutSeconds
+    from moto.stepfunctions.parser.asl.component.program.program import Program
+    from moto.stepfunctions.parser.asl.eval.program_state import ProgramTimedOut
+
+    mark = _EXPRESS_MARK.search(self._comment.comment if self._comment is not None else "")
+    limit = int(mark[1]) if mark is not None else None
+
+    class ExpressChild(Program):  # type: ignore[misc]
+        def eval(self, env: Any) -> None:
+            super().eval(env)
+            if isinstance(env.program_state(), ProgramTimedOut):
+                cause = f"the express child ran past its {limit} s limit (express's 5 minutes, scaled)"
+                env.set_error(ExecutionFailedEventDetails(error="States.Timeout", cause=cause))
+
+    # (what moto's own IterationComponent._get_iteration_program builds, with the child's limit)
+    return (Program if limit is None else ExpressChild)(
+        query_language=self._query_language,
+        start_at=self._start_at,
+        states=self._states,
+        timeout_seconds=None if limit is None else TimeoutSeconds(limit),
+        comment=self._comment,
+    )
 
 
 def _scale_retries(node: Any, scale: float) -> None:
@@ -296,16 +393,17 @@ class ExecutionFailed(IracingSyncError):
 class LocalStepFunctions:
     """The project's state machines in moto's interpreter; use inside ``local_step_functions()``."""
 
-    def __init__(self, client: Any, retry_interval_scale: float) -> None:
+    def __init__(self, client: Any, retry_interval_scale: float, express_limit: int | None = None) -> None:
         self._client = client
         self._arns: dict[str, str] = {}
         self._scale = retry_interval_scale
+        self._express_limit = express_limit
 
     def _arn(self, name: str) -> str:
         if name not in self._arns:
             created = self._client.create_state_machine(
                 name=STATE_MACHINES[name],
-                definition=json.dumps(load_definition(name, self._scale)),
+                definition=json.dumps(load_definition(name, self._scale, self._express_limit)),
                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions",
             )
             self._arns[name] = created["stateMachineArn"]
@@ -315,10 +413,14 @@ class LocalStepFunctions:
         """The ARN of a state machine, created in moto on first use."""
         return self._arn(name)
 
-    def create(self, name: str, definition: dict[str, Any]) -> str:
-        """Create a state machine from a definition given whole (tests of the runner itself); its ARN."""
+    def create(self, name: str, definition: dict[str, Any], *, express: bool = False) -> str:
+        """Create a state machine from a definition given whole (tests of the runner itself); its ARN.
+
+        Its retries are taken as given; express children (and, with ``express``, the machine) get express's limit.
+        """
+        local = local_definition(json.loads(json.dumps(definition)), express=express, express_limit=self._express_limit)
         created = self._client.create_state_machine(
-            name=name, definition=json.dumps(definition), roleArn=f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
+            name=name, definition=json.dumps(local), roleArn=f"arn:aws:iam::{ACCOUNT}:role/local-stepfunctions"
         )
         return str(created["stateMachineArn"])
 
@@ -440,12 +542,20 @@ def _report_progress(client: Any, arn: str, last: str) -> str:
 
 
 @contextmanager
-def local_step_functions(retry_interval_scale: float = 1.0) -> Iterator[LocalStepFunctions]:
-    """moto's Step Functions interpreter with Lambda tasks dispatched to the real handlers."""
+def local_step_functions(
+    retry_interval_scale: float = 1.0, express_limit: int | None = None
+) -> Iterator[LocalStepFunctions]:
+    """moto's Step Functions interpreter with Lambda tasks dispatched to the real handlers.
+
+    ``express_limit`` overrides the seconds an express execution may run (default: ``express_limit_seconds``).
+    """
     import boto3
     from moto import mock_aws
     from moto.awslambda.models import LambdaBackend
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.stepfunctions.parser.asl.component.state.exec.state_map.iteration.iteration_component import (
+        IterationComponent,
+    )
 
     config = {
         "stepfunctions": {"execute_state_machine": True},
@@ -457,5 +567,7 @@ def local_step_functions(retry_interval_scale: float = 1.0) -> Iterator[LocalSte
         mock_aws(config=config),  # type: ignore[call-overload]
         mock.patch.object(LambdaSimpleBackend, "invoke", _dispatch),
         mock.patch.object(LambdaBackend, "invoke", _dispatch),
+        mock.patch.object(IterationComponent, "_get_iteration_program", _iteration_program),
     ):
-        yield LocalStepFunctions(boto3.client("stepfunctions", region_name=REGION), retry_interval_scale)
+        client = boto3.client("stepfunctions", region_name=REGION)
+        yield LocalStepFunctions(client, retry_interval_scale, express_limit)

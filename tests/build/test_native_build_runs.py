@@ -132,14 +132,14 @@ def runs(dynamodb: DynamoDBLocal, fake_iracing: FakeIracing) -> list[tuple[str, 
     def files(function: str, *exclude: str) -> list[tuple[str, dict[str, Any]]]:
         return [(n, load_event(n)) for n in by_function[function] if n not in exclude]
 
-    run("SeriesFunction", files("SeriesFunction"))
-    (listing,) = run("SeasonFunction", [("season_list_current.json", load_event("season_list_current.json"))])
+    run("SeriesFunction", files("SeriesFunction", "series_list_current.json"))
+    (listing,) = run("SeriesFunction", [("series_list_current.json", load_event("series_list_current.json"))])
     api_season = int(load_event("slots_api_season.json")["pathParameters"]["id"])
     assert api_season in listing["season_ids"], "the API event's season is not an active season of the snapshot"
     from_archive = {"action": "sync", "season_id": api_season, "archive_key": listing["archive_key"]}
     run(
         "SeasonFunction",
-        [("(the Map's sync from the archive)", from_archive), *files("SeasonFunction", "season_list_current.json")],
+        [("(the Map's sync from the archive)", from_archive), *files("SeasonFunction")],
     )
     run("PastSeasonsFunction", files("PastSeasonsFunction"))
     run("ChangesRelayFunction", files("ChangesRelayFunction"))

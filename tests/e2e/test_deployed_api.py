@@ -33,6 +33,17 @@ def test_deployed_undeclared_route_is_the_gateways_404(api_url: str) -> None:
     assert response.status_code == 404 and response.json() == {"message": "Not Found"}
 
 
+@pytest.mark.parametrize("path", ["/", "/series", "/nope"])
+def test_deployed_head_is_answered_as_get_without_a_body(api_url: str, path: str) -> None:
+    # The local adapter answers HEAD the same way (tests/integration/test_api_head.py): what is unverifiable locally
+    # is that API Gateway sends the GET's Content-Length and no body
+    get = requests.get(f"{api_url}{path}", headers={"Accept-Encoding": "identity"}, timeout=30)
+    head = requests.head(f"{api_url}{path}", headers={"Accept-Encoding": "identity"}, timeout=30)
+    assert head.status_code == get.status_code and head.content == b""
+    assert head.headers.get("ETag") == get.headers.get("ETag")
+    assert head.headers.get("Content-Length") == str(len(get.content))
+
+
 def test_deployed_preflight_is_answered_by_the_gateway_as_the_local_adapter_answers_it(api_url: str) -> None:
     headers = {"Origin": "https://racer.example", "Access-Control-Request-Method": "GET"}
     response = requests.options(f"{api_url}/slots", headers=headers, timeout=30)

@@ -2,9 +2,9 @@
 
 The syncs run there through the CLI's own path (run_on_stack); the API's /slots for a window must be exactly
 what `iracing-sync slots expand` gives over the series/seasons body that sync archived in the stack's bucket;
-the alarm topic must be encrypted with a key CloudWatch may use; the schedules must exist with dead-letter
-queues. The judging itself lives in tests/support/deployed.py and is unit-tested there, so only the AWS calls
-are left untested where no account is at hand.
+the alarm topic must admit CloudWatch and EventBridge; the schedules must exist with dead-letter queues. The
+judging itself lives in tests/support/deployed.py and is unit-tested there, so only the AWS calls are left untested
+where no account is at hand.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import requests
 from iracing_sync_local.template import load_template
 from tests.e2e.conftest import STACK_NAME, needs_stack
 from tests.support.deployed import (
-    CLOUDWATCH_ON_ENCRYPTED_TOPIC,
     compare_slots,
     dead_letter_arn,
     expand_body,
@@ -92,15 +91,12 @@ def test_deployed_race_guide_reconciles_with_nothing_left_drifting(synced: dict[
         assert summary["still_drifting"] == [] and summary["matched"] + summary["unknown_sessions"] > 0, summary
 
 
-def test_deployed_alarm_topic_is_encrypted_with_a_key_cloudwatch_may_use(stack_outputs: dict[str, str]) -> None:
+def test_deployed_alarm_topic_admits_cloudwatch_and_eventbridge(stack_outputs: dict[str, str]) -> None:
     attributes = boto3.client("sns").get_topic_attributes(TopicArn=stack_outputs["AlarmTopicArn"])["Attributes"]
-    key = attributes.get("KmsMasterKeyId")
-    assert key, "the alarm topic is not encrypted"
-    kms = boto3.client("kms")
-    key_id = kms.describe_key(KeyId=key)["KeyMetadata"]["KeyId"]  # GetKeyPolicy takes no alias
-    policy = kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
-    # An AWS managed key (alias/aws/sns) admits no other service: CloudWatch's alarm notifications would be dropped
-    assert key_policy_admits(policy, "cloudwatch.amazonaws.com", CLOUDWATCH_ON_ENCRYPTED_TOPIC), policy
+    # Unencrypted: the AWS-managed SNS key admits neither service, so alarms and rules would deliver nothing
+    assert not attributes.get("KmsMasterKeyId"), attributes.get("KmsMasterKeyId")
+    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+        assert key_policy_admits(attributes["Policy"], service, ("sns:Publish",)), (service, attributes["Policy"])
 
 
 @pytest.mark.parametrize("name", schedule_names(load_template(), STACK_NAME or "STACK"))

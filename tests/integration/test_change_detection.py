@@ -43,7 +43,7 @@ def test_an_unchanged_resync_costs_one_request_no_map_item_and_two_invocations(
     assert again["status"] == "SUCCEEDED" and again["failed"] == []
     assert again["seasons_synced"] == 0 and again["seasons_unchanged"] == 35
     assert [r.path for r in fake_iracing.requests_to("/data/")] == ["/data/series/seasons"]
-    assert stepfunctions.invocations == [("SeasonFunction", "list_current"), ("SeasonFunction", "record_run")]
+    assert stepfunctions.invocations == [("SeriesFunction", "list_current"), ("SeasonFunction", "record_run")]
     # And the stored hashes were read in one BatchGetItem (35 seasons), nothing was written but the run's records
     assert dynamodb_proxy.operations["BatchGetItem"] == 1
     assert again["items_written"] == again["items_deleted"] == 0

@@ -10,11 +10,13 @@ from __future__ import annotations
 import http.client
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
+from iracing_sync_local import REPO_ROOT
 from iracing_sync_local.http_server import make_server, serve_in_thread
 from iracing_sync_local.template import http_api_routes, load_template
 
@@ -101,11 +103,38 @@ def test_adapter_undeclared_route_is_the_gateways_404_without_invoking_the_funct
     assert echo.events == []
 
 
-def test_adapter_head_on_a_get_route_is_404_as_http_apis_route_head_on_its_own(api: str, echo: Echo) -> None:
-    # HTTP APIs match the method exactly: HEAD reaches a function only through a HEAD or ANY route
-    response = requests.head(api + "/series/47", timeout=30)
-    assert response.status_code == 404 and response.content == b""
-    assert echo.events == []
+def test_adapter_head_reaches_the_function_only_through_the_declared_head_routes(api: str, echo: Echo) -> None:
+    # HTTP APIs match the method exactly: HEAD reaches a function only through a HEAD or ANY route, and template.yaml
+    # declares HEAD / and HEAD /{proxy+} (no GET route answers a HEAD)
+    assert {r.key for r in http_api_routes(load_template()) if r.method == "HEAD"} == {"HEAD /", "HEAD /{proxy+}"}
+    root = requests.head(api + "/", timeout=30)
+    series = requests.head(api + "/series/47?x=1", timeout=30)
+    # Then each reached the function through its HEAD route, and came back with the answer's headers and no body
+    assert [e["routeKey"] for e in echo.events] == ["HEAD /", "HEAD /{proxy+}"]
+    assert echo.events[1]["pathParameters"] == {"proxy": "series/47"}
+    assert echo.events[1]["requestContext"]["http"]["method"] == "HEAD"
+    for response, event in zip((root, series), echo.events, strict=True):
+        assert response.status_code == 200 and response.content == b""
+        assert int(response.headers["Content-Length"]) == len(json.dumps(event).encode())
+
+
+def test_adapter_head_on_a_template_without_head_routes_is_the_gateways_404(tmp_path: Path, echo: Echo) -> None:
+    # Given the template without its HEAD routes
+    template = (REPO_ROOT / "template.yaml").read_text()
+    lines = template.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "HeadRoot:")
+    end = next(i for i, line in enumerate(lines) if line.strip() == "Path: /{proxy+}") + 1
+    path = tmp_path / "template.yaml"
+    path.write_text("\n".join(lines[:start] + lines[end:]) + "\n")
+    # When a GET route's path is asked with HEAD
+    base = _serve(echo, template=path)
+    api = next(base)
+    try:
+        response = requests.head(api + "/series/47", timeout=30)
+    finally:
+        next(base, None)
+    # Then the gateway answers 404 itself
+    assert response.status_code == 404 and response.content == b"" and echo.events == []
 
 
 def test_adapter_declared_route_event_is_payload_format_2_0(api: str, echo: Echo) -> None:

@@ -1,8 +1,8 @@
 """How the e2e tier judges a deployed stack: the pure parts (no AWS, no sockets), unit-tested on their own.
 
 - the slots the API serves for a window against `iracing-sync slots expand` over the archived listing;
-- whether a KMS key policy lets a service principal use the key (CloudWatch alarms publishing to an encrypted
-  topic need kms:Decrypt and kms:GenerateDataKey* from the key policy itself);
+- whether a resource policy lets a service principal act (the alarm topic's policy must admit CloudWatch and
+  EventBridge; a KMS key's, for an encrypted topic, kms:Decrypt and kms:GenerateDataKey*);
 - the names template.yaml gives the EventBridge schedules, and a schedule's dead-letter queue.
 """
 

@@ -225,10 +225,10 @@ def test_the_deployment_is_read_from_template_and_definition() -> None:
     assert deployment.memory_mb["SeasonFunction"] == 1024  # its own MemorySize
     assert deployment.memory_mb["SeriesFunction"] == 512  # the Globals default
     assert deployment.archive_retention_days == 90 and deployment.log_retention_days == 30
-    assert deployment.map_concurrency == 10
-    assert deployment.inventory_base.kms_keys == 1 and deployment.inventory_base.secrets == 1
+    assert deployment.map_concurrency == 4
+    assert deployment.inventory_base.kms_keys == 0 and deployment.inventory_base.secrets == 0
     alarms = [r for r in load_template()["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"]
-    assert deployment.inventory_base.alarm_metrics > len(alarms)  # the staleness alarm reads two metrics
+    assert deployment.inventory_base.alarm_metrics > len(alarms)  # the race guide's failure alarm reads two metrics
 
 
 def test_the_measurement_copy_runs_the_same_item_processor_inline_one_item_at_a_time() -> None:

@@ -1,5 +1,5 @@
-"""Where the iRacing credentials come from: Secrets Manager (moto, in-process), a file outside the repo, or
-the environment; every failure names the place looked at, never a value."""
+"""Where the iRacing credentials come from: Parameter Store (a SecureString; moto, in-process), a file outside the
+repo, or the environment; every failure names the place looked at, never a value."""
 
 from __future__ import annotations
 
@@ -14,40 +14,43 @@ import pytest
 from moto import mock_aws
 
 from iracing_sync.errors import MalformedPayload, PermanentError
-from iracing_sync.settings import Settings
+from iracing_sync.settings import Settings, settings_from_env
 from iracing_sync.sync import load_credentials
 
 SECRET = {"username": "driver@example.com", "password": "pw-value", "client_id": "cid", "client_secret": "cs-value"}
 
 
 @pytest.fixture
-def secrets_manager() -> Iterator[Any]:
+def parameter_store() -> Iterator[Any]:
     from aws_lambda_powertools.utilities.parameters import base
 
     with mock_aws():
         base.DEFAULT_PROVIDERS.clear()  # Powertools keeps its boto3 client: make it one of moto's
-        yield boto3.client("secretsmanager", region_name="us-east-1")
+        yield boto3.client("ssm", region_name="us-east-1")
     base.DEFAULT_PROVIDERS.clear()
 
 
-def test_load_credentials_from_secrets_manager(secrets_manager: Any) -> None:
-    name = f"iracing-{uuid.uuid4().hex}"
-    secrets_manager.create_secret(Name=name, SecretString=json.dumps(SECRET))
-    credentials = load_credentials(Settings(iracing_secret_name=name))
+def test_load_credentials_from_a_secure_string_parameter(parameter_store: Any) -> None:
+    # Given the credentials as a SecureString, named as the stack's IRACING_PARAMETER_NAME names it
+    name = f"/iracing-{uuid.uuid4().hex}/credentials"
+    parameter_store.put_parameter(Name=name, Value=json.dumps(SECRET), Type="SecureString")
+    settings = settings_from_env({"IRACING_PARAMETER_NAME": name, "AWS_DEFAULT_REGION": "us-east-1"})
+    # When they are loaded, then they are the decrypted value
+    credentials = load_credentials(settings)
     assert (credentials.username, credentials.client_id) == ("driver@example.com", "cid")
     assert credentials.password == "pw-value" and credentials.client_secret == "cs-value"
 
 
-def test_load_credentials_missing_secret_is_permanent(secrets_manager: Any) -> None:
-    with pytest.raises(PermanentError, match="ResourceNotFoundException"):
-        load_credentials(Settings(iracing_secret_name=f"missing-{uuid.uuid4().hex}"))
+def test_load_credentials_missing_parameter_is_permanent(parameter_store: Any) -> None:
+    with pytest.raises(PermanentError, match="ParameterNotFound"):
+        load_credentials(Settings(iracing_parameter_name=f"/missing-{uuid.uuid4().hex}"))
 
 
-def test_load_credentials_secret_that_is_not_json_is_malformed(secrets_manager: Any) -> None:
-    name = f"iracing-{uuid.uuid4().hex}"
-    secrets_manager.create_secret(Name=name, SecretString="pw-value but no JSON")
+def test_load_credentials_parameter_that_is_not_json_is_malformed(parameter_store: Any) -> None:
+    name = f"/iracing-{uuid.uuid4().hex}"
+    parameter_store.put_parameter(Name=name, Value="pw-value but no JSON", Type="SecureString")
     with pytest.raises(MalformedPayload) as failure:
-        load_credentials(Settings(iracing_secret_name=name))
+        load_credentials(Settings(iracing_parameter_name=name))
     assert "pw-value" not in str(failure.value)
 
 

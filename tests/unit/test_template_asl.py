@@ -20,8 +20,8 @@ LAMBDA_TRANSIENT_ERRORS = [
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
     "Lambda.ClientExecutionTimeoutException",
-    "Lambda.TooManyRequestsException",
 ]
+LAMBDA_THROTTLED = "Lambda.TooManyRequestsException"
 # Every predefined Step Functions error name; a misspelling (States.TaskFailedId) silently never matches.
 STATES_ERRORS = {
     "States.ALL",
@@ -53,7 +53,7 @@ def _error_classes() -> set[str]:
 
 @pytest.mark.parametrize("path", asl_files(), ids=lambda p: p.name)
 def test_asl_error_equals_names_are_known(path: Path) -> None:
-    known = STATES_ERRORS | set(LAMBDA_TRANSIENT_ERRORS) | _error_classes()
+    known = STATES_ERRORS | set(LAMBDA_TRANSIENT_ERRORS) | {LAMBDA_THROTTLED} | _error_classes()
     for state_name, state in walk_states(load_asl(path)):
         for handler in state.get("Retry", []) + state.get("Catch", []):
             unknown = set(handler["ErrorEquals"]) - known

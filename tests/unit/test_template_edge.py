@@ -26,14 +26,21 @@ def behavior() -> dict[str, Any]:
     return props("EdgeDistribution")["DistributionConfig"]["DefaultCacheBehavior"]
 
 
-def test_edge_cache_is_a_parameter_off_by_default_and_on_in_prod() -> None:
+def test_edge_cache_is_a_parameter_off_by_default_and_on_only_in_the_prod_edge_profile() -> None:
     parameter = template()["Parameters"]["EdgeCache"]
     assert parameter["AllowedValues"] == ["on", "off"] and parameter["Default"] == "off"
     assert template()["Conditions"]["EdgeCacheOn"] == {"Fn::Equals": [{"Ref": "EdgeCache"}, "on"]}
     config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
-    for env in ("default", "dev", "prod"):
+    # A new account cannot create a distribution until AWS Support verifies it: prod deploys without one, and
+    # prod-edge (the same stack) is what docs/operations-deploy.md's CloudFront step deploys once it can.
+    for env in ("default", "dev", "prod", "prod-edge"):
         overrides = config[env]["deploy"]["parameters"]["parameter_overrides"].split()
-        assert ("EdgeCache=on" in overrides) == (env == "prod"), env
+        assert ("EdgeCache=on" in overrides) == (env == "prod-edge"), env
+    prod, edge = config["prod"]["deploy"]["parameters"], config["prod-edge"]["deploy"]["parameters"]
+    assert {k: v for k, v in edge.items() if k != "parameter_overrides"} == {
+        k: v for k, v in prod.items() if k != "parameter_overrides"
+    }
+    assert edge["parameter_overrides"].split() == [*prod["parameter_overrides"].split(), "EdgeCache=on"]
 
 
 def test_edge_resources_and_their_url_exist_only_with_the_edge_cache_on() -> None:

@@ -13,7 +13,6 @@ from tests.support.template import (
     function_env,
     functions,
     iam_statements,
-    policy_template,
     props,
     ref_target,
     resources,
@@ -103,15 +102,16 @@ def test_function_env_vars_are_known_to_settings() -> None:
             assert var in known or var.startswith(libraries), f"{where}: {var} is read by nothing"
 
 
-def test_functions_with_secret_env_have_secret_policy_and_only_they() -> None:
-    # Secrets Manager appends "-" and 6 random characters to a secret's name in its ARN.
-    secret_arn = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${IracingSecretName}"
-    secret_arn += "-??????"
+def test_functions_with_the_credentials_env_may_read_that_parameter_and_only_they() -> None:
+    parameter = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter${IracingCredentialsParameter}"
     for name in functions():
-        policies = policy_template(name, "AWSSecretsManagerGetSecretValuePolicy")
-        has_env = function_env(name).get("IRACING_SECRET_NAME") == {"Ref": "IracingSecretName"}
-        assert has_env == bool(policies), name
-        assert [sub_string(p["SecretArn"]) for p in policies] in ([], [secret_arn]), name
+        reads = [
+            sub_string(s["Resource"])
+            for n, s in iam_statements()
+            if n == name and any(str(a).startswith("ssm:") for a in as_list(s["Action"]))
+        ]
+        has_env = function_env(name).get("IRACING_PARAMETER_NAME") == {"Ref": "IracingCredentialsParameter"}
+        assert reads == ([parameter] if has_env else []), name
 
 
 def test_functions_with_archive_env_have_archive_access_and_only_they() -> None:

@@ -98,7 +98,7 @@ def describe(endpoint: str, params: dict[str, Any]) -> str:
 class TokenSeal:
     """Encrypts and authenticates token values stored in DynamoDB, with a key derived from the client secret.
 
-    The client secret lives only in Secrets Manager (or the local credentials), never in the table. AES-256-GCM
+    The client secret lives only in Parameter Store (or the local credentials), never in the table. AES-256-GCM
     (the ``cryptography`` library, not hand-made crypto) with a fresh 96-bit nonce per value and a key derived by
     HKDF-SHA256 from the client secret and the account. A value that does not open (another client secret,
     tampering, an older format) reads as no token, which leads to a fresh login.

@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
+from iracing_sync.announce import announce_partial_run
 from iracing_sync.models.tasks import (
     GuideReport,
     RecordFailureEvent,
@@ -69,19 +70,27 @@ def record_failure(event: RecordFailureEvent) -> dict[str, Any]:
         scope = f"SEASON#{event.season_id}"
     else:
         scope = f"SERIES#{event.series_id}" if event.series_id is not None else "LISTING"
-    error, reason = failure_of(event.error)
-    logger.append_keys(season_id=event.season_id, series_id=event.series_id)
-    logger.warning("task failed", extra={"scope": scope, "error": error, "reason": reason})
-    outcome = RunOutcome(
-        scope=scope, season_id=event.season_id, series_id=event.series_id, ok=False, error=error, reason=reason
-    )
-    record(event.execution_id, outcome)
+    _record_failed(event.execution_id, scope, event.error, event.season_id, event.series_id)
     return {"ok": False}
+
+
+def _record_failed(
+    execution_id: str | None, scope: str, caught: dict[str, Any], season_id: int | None, series_id: int | None
+) -> None:
+    error, reason = failure_of(caught)
+    logger.append_keys(season_id=season_id, series_id=series_id)
+    logger.warning("task failed", extra={"scope": scope, "error": error, "reason": reason})
+    outcome = RunOutcome(scope=scope, season_id=season_id, series_id=series_id, ok=False, error=error, reason=reason)
+    record(execution_id, outcome)
 
 
 def record_run(event: RecordRunEvent) -> dict[str, Any]:
     """Total the outcomes recorded under the run, record the run, return its summary."""
     run_id = run_id_of(event.execution_id) or uuid.uuid4().hex
+    for task in event.caught:
+        if task.error is not None:
+            scope = task.scope or f"SEASON#{task.season_id}"
+            _record_failed(event.execution_id, scope, task.error, task.season_id, None)
     outcomes = runs.list_outcomes(run_id)
     tally = Tally()
     for outcome in outcomes:
@@ -98,19 +107,42 @@ def record_run(event: RecordRunEvent) -> dict[str, Any]:
     summary = RunSummary(run_id=run_id, kind=event.kind, status=status, **tally.model_dump())
     started = event.started_at or datetime.now(UTC)
     runs.put_sync_run(summary, started_at=started, finished_at=datetime.now(UTC))
-    # Dimension kind: the alarms watch scheduled kinds only. (Disabled, Powertools never clears dimensions, so a
-    # later run's kind would warn.) All three run counts go out as 0 or 1: no run at all is then missing data.
-    if not is_metrics_disabled():
-        metrics.add_dimension(name="kind", value=event.kind)
-    if event.kind == GUIDE_KIND:
-        # Only what its alarms read (each custom metric is a metric-month, $0.30): a partial run, and drift a
-        # re-sync did not heal. The rest (sessions, matched, drift that healed) is in the run record and its log.
-        metrics.add_metric(name="RunsPartial", unit="Count", value=int(status == "PARTIAL"))
-        guide = tally.guide or GuideReport()
-        metrics.add_metric(name="SeasonsStillDrifting", unit="Count", value=len(guide.still_drifting))
-    else:
-        metrics.add_metric(name="SeasonsFailed", unit="Count", value=tally.failed_count)
-        for name, value in (("RunsSucceeded", "SUCCEEDED"), ("RunsPartial", "PARTIAL"), ("RunsFailed", "FAILED")):
-            metrics.add_metric(name=name, unit="Count", value=int(status == value))
-    logger.info("run recorded", extra={"run_id": run_id, "status": status, "failed": tally.failed_count})
+    _notify(summary)
+    # The line the stack's dashboard reads (Logs Insights): what each run synced, failed, drifted and asked of iRacing.
+    guide = tally.guide or GuideReport()
+    logger.info(
+        "run recorded",
+        extra={
+            "run_id": run_id,
+            "kind": event.kind,
+            "status": status,
+            "failed": tally.failed_count,
+            "seasons_synced": tally.seasons_synced,
+            "seasons_unchanged": tally.seasons_unchanged,
+            "api_requests": tally.api_requests,
+            "drifting": len(guide.drifting),
+            "still_drifting": len(guide.still_drifting),
+        },
+    )
     return summary.model_dump()
+
+
+def _notify(summary: RunSummary) -> None:
+    """What reaches a person about this run: only what an alarm or a rule reads, and only when it is not 0.
+
+    A race-guide run (every 5 minutes) sends RunsPartial for a PARTIAL run and SeasonsStillDrifting when a re-sync
+    left seasons drifting, read by alarms (one notice while it lasts); each custom metric is billed per hour it is
+    sent in, and an hour without one is an alarm's missing data, read as OK. A PARTIAL run of any other kind is one
+    EventBridge event, which a rule sends to the alarm topic. A FAILED run fails its execution: AWS reports that.
+    """
+    if summary.kind == GUIDE_KIND:
+        still = (summary.guide or GuideReport()).still_drifting
+        values = {"RunsPartial": int(summary.status == "PARTIAL"), "SeasonsStillDrifting": len(still)}
+        sent = {name: value for name, value in values.items() if value}
+        if sent and not is_metrics_disabled():
+            # (Disabled, Powertools never clears dimensions, so a later run's kind would warn.)
+            metrics.add_dimension(name="kind", value=summary.kind)
+        for name, value in sent.items():
+            metrics.add_metric(name=name, unit="Count", value=value)
+    elif summary.status == "PARTIAL":
+        announce_partial_run(summary)

@@ -26,8 +26,9 @@ from iracing_sync.models.tasks import GuideReport, SeasonDrift
 
 # Seasons one run syncs at once (drifting ones first, then seasons not stored): each is a series/season_schedule
 # request, and a run every 5 minutes must stay a small share of the account's rate budget even when seasons keep
-# failing (a season iRacing refuses is tried again by a later run, in turn with the others).
-MAX_RESYNCS = 8
+# failing (a season iRacing refuses is tried again by a later run, in turn with the others). No more than the
+# machine's Resync MaxConcurrency: all in one round, which its express budget counts on (tests/unit/test_worst_case).
+MAX_RESYNCS = 4
 
 
 @dataclass(frozen=True)

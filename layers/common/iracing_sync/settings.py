@@ -46,8 +46,8 @@ class _Values(NamedTuple):
     dynamodb_endpoint: str | None = setting("DYNAMODB_ENDPOINT", default=None)
     iracing_api_url: str = setting("IRACING_API_URL", default="https://members-ng.iracing.com")
     iracing_oauth_url: str = setting("IRACING_OAUTH_URL", default="https://oauth.iracing.com/oauth2/token")
-    # Secrets Manager secret holding {"username","password","client_id","client_secret"} (AWS).
-    iracing_secret_name: str | None = setting("IRACING_SECRET_NAME", default=None)
+    # SSM Parameter Store SecureString holding {"username","password","client_id","client_secret"} (AWS).
+    iracing_parameter_name: str | None = setting("IRACING_PARAMETER_NAME", default=None)
     # Local alternative: a JSON file outside the repo with the same keys.
     iracing_credentials_file: Path | None = setting("IRACING_CREDENTIALS_FILE", default=None)
     iracing_username: str | None = setting("IRACING_USERNAME", default=None)

@@ -13,10 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from iracing_sync import archive
+from iracing_sync import archive, outcomes
 from iracing_sync.archive import Archive
 from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
-from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
+from iracing_sync.errors import IracingSyncError, MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, IracingModel, Series, TrackConfig
 from iracing_sync.models.iracing_bodies import CarClass
@@ -27,43 +27,54 @@ from iracing_sync.models.tasks import (
     ListPastSeasonsEvent,
     ListSeriesEvent,
     ReconcileGuideEvent,
+    RecordFailureEvent,
+    RecordRunEvent,
     RunOutcome,
     SeasonDrift,
     SyncReferenceEvent,
     SyncSeasonEvent,
     SyncSeriesEvent,
-    VerifyGuideEvent,
     run_id_of,
 )
-from iracing_sync.observability import logger, metrics
-from iracing_sync.outcomes import record
+from iracing_sync.observability import logger
+from iracing_sync.outcomes import record, record_failure
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
 from iracing_sync.store import catalog, guide, listing, schema, season_writes, seasons, slot_sources
 
+# Parameter Store errors that a retry cannot mend (the parameter missing, not readable, or its key refusing).
+_PERMANENT_PARAMETER_ERRORS = frozenset(
+    {"ParameterNotFound", "AccessDeniedException", "InvalidKeyId", "KMSAccessDeniedException"}
+)
+
+
+# The scope of the race guide's check of its re-synced seasons (sync.verify_guide), recorded under the run.
+VERIFY_SCOPE = "GUIDE#VERIFY"
+
 
 def load_credentials(settings: Settings) -> Credentials:
-    """iRacing credentials: Secrets Manager in AWS, else a local file (outside the repo), else the environment.
+    """iRacing credentials: Parameter Store in AWS, else a local file (outside the repo), else the environment.
 
     Errors name where the credentials were looked for, never a value.
     """
-    if settings.iracing_secret_name:
+    if name := settings.iracing_parameter_name:
         from aws_lambda_powertools.utilities import parameters
         from botocore.exceptions import ClientError
 
         try:
-            # Cached for 5 minutes across warm invocations: a sync's many Lambdas cost few Secrets Manager calls.
-            secret = parameters.get_secret(settings.iracing_secret_name, transform="json", max_age=300)
+            # A SecureString, decrypted by Parameter Store; cached for 5 minutes across warm invocations, so a sync's
+            # many Lambdas cost few calls.
+            secret = parameters.get_parameter(name, decrypt=True, transform="json", max_age=300)
         except parameters.exceptions.TransformParameterError as exc:
-            raise MalformedPayload(f"secret {settings.iracing_secret_name} is not JSON") from exc
+            raise MalformedPayload(f"parameter {name} is not JSON") from exc
         except parameters.exceptions.GetParameterError as exc:
-            # Powertools wraps the AWS error (implicitly chained): a missing or forbidden secret stays so.
+            # Powertools wraps the AWS error (implicitly chained): a missing or forbidden parameter stays so.
             cause = exc.__cause__ or exc.__context__
             code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
-            if code in ("ResourceNotFoundException", "AccessDeniedException", "DecryptionFailure"):
-                raise PermanentError(f"cannot read secret {settings.iracing_secret_name}: {code}") from exc
-            raise RetryableError(f"cannot read secret {settings.iracing_secret_name} now; retry") from exc
+            if code in _PERMANENT_PARAMETER_ERRORS:
+                raise PermanentError(f"cannot read parameter {name}: {code}") from exc
+            raise RetryableError(f"cannot read parameter {name} now; retry") from exc
         return parse_credentials(secret)
     if settings.iracing_credentials_file:
         path = settings.iracing_credentials_file.expanduser().resolve()
@@ -82,7 +93,9 @@ def load_credentials(settings: Settings) -> Credentials:
     }
     missing = [f"IRACING_{key.upper()}" for key, value in env.items() if not value]
     if len(missing) == len(env):
-        raise PermanentError("no iRacing credentials: set IRACING_SECRET_NAME, IRACING_CREDENTIALS_FILE or IRACING_*")
+        raise PermanentError(
+            "no iRacing credentials: set IRACING_PARAMETER_NAME, IRACING_CREDENTIALS_FILE or IRACING_*"
+        )
     if missing:
         raise PermanentError(f"incomplete iRacing credentials: {', '.join(missing)} not set")
     return parse_credentials(env)
@@ -142,8 +155,6 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     inactive = season_writes.mark_inactive(left)
     if last is None or last.digest != whole:
         listing.put_listing(ListingState(digest=whole, archive_key=key, season_ids=ids))
-    metrics.add_metric(name="ActiveSeasonsListed", unit="Count", value=len(ids))
-    metrics.add_metric(name="SeasonsChanged", unit="Count", value=len(changed))
     logger.info(
         "active seasons listed",
         extra={"seasons": len(ids), "changed": len(changed), "inactive": inactive, "archive_key": key},
@@ -235,7 +246,6 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     counts = season_writes.put_season(
         processed, fetched_at=archive.fetched_at(key), body_hash=record_hash(processed, processor)
     )
-    metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
     logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
     return record(
         event.execution_id,
@@ -297,7 +307,6 @@ def sync_series(event: SyncSeriesEvent) -> dict[str, Any]:
     assets = _by_id(_fetch(client, "series/assets")[0], "series/assets")
     series = _validated(Series, body, "series/get", assets, "series_id")
     counts = catalog.put_series(series)
-    metrics.add_metric(name="SeriesSynced", unit="Count", value=len(series))
     return record(event.execution_id, _task_outcome("series", client, counts))
 
 
@@ -311,7 +320,6 @@ def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
     # Cars before classes: a class names its cars, and the catalog digest it records must match the stored cars.
     counts = (catalog.put_cars(cars), catalog.put_car_classes(classes, cars), catalog.put_tracks(tracks))
-    metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
     return record(event.execution_id, _task_outcome("reference", client, *counts))
 
 
@@ -322,7 +330,6 @@ def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
     if not isinstance(body, list):
         raise MalformedPayload(f"series/get: expected an array, got {type(body).__name__}")
     ids = sorted({s["series_id"] for s in body if isinstance(s, dict) and isinstance(s.get("series_id"), int)})
-    metrics.add_metric(name="SeriesListed", unit="Count", value=len(ids))
     outcome = RunOutcome(scope="LISTING", api_requests=client.api_requests, expects=[f"SERIES#{i}" for i in ids])
     record(event.execution_id, outcome)
     return {"series_ids": ids}
@@ -337,7 +344,6 @@ def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
     if not isinstance(seasons, list):
         raise MalformedPayload(f"series/past_seasons series_id={event.series_id}: no series.seasons array")
     ids = sorted({s["season_id"] for s in seasons if isinstance(s, dict) and isinstance(s.get("season_id"), int)})
-    metrics.add_metric(name="PastSeasonsListed", unit="Count", value=len(ids))
     outcome = RunOutcome(
         scope=f"SERIES#{event.series_id}",
         series_id=event.series_id,
@@ -397,15 +403,33 @@ def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
     return {"skipped": False, "archive_key": key, "resync": report.resynced, "resync_needed": bool(report.resynced)}
 
 
-def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
-    """After the re-sync of ``season_ids``, predict their starts again and compare them with the same race guide:
-    a season that matches it now is healed; one that still does not stays drifting (and alarms)."""
+def record_run(event: RecordRunEvent) -> dict[str, Any]:
+    """Record the run (``outcomes.record_run``); a race-guide run that re-synced seasons first checks them against the
+    guide it fetched (``verify_guide``). A check that fails is recorded as that task's failure: the run is still
+    recorded."""
+    if event.guide_key and event.resynced:
+        try:
+            verify_guide(event.execution_id, event.guide_key, event.resynced)
+        except IracingSyncError as exc:
+            caught = {"Error": type(exc).__name__, "Cause": str(exc)}
+            record_failure(
+                RecordFailureEvent(
+                    action="record_failure", scope=VERIFY_SCOPE, error=caught, execution_id=event.execution_id
+                )
+            )
+    return outcomes.record_run(event)
+
+
+def verify_guide(execution_id: str | None, archive_key: str, season_ids: list[int]) -> dict[str, Any]:
+    """After the re-sync of ``season_ids``, predict their starts again and compare them with the same race guide
+    (archived under ``archive_key``): a season that matches it now is healed; one that still does not stays
+    drifting (and alarms)."""
     from iracing_sync import race_guide
 
-    polled = race_guide.parse_guide(_archived(_archive().location, event.archive_key))
+    polled = race_guide.parse_guide(_archived(_archive().location, archive_key))
     listed = polled.keys_by_season()
     report = GuideReport()
-    for season_id in sorted(set(event.season_ids)):
+    for season_id in sorted(set(season_ids)):
         sources = slot_sources.season_slot_sources(season_id)
         if sources is None:  # still not stored: its sync failed, and the run reports why
             continue
@@ -418,4 +442,4 @@ def verify_guide(event: VerifyGuideEvent) -> dict[str, Any]:
             report.drifting.append(season_id)
             report.drift.append(drift.model_copy(update={"healed": False}))
     logger.info("race guide verified", extra={"healed": report.healed, "still_drifting": report.drifting})
-    return record(event.execution_id, RunOutcome(scope="GUIDE#VERIFY", guide=report))
+    return record(execution_id, RunOutcome(scope=VERIFY_SCOPE, guide=report))

@@ -8,6 +8,7 @@ an unavailable store 503.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -22,13 +23,26 @@ from iracing_sync.observability import logger
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class _Resolver(APIGatewayHttpResolver):
-    """Powertools' HTTP API resolver whose OpenAPI document states what this API really answers (api.openapi)."""
+    """Powertools' HTTP API resolver whose OpenAPI document states what this API really answers (api.openapi), and
+    which answers HEAD as GET."""
 
     def get_openapi_schema(self, **kwargs: Any) -> OpenAPI:
         return finish_openapi(super().get_openapi_schema(**kwargs))
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        """Answer one event; a HEAD (template.yaml routes every HEAD here) exactly as the GET of its path.
+
+        The body stays in the answer: the gateway sends a HEAD's headers only, with the GET's Content-Length, and an
+        edge cache that stores the answer stores all of it.
+        """
+        http = event.get("requestContext", {}).get("http", {})
+        if http.get("method") == "HEAD":
+            event = {**event, "requestContext": {**event["requestContext"], "http": {**http, "method": "GET"}}}
+        return super().resolve(event, context)
 
 
 app = _Resolver(enable_validation=True, serializer=serialize)

@@ -53,14 +53,6 @@ class ReconcileGuideEvent(TaskEvent):
     action: Literal["race_guide"]
 
 
-class VerifyGuideEvent(TaskEvent):
-    """After the re-sync of ``season_ids``, compare them again with the race guide archived under ``archive_key``."""
-
-    action: Literal["verify_guide"]
-    archive_key: str = Field(min_length=1)
-    season_ids: list[int] = Field(default_factory=list)
-
-
 class SeasonDrift(DeferredModel):
     """How one stored season disagrees with the race guide: sessions no stored week predicts (``unexpected``) and
     predicted starts inside the guide's block that the guide lacks (``missing``); ``healed`` once its re-sync was
@@ -200,11 +192,25 @@ class RecordFailureEvent(TaskEvent):
     error: dict[str, Any] = Field(default_factory=dict)
 
 
+class CaughtTask(DeferredModel):
+    """A task of this execution whose failure its Catch kept in the state instead of a recording task (an EXPRESS
+    machine's budget has no room for one): recorded by the run's own record (``RecordRunEvent.caught``). A Map
+    item that succeeded arrives here too, without an error, and is not recorded."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scope: str | None = None  # default: SEASON#<season_id>
+    season_id: int | None = None
+    error: dict[str, Any] | None = None
+
+
 class RecordRunEvent(TaskEvent):
     """Total the outcomes recorded under the run and record the run.
 
     ``expects`` names scopes the run started for (e.g. a SyncSeason input's seasons) besides those its listings
-    recorded; ``started_at`` is the execution's start ($$.Execution.StartTime).
+    recorded; ``started_at`` is the execution's start ($$.Execution.StartTime). ``caught`` are failures to record
+    first; a race-guide run names the guide it fetched (``guide_key``) and the seasons it re-synced, which are
+    checked against that guide again before the run is totalled (``sync.record_run``).
     """
 
     action: Literal["record_run"]
@@ -212,15 +218,13 @@ class RecordRunEvent(TaskEvent):
     started_at: datetime | None = None
     season_ids: list[int] = Field(default_factory=list)
     series_ids: list[int] = Field(default_factory=list)
+    caught: list[CaughtTask] = Field(default_factory=list)
+    guide_key: str | None = None
+    resynced: list[int] = Field(default_factory=list)
 
 
 SeasonTask = Annotated[
-    ListCurrentSeasonsEvent
-    | SyncSeasonEvent
-    | RecordFailureEvent
-    | RecordRunEvent
-    | ReconcileGuideEvent
-    | VerifyGuideEvent,
+    SyncSeasonEvent | RecordFailureEvent | RecordRunEvent | ReconcileGuideEvent,
     Field(discriminator="action"),
 ]
 SEASON_TASK: TypeAdapter[SeasonTask] = TypeAdapter(SeasonTask, config=DEFERRED)
@@ -238,7 +242,7 @@ class SyncReferenceEvent(TaskEvent):
     action: Literal["reference"]
 
 
-SeriesTask = Annotated[SyncSeriesEvent | SyncReferenceEvent, Field(discriminator="action")]
+SeriesTask = Annotated[SyncSeriesEvent | SyncReferenceEvent | ListCurrentSeasonsEvent, Field(discriminator="action")]
 SERIES_TASK: TypeAdapter[SeriesTask] = TypeAdapter(SeriesTask, config=DEFERRED)
 
 
