@@ -149,12 +149,13 @@ def _references(value: Any) -> set[str]:
 
 
 def _shapes(names: set[str]) -> dict[str, Any]:
-    """The JSON Schemas of the named ``models.http`` shapes and of every model they use, as answers (serialized)."""
+    """The JSON Schemas of the named ``models.http`` (or ``models.http_planner``) shapes and of every model they use,
+    as answers (serialized)."""
     from pydantic.json_schema import models_json_schema
 
-    from iracing_sync.models import http
+    from iracing_sync.models import http, http_planner
 
-    models = [(getattr(http, name), "serialization") for name in sorted(names)]
+    models = [(getattr(http, name, None) or getattr(http_planner, name), "serialization") for name in sorted(names)]
     _, document = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
     return dict(document.get("$defs", {}))
 

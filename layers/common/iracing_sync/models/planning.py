@@ -1,0 +1,101 @@
+"""What planning with owned content reads: the packages a racer buys, what a week needs of them, who owns what.
+
+A package is what iRacing sells and member/info lists as owned (``car_packages`` / ``track_packages``: a
+``package_id`` and its ``content_ids``): a car's package holds one car or a few variants, a track's every
+configuration of that track. The season sync writes on each week the packages of its track and cars (from the
+stored catalogs), so deciding whether a racer can enter a week reads nothing but the week.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
+
+from pydantic import ConfigDict, Field
+
+from iracing_sync.models.base import DeferredModel
+from iracing_sync.models.iracing import WeatherSummary
+
+if TYPE_CHECKING:  # (records builds on this module)
+    from iracing_sync.models.records import CarRef
+
+
+class ContentPackage(DeferredModel):
+    """A car or track package: owning any of its ``content_ids`` (car or track IDs) is owning all of them.
+
+    ``package_id`` is null for content the stored catalog does not list (then it is a package of its own).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    package_id: int | None = None
+    name: str | None = Field(None, description="the car's or the track's name")
+    price: float | None = Field(None, description="iRacing's price in US dollars")
+    free: bool = Field(False, description="free with the subscription")
+    content_ids: tuple[int, ...] = Field((), description="the car IDs or track (configuration) IDs it holds")
+
+    def owned_by(self, owned: frozenset[int]) -> bool:
+        """Free, or one of its content IDs is among ``owned``."""
+        return self.free or not owned.isdisjoint(self.content_ids)
+
+
+class WeekPlan(DeferredModel):
+    """What deciding a week takes besides its cars: its track's package, its cars' packages, its weather summary.
+
+    ``car_packages`` are the packages of the week's cars, in the order of the cars, each once.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    track_package: ContentPackage | None = None
+    car_packages: tuple[ContentPackage, ...] = ()
+    weather_summary: WeatherSummary | None = None
+
+    @property
+    def rain_chance(self) -> int | None:
+        """iRacing's chance of rain for the week, in percent (its summary's precip_chance), None if unknown."""
+        return summary_rain_chance(self.weather_summary)
+
+
+def summary_rain_chance(summary: WeatherSummary | None) -> int | None:
+    """A weather summary's chance of rain in whole percent (its precip_chance is a percent), None if unknown."""
+    if summary is None or summary.precip_chance is None:
+        return None
+    return max(0, min(100, round(summary.precip_chance)))
+
+
+class Access(NamedTuple):
+    """Whether a racer can enter a week, and what they lack: the track's package, and (when no car of the week is
+    theirs or free) the packages of its cars."""
+
+    enterable: bool
+    track: ContentPackage | None
+    cars: tuple[ContentPackage, ...]
+
+
+class Ownership(NamedTuple):
+    """What a racer owns: car and track IDs (member/info's content_ids). Free content is everyone's."""
+
+    car_ids: frozenset[int] = frozenset()
+    track_ids: frozenset[int] = frozenset()
+
+    def canonical(self) -> list[list[int]]:
+        """Sorted lists, the same in every process (for cursors and fingerprints)."""
+        return [sorted(self.car_ids), sorted(self.track_ids)]
+
+    def access(self, track_id: int | None, cars: Iterable[CarRef], plan: WeekPlan | None) -> Access:
+        """Whether a week of this track and these cars is enterable: its track's package is owned (any
+        configuration of it) or free, and one of its cars is owned or free. Content the catalog does not list
+        counts as a package of its own, never free; a week without cars is not enterable."""
+        plan = plan or WeekPlan()
+        track = plan.track_package
+        if track is None and track_id is not None:
+            track = ContentPackage(content_ids=(track_id,))
+        track_ok = track is not None and track.owned_by(self.track_ids)
+        packages = plan.car_packages or tuple(ContentPackage(content_ids=(c.car_id,)) for c in cars)
+        cars_ok = any(p.owned_by(self.car_ids) for p in packages)
+        return Access(
+            enterable=track_ok and cars_ok,
+            track=None if track_ok else track,
+            cars=() if cars_ok else packages,
+        )
