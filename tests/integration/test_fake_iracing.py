@@ -18,6 +18,7 @@ import requests
 from iracing_sync_local import REPO_ROOT, SAMPLES_DIR
 from iracing_sync_local.fake_iracing import FakeIracing, mask
 from tests.support.clock import T0, FakeClock
+from tests.support.weather_links import unsigned
 
 pytestmark = pytest.mark.integration
 
@@ -377,10 +378,14 @@ def test_constants_are_answered_directly(fake: FakeIracing, http: requests.Sessi
 def test_season_schedule_real_and_synthesized(fake: FakeIracing, http: requests.Session) -> None:
     token = fake.issue_token()
     real = fetch(fake, http, "series/season_schedule", token, season_id="5935")
-    assert real == json.loads((SAMPLES_DIR / "series_season_schedule.json").read_text(encoding="utf-8"))
+    # (the real body, but for its weather links: re-signed on every fetch, as iRacing does, and served by the fake)
+    sample = json.loads((SAMPLES_DIR / "series_season_schedule.json").read_text(encoding="utf-8"))
+    assert unsigned(real) == unsigned(sample) and real != sample
+    assert unsigned(fetch(fake, http, "series/season_schedule", token, season_id="5935")) == unsigned(real)
     seasons = json.loads((SAMPLES_DIR / "series_seasons.json").read_text(encoding="utf-8"))
     synthesized = fetch(fake, http, "series/season_schedule", token, season_id=str(seasons[3]["season_id"]))
-    assert synthesized == {"success": True, "season_id": seasons[3]["season_id"], "schedules": seasons[3]["schedules"]}
+    expected = {"success": True, "season_id": seasons[3]["season_id"], "schedules": seasons[3]["schedules"]}
+    assert unsigned(synthesized) == unsigned(expected)
     past = fetch(fake, http, "series/past_seasons", token, series_id="306")
     assert isinstance(past, dict) and past["series_id"] == 306
 

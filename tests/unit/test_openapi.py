@@ -70,6 +70,9 @@ def test_slots_documents_every_filter_and_the_page_parameters(document: dict[str
         "license",
         "car_id",
         "track_id",
+        "owned_car_id",
+        "owned_track_id",
+        "content",
         "tz",
         "limit",
         "cursor",
@@ -88,6 +91,10 @@ def test_slots_documents_every_filter_and_the_page_parameters(document: dict[str
         "formula_car",
     ]
     assert params["limit"]["schema"]["maximum"] == 10_000
+    # what a racer owns takes hundreds of IDs (member/info's 66 track packages hold 239), and says so
+    for name in ("owned_car_id", "owned_track_id"):
+        assert params[name]["schema"]["type"] == "array" and params[name]["schema"]["maxItems"] == 500, name
+    assert params["content"]["schema"] == {**params["content"]["schema"], "type": "string", "const": "free"}
     # an optional parameter is absent, never null
     assert all("null" not in json.dumps(p["schema"]) for p in params.values())
 
@@ -149,8 +156,9 @@ def test_every_route_documents_each_status_it_can_answer(document: dict[str, Any
         # a 400 everywhere (an unknown query parameter is refused on every route, even one taking none)
         assert {"200", "304", "400"} <= responses, path
         assert ("404" in responses) == ("{" in path or bool(names & {"series_id", "season_id", "car_id", "track_id"}))
-        # (a window that cannot be served, a feed too large; or more changes than one answer holds)
-        assert ("422" in responses) == bool(names & {"from", "to"} or path.startswith("/changes")), path
+        # (a window that cannot be served, a feed too large; more changes than one answer holds; or content=free
+        # with owned IDs)
+        assert ("422" in responses) == bool(names & {"from", "to", "content"} or path.startswith("/changes")), path
         assert ("503" in responses) == (path != "/openapi.json"), path
 
 
@@ -170,7 +178,8 @@ def test_instants_are_typed_by_their_pattern_alone(document: dict[str, Any]) -> 
 
 def test_plan_feed_documents_its_series_filters_and_alarm(document: dict[str, Any]) -> None:
     params = {p["name"]: p for p in document["paths"]["/calendar.ics"]["get"]["parameters"]}
-    assert set(params) == {"series_id", "car_id", "track_id", "category", "license", "from", "to", "alarm"}
+    ownership = {"owned_car_id", "owned_track_id", "content"}
+    assert set(params) == {"series_id", "car_id", "track_id", "category", "license", "from", "to", "alarm", *ownership}
     assert params["series_id"]["required"] and params["series_id"]["schema"]["minItems"] == 1
     assert (params["alarm"]["schema"]["minimum"], params["alarm"]["schema"]["maximum"]) == (0, 1440)
     ok = document["paths"]["/calendar.ics"]["get"]["responses"]["200"]

@@ -182,7 +182,8 @@ def test_a_slot_json_form_has_the_contract_keys_in_order() -> None:
     contract = ["season_id", "series_id", "race_week_num", "start_time", "end_time", "super_session"]
     names = ["series_name", "track_id", "track_name", "config_name", "season_name", "category", "license"]
     names += ["license_group", "cars"]
-    assert list(slot.to_json()) == [*contract, *names, "race_laps", "race_minutes", "session_id", "entry_count"]
+    length = ["race_laps", "race_minutes", "rain_chance"]  # (the week's weather: its chance of rain)
+    assert list(slot.to_json()) == [*contract, *names, *length, "session_id", "entry_count"]
     assert (
         slot.to_json()["start_time"] == "2025-09-09T12:00:00Z" and slot.to_json()["end_time"] == "2025-09-10T12:00:00Z"
     )

@@ -32,6 +32,9 @@ API_ROUTES = {
     ("GET", "/calendar.ics"),
     ("GET", "/changes"),
     ("GET", "/changes.atom"),
+    ("GET", "/seasons"),
+    ("GET", "/purchase-guide"),
+    ("GET", "/seasons/{id}/weeks/{week}/forecast"),
     # Every HEAD, answered as the GET of its path (tests/integration/test_api_head.py)
     ("HEAD", "/"),
     ("HEAD", "/{proxy+}"),

@@ -76,7 +76,8 @@ class ScheduleProcessor:
 
     # Bumped when what process() makes of the same body changes (a sync that skips seasons whose raw body is
     # unchanged must also compare this and the catalog's digest: see ``version``).
-    FORMAT = 2
+    # 3: week items carry their track's and cars' packages and the weather summary (planning with owned content).
+    FORMAT = 3
 
     def __init__(self, catalog: CarCatalog | None = None) -> None:
         self.catalog = catalog or CarCatalog()
@@ -107,8 +108,8 @@ class ScheduleProcessor:
                     week_end_time=week.week_end_time,
                     car_class_ids=week_car_class_ids(week, season),
                     car_restrictions=week.car_restrictions,
-                    race_lap_limit=week.race_lap_limit,
-                    race_time_limit=week.race_time_limit,
+                    race_lap_limit=pattern.race_laps,
+                    race_time_limit=pattern.race_minutes,
                     weather_summary=week.weather.weather_summary if week.weather else None,
                     race_week_car_ids=week.race_week_car_ids,
                     first_start=first_start,

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from iracing_sync_local.fake_iracing import weather
 from iracing_sync_local.fake_iracing.faults import (
     MAINTENANCE_HTML,
     Fault,
@@ -76,6 +77,8 @@ class FakeIracing:
         self.client_id = client_id
         self.client_secret = client_secret
         self.state_file = state_file
+        # What every weather_url object answers (fake_iracing.weather): the real forecast, or a body a test sets.
+        self.forecast_body = weather.forecast_body()
         account = Account(
             username, password, client_id, client_secret, access_token_ttl, refresh_token_ttl, password_grants_per_hour
         )
@@ -294,6 +297,8 @@ class FakeIracing:
             return self._links.answer(path[len("/links/") :])
         if path.startswith("/chunks/") and method == "GET":
             return self._links.answer(path[len("/chunks/") :])
+        if path.startswith(weather.PATH) and method == "GET":  # a weather_url: S3, no auth, no rate limit
+            return Response(200, self.forecast_body, JSON)
         return Response(404, json_body({"error": "Not Found"}))
 
     def _data(self, method: str, endpoint: str, query: dict[str, str], auth: str | None) -> Response:
@@ -312,6 +317,8 @@ class FakeIracing:
             return Response(err.status, err.body, err.content_type, rate_headers)
         if direct:
             return Response(200, body, JSON, rate_headers)
+        if endpoint in ("series/seasons", "series/season_schedule"):  # iRacing re-signs weather links on every fetch
+            body = weather.resign(body, self.base_url, self.clock())
         return Response(200, self._links.offer(endpoint, body, self.base_url), JSON, rate_headers)
 
     def _season_fault(self, season_id: int) -> None:

@@ -41,10 +41,17 @@ def season_out(season: SeasonFacts) -> SeasonOut:
 def week_out(week: WeekRecord) -> WeekOut:
     """A stored week: what its slots show, its facts, its descriptors and fixed session times, where it ends."""
     from iracing_sync.models.http import WeekOut
+    from iracing_sync.weather import weather_out
 
     facts = {name: getattr(week, name) for name in WeekFacts.model_fields}
     fixed = sorted({t for d in week.pattern.descriptors if not d.repeating for t in d.session_times})
-    return WeekOut(**dict(week.pattern), **facts, span_end=week.span_end, session_times=[iso_z(t) for t in fixed])
+    return WeekOut(
+        **dict(week.pattern),
+        **facts,
+        span_end=week.span_end,
+        session_times=[iso_z(t) for t in fixed],
+        weather=weather_out(week.weather_summary),
+    )
 
 
 def season_with_weeks(season: SeasonRecord) -> SeasonWithWeeks:

@@ -51,6 +51,7 @@ class SlotEncoder:
             "cars": [{"car_id": c.car_id, "car_name": c.car_name} for c in slot.cars],
             "race_laps": slot.race_laps,
             "race_minutes": slot.race_minutes,
+            "rain_chance": slot.rain_chance,
         }
         return head[:-1] + ',"start_time":"', "," + _dumps(facts)[1:-1]
 

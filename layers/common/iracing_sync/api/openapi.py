@@ -38,7 +38,16 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 _INSTANTS = {"from", "to", "at", "since"}
 # Real iRacing IDs as examples (NASCAR Class C, its 2025 season, Daytona, a car and a class of its): clients and
 # the fuzz test's examples phase then ask for things that exist.
-_ID_EXAMPLES = {"series_id": 47, "season_id": 5376, "track_id": 191, "car_id": 123, "car_class_id": 71}
+_ID_EXAMPLES = {
+    "series_id": 47,
+    "season_id": 5376,
+    "track_id": 191,
+    "car_id": 123,
+    "car_class_id": 71,
+    "owned_car_id": 123,
+    "owned_track_id": 191,
+    "race_week_num": 0,
+}
 _OMITTED = next(iter(OMITTED_UNLESS_ASKED))
 
 
@@ -130,9 +139,12 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
         responses["404"] = _error_response("Unknown series, season, car, car class or track")
     if names & {"from", "to"}:
         detail = "; or a feed too large to serve" if path.endswith(".ics") else ""
+        detail += "; or content=free with owned_car_id or owned_track_id" if "content" in names else ""
         responses["422"] = _error_response(f"from not before to, or a window longer than allowed{detail}")
     elif path.startswith("/changes"):
         responses["422"] = _error_response("more changes since then than one answer holds")
+    elif "content" in names:
+        responses["422"] = _error_response("content=free with owned_car_id or owned_track_id")
     if path != "/openapi.json":
         responses["503"] = _error_response("The data store is unavailable; retry")
     operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}
@@ -149,12 +161,13 @@ def _references(value: Any) -> set[str]:
 
 
 def _shapes(names: set[str]) -> dict[str, Any]:
-    """The JSON Schemas of the named ``models.http`` shapes and of every model they use, as answers (serialized)."""
+    """The JSON Schemas of the named ``models.http`` (or ``models.http_planner``) shapes and of every model they use,
+    as answers (serialized)."""
     from pydantic.json_schema import models_json_schema
 
-    from iracing_sync.models import http
+    from iracing_sync.models import http, http_planner
 
-    models = [(getattr(http, name), "serialization") for name in sorted(names)]
+    models = [(getattr(http, name, None) or getattr(http_planner, name), "serialization") for name in sorted(names)]
     _, document = models_json_schema(models, ref_template="#/components/schemas/{model}")  # type: ignore[arg-type]
     return dict(document.get("$defs", {}))
 

@@ -8,12 +8,14 @@ answer with no key left over. Every key is declared: the document closes every o
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from iracing_sync.models.base import OMITTED_UNLESS_ASKED, DeferredModel, UtcInstant
+from iracing_sync.models.http_planner import License, WeatherOut
 from iracing_sync.models.iracing import Car, RaceTimeDescriptor, SeasonFacts, Series
+from iracing_sync.models.planning import ContentPackage, WeekPlan
 from iracing_sync.models.records import (
     CarClassRecord,
     CarRef,
@@ -27,7 +29,6 @@ from iracing_sync.models.records import (
 # iRacing's image paths (car/assets, track/assets, series/assets) are relative to this (data/doc says so).
 IMAGES = "https://images-static.iracing.com"
 
-License = Literal["R", "D", "C", "B", "A"]
 # A local time with its UTC offset, e.g. 2025-03-30T02:30:00+01:00.
 LocalInstant = str
 
@@ -57,6 +58,9 @@ class SlotOut(DeferredModel):
     cars: list[CarRef]
     race_laps: int | None = Field(description="race length in laps (null if timed only)")
     race_minutes: int | None = Field(description="race length in minutes (null if by laps only)")
+    rain_chance: int | None = Field(
+        description="chance of rain in percent, from iRacing's weather summary of the week (null when unknown)"
+    )
     session_id: int | None = Field(description="the race session's ID as iRacing published it, null when it has not")
     entry_count: int | None = Field(description="entries as iRacing published them, null when it has not")
     tz: str | None = Field(
@@ -136,17 +140,38 @@ class WeekOut(WeekPattern, WeekFacts):
     its race_time_descriptors as iRacing sent them (repeating patterns and fixed ``session_times`` alike).
 
     ``session_times`` are the week's fixed session starts (from its non-repeating descriptors); ``span_end`` is the
-    end of the last day the week races on (null without any session).
+    end of the last day the week races on (null without any session). ``track_package`` and ``car_packages`` are
+    what a racer buys to race it (null for a track the catalog does not list), ``rain_chance`` and ``weather``
+    the week's weather summary.
     """
 
     span_end: datetime | None = None
     session_times: list[UtcInstant] = Field(default_factory=list)
+    plan: WeekPlan | None = Field(None, exclude=True)  # (served as the fields below)
+    weather: WeatherOut | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def license(self) -> License | None:
         """The license class letter of the week's series (null for none or a Pro series)."""
         return license_letter(self.license_group)  # type: ignore[return-value]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def track_package(self) -> ContentPackage | None:
+        """The package of the week's track: every configuration of it (null when the catalog does not list it)."""
+        return self.plan.track_package if self.plan is not None else None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def car_packages(self) -> list[ContentPackage]:
+        """The packages of the week's cars, in the order of the cars."""
+        return list(self.plan.car_packages) if self.plan is not None else []
+
+    @computed_field(description="chance of rain in percent (null when unknown)")  # type: ignore[prop-decorator]
+    @property
+    def rain_chance(self) -> int | None:
+        return self.plan.rain_chance if self.plan is not None else None
 
 
 class SeasonWithWeeks(SeasonOut):

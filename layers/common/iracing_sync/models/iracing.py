@@ -141,6 +141,13 @@ class Car(IracingModel):
     small_image: str | None = None
     large_image: str | None = None
     folder: str | None = None
+    # What buying it takes, as car/get gives it: the package a racer buys and owns (member/info's car_packages).
+    package_id: int | None = None
+    price: float | None = None
+    price_display: str | None = None
+    free_with_subscription: bool | None = None
+    sku: int | None = None
+    is_ps_purchasable: bool | None = None
 
 
 class TrackConfig(IracingModel):
@@ -163,6 +170,15 @@ class TrackConfig(IracingModel):
     track_map: str | None = None
     # Layer name -> SVG file; the URL of a layer is track_map + file (records.TrackRecord keeps the URLs).
     track_map_layers: dict[str, str] = Field(default_factory=dict)
+    # What buying it takes, as track/get gives it: every configuration of one package_id is bought and owned
+    # together (member/info's track_packages).
+    package_id: int | None = None
+    price: float | None = None
+    price_display: str | None = None
+    free_with_subscription: bool | None = None
+    sku: int | None = None
+    is_ps_purchasable: bool | None = None
+    purchasable: bool | None = None
 
     @field_validator("track_map_layers", mode="before")
     @classmethod

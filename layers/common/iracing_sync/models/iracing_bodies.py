@@ -25,9 +25,44 @@ class Track(IracingModel):
 
 
 class Weather(IracingModel):
-    """The part of a week's weather we keep: iRacing's forecast summary."""
+    """The part of a week's weather we keep: iRacing's forecast summary, and the link to its hourly forecast."""
 
     weather_summary: WeatherSummary | None = None
+    # A presigned S3 link, re-signed on every fetch of the schedule (so it is compared without its query string).
+    weather_url: str | None = None
+
+
+class EventSession(IracingModel):
+    """One session of a week's event in the 2026 shape (``event_sessions``): practice, qualifying or the race."""
+
+    type: int | None = None
+    type_name: str | None = None
+    laps: int | None = None
+    minutes: int | None = None
+    unlimited_laps: bool = False
+    unlimited_time: bool = False
+
+    @property
+    def is_race(self) -> bool:
+        """The race session (type 6, "Race", in every bundled body)."""
+        return (self.type_name or "").strip().lower() == "race" if self.type_name else self.type == 6
+
+
+class CarInWeekClass(IracingModel):
+    car_id: int
+    car_name: str | None = None
+
+
+class RaceWeekCarClass(IracingModel):
+    """A car class of a week in the 2026 shape (``race_week_car_classes``), with its cars (``cars_in_class``)."""
+
+    car_class_id: int
+    cars_in_class: list[CarInWeekClass] = Field(default_factory=list)
+
+    @field_validator("cars_in_class", mode="before")
+    @classmethod
+    def _null_is_empty(cls, value: object) -> object:
+        return [] if value is None else value
 
 
 class ScheduleWeek(IracingModel):
@@ -51,23 +86,64 @@ class ScheduleWeek(IracingModel):
     weather: Weather | None = None
     # Cars of a car-switching week: iRacing sends car objects (with car_id) or bare IDs.
     race_week_cars: list[Any] = Field(default_factory=list)
+    # The 2026 shape: the week's sessions (the race's laps and minutes) and its car classes with their cars, in
+    # place of race_lap_limit/race_time_limit alone and race_week_cars/race_week_car_class_ids.
+    event_sessions: list[EventSession] = Field(default_factory=list)
+    race_week_car_classes: list[RaceWeekCarClass] = Field(default_factory=list)
 
     @property
     def race_week_car_ids(self) -> list[int]:
-        """IDs of the week's cars (car-switching series), sorted."""
-        ids = {c.get("car_id") if isinstance(c, dict) else c for c in self.race_week_cars}
+        """IDs of the week's own cars (a car-switching week's race_week_cars, else the cars its
+        race_week_car_classes list), sorted."""
+        if self.race_week_cars:
+            ids = {_car_field(c, "car_id", "carId") if isinstance(c, dict) else c for c in self.race_week_cars}
+        else:
+            ids = {car.car_id for c in self.race_week_car_classes for car in c.cars_in_class}
         return sorted(i for i in ids if isinstance(i, int))
 
     @property
     def race_week_car_names(self) -> dict[int, str | None]:
         """The names iRacing gave the week's cars, where it sent car objects with a ``car_name``."""
-        return {
-            c["car_id"]: c.get("car_name") if isinstance(c.get("car_name"), str) else None
-            for c in self.race_week_cars
-            if isinstance(c, dict) and isinstance(c.get("car_id"), int)
-        }
+        if not self.race_week_cars:
+            return {car.car_id: car.car_name for c in self.race_week_car_classes for car in c.cars_in_class}
+        named = {}
+        for c in self.race_week_cars:
+            car_id = _car_field(c, "car_id", "carId") if isinstance(c, dict) else None
+            if isinstance(car_id, int):
+                name = _car_field(c, "car_name", "carName")
+                named[car_id] = name if isinstance(name, str) else None
+        return named
 
-    @field_validator("car_restrictions", "race_week_car_class_ids", "race_week_cars", mode="before")
+    @property
+    def race_session(self) -> EventSession | None:
+        """The race of the week's event_sessions (2026 shape), None in the older shape."""
+        races = [s for s in self.event_sessions if s.is_race]
+        return races[-1] if races else None
+
+    @property
+    def race_laps(self) -> int | None:
+        """The race length in laps: the race event_session's (null when unlimited), else race_lap_limit."""
+        race = self.race_session
+        if race is None:
+            return self.race_lap_limit
+        return None if race.unlimited_laps else race.laps
+
+    @property
+    def race_minutes(self) -> int | None:
+        """The race length in minutes: the race event_session's (null when unlimited), else race_time_limit."""
+        race = self.race_session
+        if race is None:
+            return self.race_time_limit
+        return None if race.unlimited_time else race.minutes
+
+    @field_validator(
+        "car_restrictions",
+        "race_week_car_class_ids",
+        "race_week_cars",
+        "event_sessions",
+        "race_week_car_classes",
+        mode="before",
+    )
     @classmethod
     def _null_is_empty(cls, value: object) -> object:
         return [] if value is None else value
@@ -76,6 +152,11 @@ class ScheduleWeek(IracingModel):
     @classmethod
     def _end_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _utc(value)
+
+
+def _car_field(car: dict[str, Any], name: str, camel: str) -> Any:
+    """A field of a race_week_cars object, in iRacing's snake case or a community dump's camel case."""
+    return car.get(name, car.get(camel))
 
 
 class Season(SeasonFacts):
@@ -144,3 +225,24 @@ class RaceGuide(IracingModel):
     @classmethod
     def _null_is_none(cls, value: object) -> object:
         return [] if value is None else value
+
+
+class ForecastKeyframe(IracingModel):
+    """One hourly keyframe of the forecast behind a week's weather_url, in iRacing's scaled integers (SOURCES.md)."""
+
+    index: int | None = None
+    time_offset: int | None = None
+    timestamp: str | None = None
+    air_temp: float | None = None
+    raw_air_temp: float | None = None
+    pressure: float | None = None
+    wind_speed: float | None = None
+    wind_dir: int | None = None
+    rel_humidity: float | None = None
+    precip_chance: float | None = None
+    cloud_cover: float | None = None
+    precip_amount: float | None = None
+    affects_session: bool | None = None
+    allow_precip: bool | None = None
+    is_sun_up: bool | None = None
+    valid_stats: bool | None = None

@@ -16,7 +16,15 @@ from pydantic import ConfigDict, Field
 
 from iracing_sync.instants import iso_z
 from iracing_sync.models.base import DeferredModel
-from iracing_sync.models.iracing import CarRestriction, RaceTimeDescriptor, SeasonFacts, TrackConfig, WeatherSummary
+from iracing_sync.models.iracing import (
+    Car,
+    CarRestriction,
+    RaceTimeDescriptor,
+    SeasonFacts,
+    TrackConfig,
+    WeatherSummary,
+)
+from iracing_sync.models.planning import ContentPackage, WeekPlan
 
 if TYPE_CHECKING:
     from iracing_sync.models.iracing_bodies import ScheduleWeek
@@ -66,6 +74,7 @@ class Slot(NamedTuple):
     cars: tuple[CarRef, ...] = ()
     race_laps: int | None = None
     race_minutes: int | None = None
+    rain_chance: int | None = None
     session_id: int | None = None
     entry_count: int | None = None
 
@@ -103,6 +112,7 @@ SLOT_KEYS = (
     "cars",
     "race_laps",
     "race_minutes",
+    "rain_chance",
     "session_id",
     "entry_count",
 )
@@ -112,13 +122,16 @@ _NONE: Mapping[Any, Any] = MappingProxyType({})
 
 
 class CarCatalog(NamedTuple):
-    """What naming a week's cars takes: each stored car's name and each car class's cars (from the store's catalog).
+    """What naming a week's cars takes: each stored car's name and each car class's cars (from the store's catalog),
+    and what planning with owned content takes: each car's and each track configuration's package.
 
     Empty when the reference data is not stored: a week then knows only its race-week cars, unnamed.
     """
 
     car_names: Mapping[int, str] = _NONE
     class_cars: Mapping[int, tuple[int, ...]] = _NONE
+    car_packages: Mapping[int, ContentPackage] = _NONE  # car_id -> its package
+    track_packages: Mapping[int, ContentPackage] = _NONE  # track_id -> its package (every configuration)
 
     def cars(self, car_ids: Iterable[int], named: Mapping[int, str | None] | None = None) -> tuple[CarRef, ...]:
         """The cars of ``car_ids`` in that order, once each, named from ``named`` first, else from the catalog."""
@@ -133,11 +146,61 @@ class CarCatalog(NamedTuple):
         """The cars of these car classes, class by class (a class not stored has none)."""
         return [car for c in car_class_ids for car in self.class_cars.get(c, ())]
 
+    def plan(self, track_id: int | None, cars: Iterable[CarRef], weather: WeatherSummary | None) -> WeekPlan:
+        """A week's planning facts: its track's and cars' packages (from the catalog) and its weather summary."""
+        packages: dict[int | tuple[int, ...], ContentPackage] = {}
+        for car in cars:
+            package = self.car_packages.get(car.car_id) or ContentPackage(name=car.car_name, content_ids=(car.car_id,))
+            packages.setdefault(package.package_id or package.content_ids, package)
+        track = self.track_packages.get(track_id) if track_id is not None else None
+        return WeekPlan(track_package=track, car_packages=tuple(packages.values()), weather_summary=weather)
+
     @property
     def digest(self) -> str:
-        """A digest of the catalog: equal digests name every week's cars alike (e.g. to tell a stale week item)."""
-        data = json.dumps([sorted(self.car_names.items()), sorted(self.class_cars.items())])
+        """A digest of the catalog: equal digests name every week's cars and packages alike (e.g. to tell a stale
+        week item)."""
+        packages = [
+            sorted((k, p.model_dump(mode="json")) for k, p in self.car_packages.items()),
+            sorted((k, p.model_dump(mode="json")) for k, p in self.track_packages.items()),
+        ]
+        data = json.dumps([sorted(self.car_names.items()), sorted(self.class_cars.items()), packages])
         return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
+
+
+def catalog_of(
+    cars: Iterable[Car], classes: Mapping[int, tuple[int, ...]], tracks: Iterable[TrackConfig] = ()
+) -> CarCatalog:
+    """The catalog the stored cars (models.iracing.Car), car classes (class -> car IDs) and track configurations
+    make: names, classes' cars, and every car's and configuration's package (its content: the cars or
+    configurations sharing its package_id)."""
+    cars, tracks = list(cars), list(tracks)
+    return CarCatalog(
+        car_names={c.car_id: c.car_name for c in cars},
+        class_cars=dict(classes),
+        car_packages=_packages(cars, "car_id", "car_name"),
+        track_packages=_packages(tracks, "track_id", "track_name"),
+    )
+
+
+def _packages(items: list[Any], key: str, name: str) -> dict[int, ContentPackage]:
+    """Each item's package: items sharing a package_id are one package (its name: the first item's, by ID)."""
+    by_package: dict[int, list[Any]] = {}
+    for item in sorted(items, key=lambda i: getattr(i, key)):
+        if item.package_id is not None:
+            by_package.setdefault(item.package_id, []).append(item)
+    out: dict[int, ContentPackage] = {}
+    for package_id, members in by_package.items():
+        first = members[0]
+        package = ContentPackage(
+            package_id=package_id,
+            name=getattr(first, name),
+            price=first.price,
+            free=bool(first.free_with_subscription),
+            purchasable=bool(first.is_ps_purchasable),
+            content_ids=tuple(getattr(m, key) for m in members),
+        )
+        out.update((getattr(m, key), package) for m in members)
+    return out
 
 
 # The facts of a week a slot shows besides its identity and times (WeekPattern's and Slot's alike).
@@ -152,6 +215,7 @@ WEEK_SLOT_FACTS = (
     "cars",
     "race_laps",
     "race_minutes",
+    "rain_chance",
 )
 
 
@@ -179,6 +243,13 @@ class WeekPattern(DeferredModel):
     race_laps: int | None = None
     race_minutes: int | None = None
     descriptors: list[RaceTimeDescriptor] = Field(default_factory=list)
+    # What planning with owned content and the weather read (the packages and the summary), written at sync time.
+    plan: WeekPlan | None = None
+
+    @property
+    def rain_chance(self) -> int | None:
+        """The week's chance of rain in percent (iRacing's summary), None if unknown."""
+        return self.plan.rain_chance if self.plan is not None else None
 
     @classmethod
     def from_week(
@@ -191,6 +262,8 @@ class WeekPattern(DeferredModel):
             cars = catalog.cars(week.race_week_car_ids, week.race_week_car_names)
         else:
             cars = catalog.cars(catalog.class_car_ids(week_car_class_ids(week, season)))
+        track_id = track.track_id if track else None
+        weather = week.weather.weather_summary if week.weather else None
         return cls(
             season_id=week.season_id,
             series_id=week.series_id if week.series_id is not None else season.series_id if season else None,
@@ -203,15 +276,18 @@ class WeekPattern(DeferredModel):
             category=week.category or (track.category if track else None),
             license_group=season.license_group if season else None,
             cars=cars,
-            race_laps=week.race_lap_limit,
-            race_minutes=week.race_time_limit,
+            race_laps=week.race_laps,
+            race_minutes=week.race_minutes,
             descriptors=list(week.race_time_descriptors or []),
+            plan=catalog.plan(track_id, cars, weather),
         )
 
 
 def week_car_class_ids(week: "ScheduleWeek", season: SeasonFacts | None) -> list[int]:
-    """The car classes a week races: its own, else its season's."""
-    return list(week.race_week_car_class_ids or (season.car_class_ids if season else []))
+    """The car classes a week races: its own (race_week_car_class_ids, or the 2026 shape's race_week_car_classes),
+    else its season's."""
+    own = week.race_week_car_class_ids or [c.car_class_id for c in week.race_week_car_classes]
+    return list(own or (season.car_class_ids if season else []))
 
 
 class WeekFacts(DeferredModel):
