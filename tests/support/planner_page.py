@@ -83,10 +83,16 @@ def settled(driver: Any, view: str = "races", *, ready: bool = True, **expected:
     return result
 
 
-def open_page(driver: Any, url: str, view: str = "races", **expected: str) -> dict[str, str]:
-    """Load ``url`` afresh (a new document, not a fragment change) and wait until ``view`` has settled."""
+def open_page(driver: Any, url: str, view: str = "races", *, keep: bool = False, **expected: str) -> dict[str, str]:
+    """Load ``url`` afresh (a new document, not a fragment change) and wait until ``view`` has settled.
+
+    The plan the page stored in an earlier test is forgotten first, unless ``keep``.
+    """
     # The browser keeps the API's answers for their max-age: a test that changed the store must not see old ones.
     driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    if not keep:
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(url))
+        driver.execute_cdp_cmd("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "local_storage"})
     driver.get("about:blank")  # a URL differing only in its fragment would not load the page again
     driver.get(url)
     return settled(driver, view, **expected)
@@ -138,8 +144,12 @@ def answer_ids(slots: list[dict[str, Any]]) -> list[tuple[int, int, str]]:
 
 
 def tick(driver: Any, selector: str) -> None:
-    """Click a checkbox or radio (each click is a change event, as a person's tap is)."""
-    driver.find_element("css selector", selector).click()
+    """Click a checkbox or radio (each click is a change event, as a person's tap is), opening its panel first."""
+    box = driver.find_element("css selector", selector)
+    panel = driver.execute_script("const d = arguments[0].closest('details'); return d && !d.open ? d : null", box)
+    if panel is not None:
+        panel.find_element("css selector", "summary").click()
+    box.click()
 
 
 def overflow(driver: Any) -> int:
