@@ -35,7 +35,7 @@ from typing import Any, Self, cast
 from urllib.parse import parse_qs, urlsplit
 
 from iracing_sync.instants import iso_z
-from iracing_sync_local import SAMPLES_DIR
+from iracing_sync_local import SAMPLES_DIR, fake_weather
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -296,6 +296,8 @@ class FakeIracing:
         self._past: tuple[dict[int, list[Any]], dict[int, Any]] | None = None
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # What every weather_url object answers (fake_weather): the real forecast, or a body a test sets.
+        self.forecast_body = fake_weather.forecast_body()
         self.state_file = state_file
         if state_file is not None:
             self._load_state(state_file)
@@ -571,6 +573,8 @@ class FakeIracing:
             return self._link(path[len("/links/") :])
         if path.startswith("/chunks/") and method == "GET":
             return self._link(path[len("/chunks/") :])
+        if path.startswith(fake_weather.PATH) and method == "GET":  # a weather_url: S3, no auth, no rate limit
+            return _Response(200, self.forecast_body, JSON)
         return _Response(404, _json({"error": "Not Found"}))
 
     def _fault_response(self, fault: _Fault, path: str) -> _Response:
@@ -777,6 +781,8 @@ class FakeIracing:
             return _Response(err.status, err.body, err.content_type, rate_headers)
         if direct:
             return _Response(200, body, JSON, rate_headers)
+        if endpoint in ("series/seasons", "series/season_schedule"):  # iRacing re-signs weather links on every fetch
+            body = fake_weather.resign(body, self.base_url, self.clock())
         link_id = secrets.token_hex(16)
         expires_at = self.clock() + self.link_expiry
         with self._lock:

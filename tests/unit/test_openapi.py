@@ -36,6 +36,9 @@ DESIGN_ROUTES = {
     "/series/{series_id}/next",
     "/series/{series_id}/calendar.ics",
     "/openapi.json",
+    "/seasons",
+    "/purchase-guide",
+    "/seasons/{season_id}/weeks/{race_week_num}/forecast",
 }
 ERROR = {"$ref": "#/components/schemas/ErrorBody"}
 
@@ -75,6 +78,9 @@ def test_slots_documents_every_filter_and_the_page_parameters(document: dict[str
         "license",
         "car_id",
         "track_id",
+        "owned_car_id",
+        "owned_track_id",
+        "content",
         "tz",
         "limit",
         "cursor",
@@ -93,6 +99,10 @@ def test_slots_documents_every_filter_and_the_page_parameters(document: dict[str
         "formula_car",
     ]
     assert params["limit"]["schema"]["maximum"] == 10_000
+    # what a racer owns takes hundreds of IDs (member/info's 66 track packages hold 239), and says so
+    for name in ("owned_car_id", "owned_track_id"):
+        assert params[name]["schema"]["type"] == "array" and params[name]["schema"]["maxItems"] == 500, name
+    assert params["content"]["schema"] == {**params["content"]["schema"], "type": "string", "const": "free"}
     # an optional parameter is absent, never null
     assert all("null" not in json.dumps(p["schema"]) for p in params.values())
 
@@ -175,7 +185,8 @@ def test_instants_are_typed_by_their_pattern_alone(document: dict[str, Any]) -> 
 
 def test_plan_feed_documents_its_series_filters_and_alarm(document: dict[str, Any]) -> None:
     params = {p["name"]: p for p in document["paths"]["/calendar.ics"]["get"]["parameters"]}
-    assert set(params) == {"series_id", "car_id", "track_id", "category", "license", "from", "to", "alarm"}
+    ownership = {"owned_car_id", "owned_track_id", "content"}
+    assert set(params) == {"series_id", "car_id", "track_id", "category", "license", "from", "to", "alarm", *ownership}
     assert params["series_id"]["required"] and params["series_id"]["schema"]["minItems"] == 1
     assert (params["alarm"]["schema"]["minimum"], params["alarm"]["schema"]["maximum"]) == (0, 1440)
     ok = document["paths"]["/calendar.ics"]["get"]["responses"]["200"]

@@ -85,6 +85,9 @@ API_ROUTES = {
     ("GET", "/calendar.ics"),
     ("GET", "/changes"),
     ("GET", "/changes.atom"),
+    ("GET", "/seasons"),
+    ("GET", "/purchase-guide"),
+    ("GET", "/seasons/{id}/weeks/{week}/forecast"),
 }
 # CloudWatch Logs' vended-log delivery API (Step Functions logging) takes no resource-level permissions.
 RESOURCE_STAR_ACTIONS = {

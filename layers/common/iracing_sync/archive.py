@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +30,17 @@ def digest(body: Any) -> str:
     """A digest of a raw body's content (keys sorted, so iRacing's key order does not matter)."""
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
+
+
+# A weather_url's query string: iRacing re-signs the link (date, signature) on every fetch of a schedule.
+_SIGNED_LINK = re.compile(r'("weather_url":"[^"?]*)\?[^"]*"')
+
+
+def unsigned_digest(body: Any) -> str:
+    """``digest`` of a schedule body as if its weather_url links carried no query string: two fetches of an
+    unchanged listing differ only there (iRacing re-signs every link on every fetch)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(_SIGNED_LINK.sub(r'\1"', canonical).encode()).hexdigest()[:32]
 
 
 def archive_prefix(endpoint: str, params: dict[str, Any]) -> str:

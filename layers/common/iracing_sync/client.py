@@ -58,6 +58,8 @@ from iracing_sync.settings import Settings
 
 # An access token this close to its expiry is renewed first, so it cannot die between check and use.
 TOKEN_MARGIN = 60.0
+# Where a week's forecast (the body behind its weather_url) is archived, with its season_id and race_week_num.
+FORECAST_ENDPOINT = "weather_forecast"
 # iRacing's documented limit; only used for a window opened before any x-ratelimit-limit header was seen.
 DEFAULT_RATE_LIMIT = 240
 OAUTH_SCOPE = "iracing.auth"
@@ -172,6 +174,12 @@ class IracingClient:
         if isinstance(body, dict) and isinstance(body.get("link"), str):
             body = self._download(body["link"], f"{what} link")
         return self._with_chunks(body, what)
+
+    def forecast(self, url: str, **params: Any) -> Any:
+        """The body behind a week's ``weather_url`` (its hourly forecast). The link is a presigned S3 URL, like a
+        ``link`` answer: fetched without the auth header, and not from the account's rate budget (S3 is not the
+        /data API). ``params`` (season_id, race_week_num) only name it, for messages and replays."""
+        return self._download(url, describe("weather forecast", params))
 
     def _data(self, endpoint: str, params: dict[str, Any], what: str) -> Any:
         url = f"{self._settings.iracing_api_url}/data/{endpoint}"
@@ -403,6 +411,10 @@ class ReplayClient(IracingClient):
     def get(self, endpoint: str, **params: Any) -> Any:
         """The newest archived body of ``endpoint`` with exactly ``params`` (PermanentError if none)."""
         return self._archive.latest(endpoint, params)
+
+    def forecast(self, url: str, **params: Any) -> Any:
+        """The newest archived forecast of that week (``FORECAST_ENDPOINT`` with ``params``; PermanentError if none)."""
+        return self._archive.latest(FORECAST_ENDPOINT, params)
 
 
 # --------------------------------------------------------------------------------------------------- helpers

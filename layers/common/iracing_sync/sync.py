@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -15,10 +16,11 @@ from pydantic import ValidationError
 
 from iracing_sync import archive, store
 from iracing_sync.archive import Archive
-from iracing_sync.client import Credentials, IracingClient, ReplayClient, parse_credentials
+from iracing_sync.client import FORECAST_ENDPOINT, Credentials, IracingClient, ReplayClient, parse_credentials
 from iracing_sync.errors import MalformedPayload, PermanentError, RetryableError
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, CarClass, IracingModel, Series, TrackConfig
+from iracing_sync.models.iracing_bodies import Season
 from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (
     GuideReport,
@@ -39,6 +41,12 @@ from iracing_sync.outcomes import record
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.settings import Settings, get_settings
+from iracing_sync.store import forecasts
+from iracing_sync.store.season_writes import Stored, stored_versions
+from iracing_sync.weather import forecast_due, forecast_hours, forecast_object, week_bounds
+
+# A week's stored forecast is kept this long after its week ends (then DynamoDB's TTL deletes it).
+FORECAST_KEPT_FOR = timedelta(days=7)
 
 
 def load_credentials(settings: Settings) -> Credentials:
@@ -121,8 +129,10 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     """Fetch every active season with its schedule in one request and list the seasons that changed.
 
     Change detection before the fan-out: each season's raw body is hashed and compared with the hash its last
-    sync stored (one BatchGetItem per 100 seasons); only new or changed seasons become Map items. A body identical
-    to the last listing's is not archived again. Seasons that left the listing are marked inactive.
+    sync stored (one BatchGetItem per 100 seasons); only new or changed seasons become Map items, and seasons with a
+    week's forecast due that their sync has not fetched (a week entering the horizon, or a new forecast). A listing
+    equal to the last one but for the re-signed weather_url links, that sends no season on, is not archived again.
+    Seasons that left the listing are marked inactive.
     """
     client = new_client()
     body = client.get("series/seasons")
@@ -131,14 +141,18 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     raws = {i: raw for raw in body if isinstance(raw, dict) and isinstance(i := _season_id(raw), int)}
     ids = sorted(raws)
     last = store.get_listing()
-    whole = archive.digest(body)
-    key = last.archive_key if last is not None and last.digest == whole else _archive().put("series/seasons", {}, body)
-    stored = store.body_hashes(ids)
+    whole = archive.unsigned_digest(body)
+    stored = stored_versions(ids)
     processor = ScheduleProcessor(store.cached_car_catalog())
-    changed = [i for i in ids if event.force or stored[i] != season_hash(raws[i], processor)]
+    now = datetime.now(UTC)
+    changed = [i for i in ids if event.force or _needs_sync(raws[i], stored[i], processor, now)]
+    if last is not None and last.digest == whole and not changed:
+        key = last.archive_key  # (an unchanged hour: iRacing re-signed its weather links, nothing else moved)
+    else:  # the Map items read it: their forecasts need the links as iRacing signed them now
+        key = _archive().put("series/seasons", {}, body)
     left = sorted(set(last.season_ids) - set(ids)) if last is not None else []
     inactive = store.mark_inactive(left)
-    if last is None or last.digest != whole:
+    if last is None or last.digest != whole or last.archive_key != key:
         store.put_listing(ListingState(digest=whole, archive_key=key, season_ids=ids))
     metrics.add_metric(name="ActiveSeasonsListed", unit="Count", value=len(ids))
     metrics.add_metric(name="SeasonsChanged", unit="Count", value=len(changed))
@@ -166,13 +180,30 @@ def record_hash(record: SeasonRecord, processor: ScheduleProcessor) -> str:
     return archive.digest({"record": record.model_dump(mode="json"), "processor": processor.version})
 
 
-def season_hash(raw: Any, processor: ScheduleProcessor) -> str:
-    """``record_hash`` of one raw season of a listing; a season that does not parse never matches a stored hash
-    (its sync task then reports why)."""
+def _needs_sync(raw: Any, stored: Stored, processor: ScheduleProcessor, now: datetime) -> bool:
+    """Whether a listed season goes on: what its body yields differs from what is stored, or a week's forecast is
+    due that its last sync did not fetch (its object differs from the one noted on VERSION)."""
     try:
-        return record_hash(processor.process(parse_schedule_body(raw)[0]), processor)
+        season = parse_schedule_body(raw)[0]
+        digest = record_hash(processor.process(season), processor)
     except MalformedPayload:
-        return "malformed:" + archive.digest(raw)
+        return True  # (its sync task then reports why)
+    if stored.body_hash != digest:
+        return True
+    due = forecasts_due(season, now)
+    return any(stored.forecasts.get(week) != forecast_object(url) for week, (url, _) in due.items())
+
+
+def forecasts_due(season: Season, now: datetime) -> dict[int, tuple[str, datetime]]:
+    """The weeks whose forecast is fetched at ``now`` (running or starting within the horizon, with a weather_url):
+    race_week_num -> (its weather_url, when its week ends)."""
+    due = {}
+    for week in season.schedules:
+        url = week.weather.weather_url if week.weather else None
+        bounds = week_bounds(week.start_date, week.week_end_time)
+        if url and bounds is not None and forecast_due(bounds, now):
+            due[week.race_week_num] = (url, bounds[1])
+    return due
 
 
 def _season_id(raw: dict[str, Any]) -> Any:
@@ -233,8 +264,12 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     counts = store.put_season(
         processed, fetched_at=archive.fetched_at(key), body_hash=record_hash(processed, processor)
     )
+    client, fetched, failed = _sync_forecasts(season, client)
     metrics.add_metric(name="SeasonsSynced", unit="Count", value=1)
-    logger.info("season synced", extra={"written": counts.written, "deleted": counts.deleted})
+    logger.info(
+        "season synced",
+        extra={"written": counts.written, "deleted": counts.deleted, "forecasts": fetched, "forecasts_failed": failed},
+    )
     return record(
         event.execution_id,
         RunOutcome(
@@ -248,6 +283,46 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
             stale=counts.stale,
         ),
     )
+
+
+def _sync_forecasts(season: Season, client: IracingClient | None) -> tuple[IracingClient | None, int, int]:
+    """Fetch the forecasts due of a stored season (running or starting within the horizon) that are not stored yet
+    for the object its weather_url names: once per week and object, whatever the link's signature. One that cannot
+    be fetched or parsed is stored as such and never fails the season (a transient failure is tried again by the
+    next run). Returns the client (made on the first fetch), and how many were fetched and failed."""
+    due = forecasts_due(season, datetime.now(UTC))
+    if not due:
+        return client, 0, 0
+    handled = forecasts.handled_forecasts(season.season_id)
+    fetched = failed = 0
+    for week, (url, ends) in sorted(due.items()):
+        target = forecast_object(url)
+        if handled.get(week) == target:
+            continue
+        client = client or new_client()
+        at = datetime.now(UTC)
+        where = {"season_id": season.season_id, "race_week_num": week}
+        purge = ends + FORECAST_KEPT_FOR
+        try:
+            body = client.forecast(url, **where)
+            _archive().put(FORECAST_ENDPOINT, where, body, fetched_at=at)
+            hours = forecast_hours(body)
+        except RetryableError as exc:  # an expired link, a timeout, S3 down: the next run tries again
+            forecasts.put_forecast(season.season_id, week, target, at, purge, error=str(exc), transient=True)
+            failed += 1
+            logger.warning("forecast not fetched", extra={"race_week_num": week, "reason": str(exc)})
+            continue
+        except PermanentError as exc:  # refused, or not a forecast: recorded, not fetched again for this object
+            forecasts.put_forecast(season.season_id, week, target, at, purge, error=str(exc))
+            handled[week] = target
+            failed += 1
+            logger.warning("forecast unusable", extra={"race_week_num": week, "reason": str(exc)})
+            continue
+        forecasts.put_forecast(season.season_id, week, target, at, purge, hours=hours)
+        handled[week] = target
+        fetched += 1
+    forecasts.note_forecasts(season.season_id, {week: handled[week] for week in due if week in handled})
+    return client, fetched, failed
 
 
 def _task_outcome(name: str, client: IracingClient, *counts: store.WriteCounts) -> RunOutcome:
@@ -307,8 +382,9 @@ def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     cars = _validated(Car, _fetch(client, "car/get")[0], "car/get", car_assets, "car_id")
     track_assets = _by_id(_fetch(client, "track/assets")[0], "track/assets")
     tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
-    # Cars before classes: a class names its cars, and the catalog digest it records must match the stored cars.
-    counts = (store.put_cars(cars), store.put_car_classes(classes, cars), store.put_tracks(tracks))
+    # Cars and tracks before classes: a class names its cars, and the catalog digest it records (names and packages)
+    # must match the stored cars and tracks.
+    counts = (store.put_cars(cars), store.put_tracks(tracks), store.put_car_classes(classes, cars, tracks))
     metrics.add_metric(name="ReferenceItemsSynced", unit="Count", value=len(classes) + len(cars) + len(tracks))
     return record(event.execution_id, _task_outcome("reference", client, *counts))
 

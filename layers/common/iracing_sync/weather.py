@@ -11,6 +11,7 @@ values are scaled integers (SOURCES.md).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -20,7 +21,7 @@ from pydantic import ValidationError
 from iracing_sync.errors import MalformedPayload
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import WeatherSummary
-from iracing_sync.models.planning import summary_rain_chance
+from iracing_sync.models.planning import rain_percent
 
 WIND_DIRECTIONS = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 SKIES = ("clear", "partly cloudy", "mostly cloudy", "overcast")
@@ -57,19 +58,22 @@ def _code(names: tuple[str, ...], code: int | None) -> str | None:
     return names[code] if code is not None and 0 <= code < len(names) else None
 
 
-def weather_out(summary: WeatherSummary | None) -> dict[str, Any] | None:
-    """A week's weather as GET /seasons and a season's weeks answer it (models.http_planner.WeatherOut)."""
+def weather_out(summary: WeatherSummary | Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A week's weather as GET /seasons and a season's weeks answer it (models.http_planner.WeatherOut), from
+    iRacing's summary (a model, or its stored JSON: the grid reads that)."""
     if summary is None:
         return None
-    temps = sorted(t for t in (summary.temp_low, summary.temp_high) if t is not None)
-    winds = sorted(w for w in (summary.wind_low, summary.wind_high) if w is not None)
-    low_c, low_f = _temps(temps[0] if temps else None, summary.temp_units)
-    high_c, high_f = _temps(temps[-1] if temps else None, summary.temp_units)
-    low_kph, low_mph = _winds(winds[0] if winds else None, summary.wind_units)
-    high_kph, high_mph = _winds(winds[-1] if winds else None, summary.wind_units)
-    skies = sorted(s for s in (summary.skies_low, summary.skies_high) if s is not None)
+    raw = summary.model_dump(mode="json") if isinstance(summary, WeatherSummary) else summary
+    full = {name: raw.get(name) for name in WeatherSummary.model_fields}
+    temps = sorted(t for t in (full["temp_low"], full["temp_high"]) if t is not None)
+    winds = sorted(w for w in (full["wind_low"], full["wind_high"]) if w is not None)
+    low_c, low_f = _temps(temps[0] if temps else None, full["temp_units"])
+    high_c, high_f = _temps(temps[-1] if temps else None, full["temp_units"])
+    low_kph, low_mph = _winds(winds[0] if winds else None, full["wind_units"])
+    high_kph, high_mph = _winds(winds[-1] if winds else None, full["wind_units"])
+    skies = sorted(s for s in (full["skies_low"], full["skies_high"]) if s is not None)
     return {
-        "rain_chance": summary_rain_chance(summary),
+        "rain_chance": rain_percent(full["precip_chance"]),
         "temp_low_c": low_c,
         "temp_high_c": high_c,
         "temp_low_f": low_f,
@@ -78,11 +82,11 @@ def weather_out(summary: WeatherSummary | None) -> dict[str, Any] | None:
         "wind_high_kph": high_kph,
         "wind_low_mph": low_mph,
         "wind_high_mph": high_mph,
-        "wind_dir": _code(WIND_DIRECTIONS, summary.wind_dir),
+        "wind_dir": _code(WIND_DIRECTIONS, full["wind_dir"]),
         "skies_low": _code(SKIES, skies[0]) if skies else None,
         "skies_high": _code(SKIES, skies[-1]) if skies else None,
-        "max_precip_rate_desc": summary.max_precip_rate_desc,
-        "summary": summary.model_dump(mode="json"),
+        "max_precip_rate_desc": full["max_precip_rate_desc"],
+        "summary": full,
     }
 
 
@@ -93,13 +97,17 @@ def forecast_object(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
-def forecast_due(start_date: date | None, week_end_time: datetime | None, now: datetime) -> bool:
-    """Whether a week's forecast is fetched at ``now``: the week runs, or starts within FORECAST_HORIZON."""
+def week_bounds(start_date: date | None, week_end_time: datetime | None) -> tuple[datetime, datetime] | None:
+    """When a week starts (its start_date, UTC) and ends (its week_end_time, else a week later); None undated."""
     if start_date is None:
-        return False
+        return None
     start = datetime(start_date.year, start_date.month, start_date.day, tzinfo=UTC)
-    end = week_end_time or start + WEEK
-    return start - FORECAST_HORIZON <= now < end
+    return start, week_end_time or start + WEEK
+
+
+def forecast_due(bounds: tuple[datetime, datetime] | None, now: datetime) -> bool:
+    """Whether a week's forecast is fetched at ``now``: the week runs, or starts within FORECAST_HORIZON."""
+    return bounds is not None and bounds[0] - FORECAST_HORIZON <= now < bounds[1]
 
 
 def _scaled(value: Any, scale: float) -> float | None:

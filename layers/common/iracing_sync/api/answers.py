@@ -42,7 +42,6 @@ def season_out(season: SeasonFacts) -> SeasonOut:
 def week_out(week: WeekRecord) -> WeekOut:
     """A stored week: what its slots show, its facts, its descriptors and fixed session times, where it ends."""
     from iracing_sync.models.http import WeekOut
-
     from iracing_sync.weather import weather_out
 
     facts = {name: getattr(week, name) for name in WeekFacts.model_fields}

@@ -38,7 +38,16 @@ def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
 _INSTANTS = {"from", "to", "at", "since"}
 # Real iRacing IDs as examples (NASCAR Class C, its 2025 season, Daytona, a car and a class of its): clients and
 # the fuzz test's examples phase then ask for things that exist.
-_ID_EXAMPLES = {"series_id": 47, "season_id": 5376, "track_id": 191, "car_id": 123, "car_class_id": 71}
+_ID_EXAMPLES = {
+    "series_id": 47,
+    "season_id": 5376,
+    "track_id": 191,
+    "car_id": 123,
+    "car_class_id": 71,
+    "owned_car_id": 123,
+    "owned_track_id": 191,
+    "race_week_num": 0,
+}
 _OMITTED = next(iter(OMITTED_UNLESS_ASKED))
 
 

@@ -18,6 +18,7 @@ from pydantic import Field
 from iracing_sync import store
 from iracing_sync.errors import InvalidInputError, UnprocessableError
 from iracing_sync.instants import FIRST_YEAR, LAST_YEAR, parse_instant
+from iracing_sync.models.planning import Ownership
 from iracing_sync.models.records import CHANGES_KEPT_FOR, LICENSE_LETTERS
 from iracing_sync.settings import get_settings
 from iracing_sync.timezones import get_zone
@@ -71,6 +72,10 @@ PATTERN_MEANS = {
 }
 # How many values a repeated filter key may list ("any of"): DynamoDB's IN takes at most 100 values.
 MAX_VALUES = 50
+# How many IDs an ownership list may hold: a long-time member owns hundreds of track configurations (the
+# member/info sample's 66 track packages hold 239 IDs). Two such lists, comma-joined, stay under CloudFront's 8 KB
+# URL: iRacing's car and track IDs have at most 4 digits (2 x 500 x 5 characters).
+MAX_OWNED = 500
 
 From = Annotated[
     str,
@@ -109,6 +114,18 @@ Licenses = Annotated[
         max_length=MAX_VALUES,
         description="any of these license groups: R, D, C, B, A (or 1-5): series of that license",
     ),
+]
+OwnedIds = Annotated[
+    list[AnId] | None,
+    Query(
+        max_length=MAX_OWNED,
+        description=f"what the racer owns (member/info's content_ids; repeat the key, or separate them by commas; at "
+        f"most {MAX_OWNED}): only races they can enter",
+    ),
+]
+Content = Annotated[
+    Literal["free"] | None,
+    Query(description="free: only races a racer with nothing but free content can enter (no owned_* with it)"),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"slots per page (default and maximum {MAX_PAGE})")]
 Cursor = Annotated[
@@ -193,6 +210,25 @@ def instant_or_now(at: str | None) -> datetime:
     return parse_instant("at", at) if at else datetime.now(UTC)
 
 
+def instant_or_hour(at: str | None) -> datetime:
+    """The ``at`` of a season grid or purchase guide, or the start of this hour: seasons start and end on whole
+    hours (a day's start), so an hour's requests share one answer (and its ETag)."""
+    return parse_instant("at", at) if at else datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def ownership(cars: list[int] | None, tracks: list[int] | None, content: str | None) -> Ownership | None:
+    """What the racer owns (``owned_car_id``, ``owned_track_id``), nothing for ``content=free``, None when neither
+    is asked. Owned IDs are not checked against the catalog: member/info lists retired content iRacing's lists lack.
+    """
+    if content == "free":
+        if cars or tracks:
+            raise InvalidInputError("content=free means owning nothing: it takes no owned_car_id or owned_track_id")
+        return Ownership()
+    if cars is None and tracks is None:
+        return None
+    return Ownership(frozenset(cars or ()), frozenset(tracks or ()))
+
+
 def zone(tz: str | None) -> ZoneInfo | None:
     """The zone of a ``tz`` parameter (checked before any read); UnknownTimeZoneError -> 400."""
     return None if tz is None else get_zone(tz)
@@ -205,8 +241,10 @@ def slot_filter(
     licenses: Sequence[str] | None = None,
     car_ids: list[int] | None = None,
     track_ids: list[int] | None = None,
+    owned: Ownership | None = None,
 ) -> store.SlotFilter:
-    """The filter of a slots query or feed: each list is "any of" (a category road is road, sports_car, formula_car)."""
+    """The filter of a slots query or feed: each list is "any of" (a category road is road, sports_car, formula_car);
+    ``owned``: only the races this racer can enter."""
     groups = None
     if licenses is not None:
         groups = frozenset(LICENSE_GROUPS.get(x.upper()) or int(x) for x in licenses)
@@ -217,6 +255,7 @@ def slot_filter(
         license_groups=groups,
         track_ids=_set(track_ids),
         car_ids=_set(car_ids),
+        ownership=owned,
     )
 
 

@@ -6,7 +6,7 @@ its next races read later seasons only while they could still hold one of the an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from iracing_sync.errors import NotFoundError
 from iracing_sync.models.iracing import SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, SlotSources, utc_day
 from iracing_sync.recurrence import next_slots
+from iracing_sync.store.slot_sources import ANY, SlotFilter
 
 if TYPE_CHECKING:
     from iracing_sync.models.http import SeriesOut
@@ -35,10 +36,10 @@ def season_or_404(season_id: int) -> SeasonRecord:
     return season
 
 
-def season_sources_or_404(season_id: int) -> tuple[SeasonFacts, SlotSources]:
-    """A stored season's facts and slot sources, its race-guide sessions with them (one Query); NotFoundError if
-    unknown."""
-    found = store.season_sources(season_id)
+def season_sources_or_404(season_id: int, where: SlotFilter = ANY) -> tuple[SeasonFacts, SlotSources]:
+    """A stored season's facts and the slot sources of its weeks ``where`` accepts, its race-guide sessions with
+    them (one Query); NotFoundError if unknown."""
+    found = store.season_sources(season_id, where)
     if found is None:
         raise NotFoundError(f"season {season_id} not found")
     return found
@@ -102,34 +103,46 @@ def check_known(where: store.SlotFilter, slots: Sequence[Slot] = ()) -> None:
         if not idents:
             continue
         shown = idents - seen[kind]()
+        if kind == "series":
+            series_known(shown)
+            continue
         missing = store.unknown(kind, shown) if shown else []
-        if kind == "series":  # a series iRacing's series list lacks is known by its seasons (one Query each)
-            missing = [i for i in missing if not store.list_seasons_of_series(i)]
         if missing:
             raise NotFoundError(f"{kind} {missing[0]} not found")
+
+
+def series_known(series_ids: Iterable[int]) -> None:
+    """NotFoundError for a series that is not stored: neither iRacing's series list nor any stored season names it
+    (one BatchGetItem, and one Query of its seasons for each the list lacks); nothing read for no IDs."""
+    wanted = set(series_ids)
+    missing = store.unknown("series", wanted) if wanted else []
+    # A series iRacing's series list lacks is known by its seasons.
+    missing = [i for i in missing if not store.list_seasons_of_series(i)]
+    if missing:
+        raise NotFoundError(f"series {missing[0]} not found")
 
 
 def _start(season: SeasonFacts) -> datetime | None:
     return utc_day(season.start_date) if season.start_date else None
 
 
-def _sources(seasons: list[SeasonFacts]) -> SlotSources:
-    """The patterns of these seasons, one partition Query each."""
+def _sources(seasons: list[SeasonFacts], where: SlotFilter = ANY) -> SlotSources:
+    """The patterns of these seasons ``where`` accepts, one partition Query each."""
     found = SlotSources([])
     for season in seasons:
-        stored = store.season_slot_sources(season.season_id)
+        stored = store.season_slot_sources(season.season_id, where)
         if stored is not None:  # None: deleted since it was listed
             found = found + stored
     return found
 
 
-def series_slots(seasons: list[SeasonFacts], lo: datetime, hi: datetime) -> list[Slot]:
-    """The slots in [lo, hi) of a series, reading only the seasons that can race then."""
+def series_slots(seasons: list[SeasonFacts], lo: datetime, hi: datetime, where: SlotFilter = ANY) -> list[Slot]:
+    """The slots in [lo, hi) of a series ``where`` accepts, reading only the seasons that can race then."""
     racing = [s for s in seasons if (start := _start(s)) is None or lo - SEASON_LOOKBACK <= start < hi]
-    return slots_from(_sources(racing), lo, hi)
+    return slots_from(_sources(racing, where), lo, hi)
 
 
-def series_next(seasons: list[SeasonFacts], at: datetime, count: int) -> list[Slot]:
+def series_next(seasons: list[SeasonFacts], at: datetime, count: int, where: SlotFilter = ANY) -> list[Slot]:
     """The next ``count`` slots of a series from ``at``: running seasons first, then later ones in start order.
 
     A later season is read only while it could still hold one of the answers (it starts before the
@@ -138,17 +151,18 @@ def series_next(seasons: list[SeasonFacts], at: datetime, count: int) -> list[Sl
     dated = [(_start(s), s) for s in seasons]
     running = [s for start, s in dated if start is None or at - SEASON_LOOKBACK <= start <= at]
     later = sorted(((start, s) for start, s in dated if start is not None and start > at), key=itemgetter(0))
-    sources = _sources(running)
+    sources = _sources(running, where)
     found = next_slots(sources.patterns, at, count)
     for opens, season in later:
         if len(found) == count and found[-1].start_time < opens:
             break
-        sources = sources + _sources([season])
+        sources = sources + _sources([season], where)
         found = next_slots(sources.patterns, at, count)
     return guided(found, sources)
 
 
-def season_next(season_id: int, at: datetime, count: int) -> list[Slot]:
-    """The next ``count`` slots of one season from ``at`` (one Query); NotFoundError if the season is unknown."""
-    _, sources = season_sources_or_404(season_id)
+def season_next(season_id: int, at: datetime, count: int, where: SlotFilter = ANY) -> list[Slot]:
+    """The next ``count`` slots of one season ``where`` accepts from ``at`` (one Query); NotFoundError if the season
+    is unknown."""
+    _, sources = season_sources_or_404(season_id, where)
     return guided(next_slots(sources.patterns, at, count), sources)

@@ -120,6 +120,7 @@ class GuidePackage(DeferredModel):
     package_id: int | None = Field(description="null for a track the catalog does not list")
     name: str | None
     price: float | None = Field(description="iRacing's price in US dollars")
+    purchasable: bool = Field(description="for sale (iRacing's is_ps_purchasable): a retired track is not")
     content_ids: list[int] = Field(description="the track (configuration) IDs it holds")
     weeks_unlocked: int = Field(ge=1)
     weeks: list[GuideWeek]

@@ -9,7 +9,7 @@ stored catalogs), so deciding whether a racer can enter a week reads nothing but
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ConfigDict, Field
 
@@ -32,11 +32,18 @@ class ContentPackage(DeferredModel):
     name: str | None = Field(None, description="the car's or the track's name")
     price: float | None = Field(None, description="iRacing's price in US dollars")
     free: bool = Field(False, description="free with the subscription")
+    purchasable: bool = Field(False, description="for sale (iRacing's is_ps_purchasable)")
     content_ids: tuple[int, ...] = Field((), description="the car IDs or track (configuration) IDs it holds")
 
     def owned_by(self, owned: frozenset[int]) -> bool:
         """Free, or one of its content IDs is among ``owned``."""
-        return self.free or not owned.isdisjoint(self.content_ids)
+        return owns(self.free, self.content_ids, owned)
+
+
+def owns(free: bool, content_ids: Iterable[int], owned: frozenset[int]) -> bool:
+    """Whether a racer owning ``owned`` (car or track IDs) has a package: it is free with the subscription, or they
+    own one of its content IDs (member/info lists a package's content; any one of them stands for all)."""
+    return free or not owned.isdisjoint(content_ids)
 
 
 class WeekPlan(DeferredModel):
@@ -58,10 +65,13 @@ class WeekPlan(DeferredModel):
 
 
 def summary_rain_chance(summary: WeatherSummary | None) -> int | None:
-    """A weather summary's chance of rain in whole percent (its precip_chance is a percent), None if unknown."""
-    if summary is None or summary.precip_chance is None:
-        return None
-    return max(0, min(100, round(summary.precip_chance)))
+    """A weather summary's chance of rain in whole percent, None if unknown."""
+    return rain_percent(summary.precip_chance if summary is not None else None)
+
+
+def rain_percent(precip_chance: float | None) -> int | None:
+    """The summary's precip_chance (a percent, 0-100, unlike the forecast's x100) in whole percent."""
+    return None if precip_chance is None else max(0, min(100, round(precip_chance)))
 
 
 class Access(NamedTuple):
@@ -99,3 +109,17 @@ class Ownership(NamedTuple):
             track=None if track_ok else track,
             cars=() if cars_ok else packages,
         )
+
+
+class GridSeason(NamedTuple):
+    """A season's grid item as read: its own facts, its end and its weeks (the stored JSON, decoded)."""
+
+    season_id: int
+    series_id: int | None
+    series_name: str | None
+    season_name: str | None
+    category: str | None
+    license_group: int | None
+    first_start: str | None
+    end: str | None
+    weeks: list[dict[str, Any]]

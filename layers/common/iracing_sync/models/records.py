@@ -196,6 +196,7 @@ def _packages(items: list[Any], key: str, name: str) -> dict[int, ContentPackage
             name=getattr(first, name),
             price=first.price,
             free=bool(first.free_with_subscription),
+            purchasable=bool(first.is_ps_purchasable),
             content_ids=tuple(getattr(m, key) for m in members),
         )
         out.update((getattr(m, key), package) for m in members)

@@ -24,7 +24,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
 from iracing_sync.models.iracing import Car, Series, TrackConfig
-from iracing_sync.models.records import CarCatalog, CarClassRecord, TrackRecord
+from iracing_sync.models.records import CarCatalog, CarClassRecord, TrackRecord, catalog_of
 from iracing_sync.store import schema
 from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, get_item, id_sort_key, raw_query
 
@@ -51,8 +51,9 @@ class TrackItem(RecordItem, discriminator="track"):
 
 
 class CarCatalogVersionItem(Item, discriminator="car_catalog_version"):
-    """The digest of the stored car names and car classes (models.records.CarCatalog.digest), rewritten when they
-    change: a warm sync function keeps its catalog while this holds the digest it read (one GetItem a season)."""
+    """The digest of the stored car names, car classes and car and track packages (models.records.CarCatalog.digest),
+    rewritten when they change: a warm sync function keeps its catalog while this holds the digest it read (one
+    GetItem a season)."""
 
     digest = UnicodeAttribute()
 
@@ -96,13 +97,15 @@ def put_series(series: Iterable[Series]) -> WriteCounts:
     return _put_catalog(SERIES, items, "series")
 
 
-def put_car_classes(classes: Iterable[CarClass], cars: Iterable[Car] = ()) -> WriteCounts:
+def put_car_classes(
+    classes: Iterable[CarClass], cars: Iterable[Car] = (), tracks: Iterable[TrackConfig] = ()
+) -> WriteCounts:
     """Make the stored car classes exactly these, each with its car IDs and their names (from ``cars``).
 
-    Also records the digest of the car catalog they make with ``cars`` (written only when it changed; bookkeeping,
-    so not among the counts).
+    Also records the digest of the catalog they make with ``cars`` and ``tracks`` (their packages too; written only
+    when it changed; bookkeeping, so not among the counts).
     """
-    classes = list(classes)
+    classes, cars = list(classes), list(cars)
     names = CarCatalog(car_names={c.car_id: c.car_name for c in cars})
     items = [
         _item(
@@ -117,7 +120,7 @@ def put_car_classes(classes: Iterable[CarClass], cars: Iterable[Car] = ()) -> Wr
         for c in classes
     ]
     counts = _put_catalog(CAR_CLASSES, items, "car classes")
-    digest = CarCatalog(names.car_names, {c.car_class_id: tuple(c.car_ids) for c in classes}).digest
+    digest = catalog_of(cars, {c.car_class_id: tuple(c.car_ids) for c in classes}, tracks).digest
     if _catalog_digest() != digest:
         try:
             CarCatalogVersionItem(*_VERSION_KEY, digest=digest).save()
@@ -216,13 +219,12 @@ def get_track[M: TrackRecord](track_id: int, as_: type[M] = TrackRecord) -> M | 
 
 
 def car_catalog() -> CarCatalog:
-    """The stored car names and each car class's cars: what naming a week's cars takes (two Queries)."""
+    """The stored car names, each car class's cars and every car's and track's package: what naming a week's cars
+    and writing its planning facts take (three Queries)."""
     classes: list[CarClassRecord] = list_car_classes()
     cars: list[Car] = list_cars()
-    return CarCatalog(
-        car_names={c.car_id: c.car_name for c in cars},
-        class_cars={c.car_class_id: tuple(c.car_ids) for c in classes},
-    )
+    tracks: list[TrackRecord] = list_tracks()
+    return catalog_of(cars, {c.car_class_id: tuple(c.car_ids) for c in classes}, tracks)
 
 
 _cached: tuple[str, CarCatalog] | None = None

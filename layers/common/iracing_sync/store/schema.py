@@ -139,6 +139,11 @@ def time_bucket(when: datetime) -> str:
     return f"W#{when:%Y-%m}"
 
 
+def grid_bucket(end: datetime) -> str:
+    """The by_time partition of a season's grid item: the year its last racing day ends."""
+    return f"S#{end.year}"
+
+
 def month_buckets(start: datetime, end: datetime) -> list[str]:
     """Month buckets touched by [start, end)."""
     buckets, cursor = [], datetime(start.year, start.month, 1, tzinfo=UTC)

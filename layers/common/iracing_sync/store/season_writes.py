@@ -2,7 +2,9 @@
 
 - VERSION: pk SEASON#<id>, sk VERSION: ``version`` (bumped by every sync that changes the partition),
   ``fetched_at`` (when the body that last changed it was fetched from iRacing), ``body_hash`` (that body's
-  digest, for change detection before a sync), and while a large write runs ``writer``/``writer_until``.
+  digest, for change detection before a sync), ``grid_hash`` (the content hash of the season's grid item, which
+  lives in its own partition, GRID#<id>), ``forecasts`` (the weeks' forecasts fetched: store.forecasts), and while
+  a large write runs ``writer``/``writer_until``.
 
 A sync reads the partition's keys and content hashes once, then writes only what differs:
 
@@ -20,11 +22,13 @@ A sync reads the partition's keys and content hashes once, then writes only what
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
@@ -39,7 +43,14 @@ from iracing_sync.settings import get_settings
 from iracing_sync.store.changes import change_items
 from iracing_sync.store.schema import Item, WriteCounts, error_code, lost_race, read, season_key
 from iracing_sync.store.season_changes import season_changes
-from iracing_sync.store.seasons import GuideSessionItem, desired_items, get_season_facts, meta_item
+from iracing_sync.store.seasons import (
+    AFTER_FORECASTS,
+    GuideSessionItem,
+    desired_items,
+    get_season_facts,
+    grid_item,
+    meta_item,
+)
 
 VERSION = "VERSION"
 # TransactWriteItems takes at most 100 actions; one of them is the VERSION update.
@@ -52,6 +63,9 @@ class SeasonVersionItem(Item, discriminator="season_version"):
     version = NumberAttribute(default=0)
     fetched_at = UnicodeAttribute(null=True)
     body_hash = UnicodeAttribute(null=True)
+    grid_hash = UnicodeAttribute(null=True)
+    # JSON {"<race_week_num>": "<forecast object>"}: the forecasts the season's sync fetched (store.forecasts).
+    forecasts = UnicodeAttribute(null=True)
     writer = UnicodeAttribute(null=True)
     writer_until = NumberAttribute(null=True)
 
@@ -69,7 +83,8 @@ def put_season(
     at = fetched_at or datetime.now(UTC)
     fetched = iso_z(at)
     wanted = ["pk", "sk", "item_type", "content_hash", *SeasonVersionItem.get_attributes()]
-    items = read(Item.query(pk, attributes_to_get=sorted(set(wanted))), pk)
+    # (a week's forecast is not the schedule's: store.forecasts keeps it, and the range skips it)
+    items = read(Item.query(pk, Item.sk > AFTER_FORECASTS, attributes_to_get=sorted(set(wanted))), pk)
     state = next((i for i in items if isinstance(i, SeasonVersionItem)), None)
     # The partition's race-guide sessions are not the schedule's: store.guide owns them (and they expire).
     existing = {i.sk: i.content_hash for i in items if not isinstance(i, SeasonVersionItem | GuideSessionItem)}
@@ -80,6 +95,11 @@ def put_season(
     puts = [item for item in desired if existing.get(item.sk) != item.content_hash]
     deletes = sorted(existing.keys() - {item.sk for item in desired})
     counts = WriteCounts(written=len(puts), unchanged=len(desired) - len(puts), deleted=len(deletes))
+    # The grid item is derived from the weeks, like an index entry: written with them when it changed (its hash is
+    # kept on VERSION, read above), not counted as a schedule item.
+    grid = grid_item(season)
+    if state is None or state.grid_hash != grid.content_hash:
+        puts.append(grid)
     if not puts and not deletes:
         if body_hash and state is not None and state.body_hash != body_hash:
             _note_body(pk, state, fetched, body_hash)
@@ -91,7 +111,7 @@ def put_season(
     old = _items(pk, replaced) if existed and replaced else []
     changes = change_items(season_changes(season.season_id, season.series_id, at, old, puts, existed))
     counts.changes = len(changes)
-    write = _Write(pk, state, [*puts, *changes], deletes, fetched, body_hash, what)
+    write = _Write(pk, state, [*puts, *changes], deletes, fetched, body_hash, what, grid.content_hash)
     if len(write.puts) + len(deletes) <= TRANSACT_LIMIT:
         _transact(write)
     else:
@@ -126,13 +146,22 @@ class _Write:
     fetched: str
     body_hash: str | None
     what: str
+    grid_hash: str | None = None
 
 
 def _transact(write: _Write) -> None:
     pk, state, fetched, body_hash, what = write.pk, write.state, write.fetched, write.body_hash, write.what
     puts, deletes = write.puts, write.deletes
     version = int(state.version) + 1 if state is not None else 1
-    bumped = SeasonVersionItem(pk=pk, sk=VERSION, version=version, fetched_at=fetched, body_hash=body_hash)
+    bumped = SeasonVersionItem(
+        pk=pk,
+        sk=VERSION,
+        version=version,
+        fetched_at=fetched,
+        body_hash=body_hash,
+        grid_hash=write.grid_hash,
+        forecasts=state.forecasts if state is not None else None,
+    )
     try:
         with TransactWrite(connection=Item._get_connection().connection) as transaction:
             for item in puts:
@@ -177,6 +206,9 @@ def _locked(write: _Write) -> None:
                 SeasonVersionItem.version.add(1),
                 SeasonVersionItem.fetched_at.set(fetched),
                 SeasonVersionItem.body_hash.set(body_hash) if body_hash else SeasonVersionItem.body_hash.remove(),
+                SeasonVersionItem.grid_hash.set(write.grid_hash)
+                if write.grid_hash
+                else SeasonVersionItem.grid_hash.remove(),
                 SeasonVersionItem.writer.remove(),
                 SeasonVersionItem.writer_until.remove(),
             ],
@@ -190,7 +222,7 @@ def _locked(write: _Write) -> None:
 
 
 def _batch(pk: str, puts: Iterable[Item], deletes: Iterable[str]) -> None:
-    with Item.batch_write() as batch:
+    with Item.batch_write() as batch:  # (puts may hold the grid item, of its own partition)
         for item in puts:
             batch.save(item)
         for sk in deletes:
@@ -221,17 +253,32 @@ def _note_body(pk: str, state: SeasonVersionItem, fetched: str, body_hash: str) 
             raise RetryableError(f"DynamoDB write of {pk} VERSION failed: {exc.msg}") from exc
 
 
-def body_hashes(season_ids: list[int]) -> dict[int, str | None]:
-    """The body hash stored for each season (None if never synced): one BatchGetItem per 100 seasons."""
+class Stored(NamedTuple):
+    """What a season's VERSION says to change detection: its last body's hash and the forecasts its sync handled."""
+
+    body_hash: str | None = None
+    forecasts: dict[int, str] = {}
+
+
+def stored_versions(season_ids: list[int]) -> dict[int, Stored]:
+    """Each season's body hash and handled forecasts (empty if never synced): one BatchGetItem per 100 seasons."""
     keys = [(season_key(s), VERSION) for s in season_ids]
+    wanted = ["pk", "sk", "item_type", "body_hash", "forecasts"]
     try:
         found = {
-            int(i.pk.split("#", 1)[1]): i.body_hash
-            for i in SeasonVersionItem.batch_get(keys, attributes_to_get=["pk", "sk", "item_type", "body_hash"])
+            int(i.pk.split("#", 1)[1]): Stored(i.body_hash, {int(k): v for k, v in json.loads(i.forecasts).items()})
+            if i.forecasts
+            else Stored(i.body_hash)
+            for i in SeasonVersionItem.batch_get(keys, attributes_to_get=wanted)
         }
     except PynamoDBException as exc:
         raise RetryableError(f"DynamoDB read of season versions failed: {exc.msg}") from exc
-    return {s: found.get(s) for s in season_ids}
+    return {s: found.get(s, Stored()) for s in season_ids}
+
+
+def body_hashes(season_ids: list[int]) -> dict[int, str | None]:
+    """The body hash stored for each season (None if never synced): one BatchGetItem per 100 seasons."""
+    return {season: stored.body_hash for season, stored in stored_versions(season_ids).items()}
 
 
 def mark_inactive(season_ids: Iterable[int]) -> int:

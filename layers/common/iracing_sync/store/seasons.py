@@ -7,12 +7,19 @@
 - fixed slot: pk SEASON#<id>, sk SLOT#<nn:03d>#<start>  (not in by_time: its week's descriptors hold its time)
 - guide:      pk SEASON#<id>, sk GUIDE#<start>#<nn:03d>; by_parent GUIDE / <start>#<season:08d>#<nn:03d>
               (a race-guide session: its ID, entries and iRacing's end; written by store.guide, expiring: purge_at)
+- grid:       pk GRID#<id>, sk GRID;  by_time S#<year of its end> / <end>#<season:08d> (all its weeks' facts for
+              the season grid and the purchase guide: one Query finds every season running; its own partition, so
+              a season's reads skip it; written by store.season_writes with the weeks, its hash kept on VERSION)
+- forecast:   pk SEASON#<id>, sk FORECAST#<nn:03d> (a week's hourly forecast: store.forecasts; sorts before the
+              rest, and the partition's reads skip it)
 
 Race-guide sessions live in their season's partition, so a season's answer reads them with its weeks (no extra
 request), and under by_parent GUIDE by start, so a window over all seasons reads them with one Query.
 
 Week and fixed-slot items carry what a slot shows (series and season names, track, category, license, the week's
-cars with their names, race length), written at sync time, so a window's answer reads nothing but week items.
+cars with their names, race length) and what planning reads (the packages of its track and cars, its weather
+summary), written at sync time, so a window's answer reads nothing but week items. Those facts ride in ``cars``
+(JSON): the time index projects that attribute, and an index's projection cannot change on a deployed table.
 
 A sync reconciles the partition to exactly one season record (``store.season_writes.put_season``, which also
 owns the VERSION item); reads return records (``models.records``), never items. The time-window reads for the
@@ -32,6 +39,7 @@ from pynamodb.attributes import BooleanAttribute, ListAttribute, MapAttribute, N
 
 from iracing_sync.instants import iso_z, parse_iso_z
 from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
+from iracing_sync.models.planning import WeekPlan
 from iracing_sync.models.records import (
     WEEK_SLOT_FACTS,
     CarRef,
@@ -75,7 +83,8 @@ class _WeekKeyFacts(Item):
     config_name = UnicodeAttribute(null=True)
     car_class_ids = ListAttribute(of=NumberAttribute, default=list)
     race_week_car_ids = ListAttribute(of=NumberAttribute, default=list)
-    # The week's cars as JSON ([{"car_id", "car_name"}]), and their IDs for a car filter (contains).
+    # The week's cars and planning facts as JSON: {"cars": [{"car_id", "car_name"}], "plan": {...}} (format 3; a
+    # bare list of cars before), and the cars' IDs for a car filter (contains).
     cars = UnicodeAttribute(default="[]")
     car_ids = ListAttribute(of=NumberAttribute, default=list)
     race_lap_limit = NumberAttribute(null=True)
@@ -104,6 +113,27 @@ class SlotItem(_WeekKeyFacts, discriminator="slot"):
 
 GUIDE = "GUIDE"  # the by_parent partition of every race-guide session
 GUIDE_PREFIX = "GUIDE#"
+# A week's forecast sorts before every other item of its season (store.forecasts): reads of the partition skip it.
+FORECAST_PREFIX = "FORECAST#"
+AFTER_FORECASTS = "FORECAST$"
+GRID_KEY = "GRID"
+
+
+class GridItem(Item, discriminator="season_grid"):
+    """A season's weeks as the season grid and the purchase guide read them (no descriptors), in the time index by
+    the end of its last racing day (its tsk; ``first_start``: its first session start), so one Query per year finds
+    every season running at an instant. Its weeks ride in ``cars``, which the time index projects; it has its own
+    partition (GRID#<id>), so reading a season's partition never reads it."""
+
+    season_id = NumberAttribute()
+    series_id = NumberAttribute(null=True)
+    series_name = UnicodeAttribute(null=True)
+    season_name = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    license_group = NumberAttribute(null=True)
+    first_start = UnicodeAttribute(null=True)
+    last_start = UnicodeAttribute(null=True)
+    weeks = UnicodeAttribute(attr_name="cars", default="[]")
 
 
 class GuideSessionItem(Item, discriminator="guide_session"):
@@ -155,11 +185,19 @@ def meta_item(facts: SeasonFacts) -> SeasonItem:
 _IDENTITY = schema.WEEK_IDENTITY  # the week's identity and the facts kept as their own attributes
 
 
+def _facts_json(cars: Iterable[CarRef], plan: WeekPlan | None) -> str:
+    """What ``cars`` holds: the week's cars and its planning facts, as JSON."""
+    value: dict[str, Any] = {"cars": [c.model_dump() for c in cars]}
+    if plan is not None:
+        value["plan"] = plan.model_dump(mode="json", exclude_none=True)
+    return json.dumps(value, sort_keys=True)
+
+
 def _key_facts(of: WeekPattern | Slot, week: WeekRecord | None) -> dict[str, Any]:
     """The _WeekKeyFacts values of a week or fixed slot: its identity and the facts a slot shows or a filter reads."""
     return {
         **{name: getattr(of, name) for name in _IDENTITY},
-        "cars": json.dumps([c.model_dump() for c in of.cars]),
+        "cars": _facts_json(of.cars, week.pattern.plan if week else None),
         "car_ids": [c.car_id for c in of.cars],
         "race_lap_limit": of.race_laps,
         "race_time_limit": of.race_minutes,
@@ -199,6 +237,54 @@ def _slot_item(s: Slot, week: WeekRecord | None = None) -> SlotItem:
         end_time=iso_z(s.end_time),
         super_session=s.super_session,
     )
+
+
+def _grid_week(w: WeekRecord) -> dict[str, Any]:
+    p = w.pattern
+    return {
+        "race_week_num": p.race_week_num,
+        "start_date": w.start_date.isoformat() if w.start_date else None,
+        "week_end_time": iso_z(w.week_end_time) if w.week_end_time else None,
+        "first_start": iso_z(w.first_start) if w.first_start else None,
+        "last_start": iso_z(w.last_start) if w.last_start else None,
+        "track_id": p.track_id,
+        "track_name": p.track_name,
+        "config_name": p.config_name,
+        "category": p.category,
+        "cars": [c.model_dump() for c in p.cars],
+        "race_laps": p.race_laps,
+        "race_minutes": p.race_minutes,
+        "plan": p.plan.model_dump(mode="json", exclude_none=True) if p.plan is not None else {},
+    }
+
+
+def grid_key(season_id: int) -> str:
+    return f"GRID#{season_id}"
+
+
+def grid_item(season: SeasonRecord) -> GridItem:
+    """The season's grid item, its content hash set; in the time index by its end (not for a season without any
+    session: nothing is running then)."""
+    starts = [w.first_start for w in season.weeks if w.first_start is not None]
+    ends = [w.span_end for w in season.weeks if w.span_end is not None]
+    lasts = [w.last_start for w in season.weeks if w.last_start is not None]
+    item = GridItem(
+        pk=grid_key(season.season_id),
+        sk=GRID_KEY,
+        season_id=season.season_id,
+        series_id=season.series_id,
+        series_name=season.series_name,
+        season_name=season.season_name,
+        category=season.category,
+        license_group=season.license_group,
+        weeks=json.dumps([_grid_week(w) for w in season.weeks], sort_keys=True),
+    )
+    if starts and ends and lasts:
+        end = max(ends)
+        item.tpk, item.tsk = schema.grid_bucket(end), f"{iso_z(end)}#{season.season_id:08d}"
+        item.first_start, item.last_start = iso_z(min(starts)), iso_z(max(lasts))
+    item.content_hash = content_hash(item)
+    return item
 
 
 def guide_item(session: GuideSession, purge_at: datetime) -> GuideSessionItem:
@@ -253,9 +339,17 @@ _FACT_ATTRIBUTES = (*_IDENTITY, "cars", "race_lap_limit", "race_time_limit")
 
 
 @lru_cache(maxsize=4096)
-def _cars(text: str) -> tuple[CarRef, ...]:
-    """The cars a week item stores (JSON); cached, as many weeks race the same cars."""
-    return tuple(CarRef(**c) for c in json.loads(text))
+def _cars(text: str) -> tuple[tuple[CarRef, ...], WeekPlan | None]:
+    """The cars and the planning facts a week item stores (JSON); cached, as many weeks race the same cars.
+
+    A bare list (an item written before format 3) holds the cars only: its week has no planning facts until its
+    season is synced again (every season is, once, when the format changes).
+    """
+    value = json.loads(text)
+    if isinstance(value, list):
+        return tuple(CarRef(**c) for c in value), None
+    plan = value.get("plan")
+    return tuple(CarRef(**c) for c in value.get("cars", ())), (WeekPlan.model_validate(plan) if plan else None)
 
 
 @lru_cache(maxsize=8192)
@@ -267,9 +361,11 @@ def _descriptors(text: str) -> tuple[RaceTimeDescriptor, ...]:
 def _pattern(values: Mapping[str, Any], descriptors: str) -> WeekPattern:
     """A week's pattern from its item's attribute values (numbers as ints, cars and descriptors as JSON text)."""
     fields: dict[str, Any] = {name: values.get(name) for name in _IDENTITY}
+    cars, plan = _cars(values.get("cars") or "[]")
     return WeekPattern.model_construct(
         **fields,
-        cars=_cars(values.get("cars") or "[]"),
+        cars=cars,
+        plan=plan,
         race_laps=values.get("race_lap_limit"),
         race_minutes=values.get("race_time_limit"),
         descriptors=list(_descriptors(descriptors or "[]")),
@@ -343,8 +439,8 @@ class Partition(NamedTuple):
 
 
 def season_partition(season_id: int) -> Partition | None:
-    """The whole season partition in one Query; None if the season is unknown."""
-    items = read(Item.query(season_key(season_id)), f"season {season_id}")
+    """The whole season partition in one Query (but its forecasts); None if the season is unknown."""
+    items = read(Item.query(season_key(season_id), Item.sk > AFTER_FORECASTS), f"season {season_id}")
     season = next((i for i in items if isinstance(i, SeasonItem)), None)
     if season is None:
         return None

@@ -6,7 +6,8 @@ any window up to three weeks). Each is filtered in DynamoDB to the weeks still s
 already at ``to``, for long weeks) and to the query's filters, so items that fail them never leave DynamoDB, and the
 weeks read are (nearly) those that race in the window. A season is read from its partition. Never a Scan.
 
-Filters are sets ("any of"); a filter of None is "any".
+Filters are sets ("any of"); a filter of None is "any". Ownership (what a racer owns, up to hundreds of IDs) is
+applied to the weeks read, in Python: DynamoDB's expressions hold at most 4 KB, and a week says all deciding needs.
 
 iRacing's race guide (session IDs, entry counts, iRacing's ends) rides along: a season's partition holds its own
 guide sessions; for a window over all seasons, the stored guide's horizon (store.guide's state item, in the time
@@ -22,6 +23,7 @@ from typing import Any, NamedTuple
 
 from iracing_sync.instants import iso_z, parse_iso_z
 from iracing_sync.models.iracing import SeasonFacts
+from iracing_sync.models.planning import Ownership
 from iracing_sync.models.records import GuideSession, SlotKey, SlotSources, WeekPattern
 from iracing_sync.store.schema import LONG_WEEKS, SHORT_WEEK, month_buckets, plain, raw_query
 from iracing_sync.store.seasons import (
@@ -52,14 +54,17 @@ class SlotFilter(NamedTuple):
     license_groups: frozenset[int] | None = None
     track_ids: frozenset[int] | None = None
     car_ids: frozenset[int] | None = None
+    # Only weeks this racer can enter (models.planning.Ownership); None: any.
+    ownership: Ownership | None = None
 
     def canonical(self) -> list[list[Any] | None]:
         """The filter as sorted lists, the same in every process (a set's order is not: string hashes vary)."""
         sets = (self.series_ids, self.season_ids, self.categories, self.license_groups, self.track_ids, self.car_ids)
-        return [None if values is None else sorted(values) for values in sets]
+        lists: list[list[Any] | None] = [None if values is None else sorted(values) for values in sets]
+        return lists if self.ownership is None else [*lists, *self.ownership.canonical()]
 
     def accepts(self, week: WeekPattern) -> bool:
-        """The same test as ``expression``, in Python (for a season read whole by its partition)."""
+        """The same test as ``expression``, in Python (for a season read whole by its partition), and ownership."""
         return (
             _any(self.series_ids, week.series_id)
             and _any(self.season_ids, week.season_id)
@@ -67,7 +72,12 @@ class SlotFilter(NamedTuple):
             and _any(self.license_groups, week.license_group)
             and _any(self.track_ids, week.track_id)
             and (self.car_ids is None or any(c.car_id in self.car_ids for c in week.cars))
+            and self.admits(week)
         )
+
+    def admits(self, week: WeekPattern) -> bool:
+        """Whether the racer can enter the week (always, without ownership)."""
+        return self.ownership is None or self.ownership.access(week.track_id, week.cars, week.plan).enterable
 
     def expression(self) -> _Expression:
         """A DynamoDB filter expression: items that fail it never leave DynamoDB (smaller, faster pages)."""
@@ -166,7 +176,9 @@ def slot_sources_between(start: datetime, end: datetime, where: SlotFilter = ANY
             if plain(item["item_type"]) == GUIDE_STATE:
                 horizon = (parse_iso_z(plain(item["first_start"])), parse_iso_z(plain(item["last_start"])))
             else:
-                patterns.append(pattern_of_raw(item))
+                pattern = pattern_of_raw(item)
+                if where.admits(pattern):
+                    patterns.append(pattern)
     return SlotSources(patterns, horizon=horizon)
 
 

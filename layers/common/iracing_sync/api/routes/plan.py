@@ -16,10 +16,13 @@ from iracing_sync.api.params import (
     CalendarFrom,
     CalendarTo,
     Categories,
+    Content,
     FilterIds,
     Licenses,
+    OwnedIds,
     SeriesIds,
     calendar_window,
+    ownership,
     slot_filter,
 )
 from iracing_sync.api.resolver import app
@@ -37,15 +40,20 @@ def get_plan_calendar(
     start: CalendarFrom = None,
     end: CalendarTo = None,
     alarm: Alarm = None,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
 ) -> Response[str]:
     """An iCalendar plan feed: every race of these series in [from, to) passing the filters, times in UTC.
 
     Same window defaults as the series feeds (from the start of today, UTC, for 28 days); each event names its
     track, cars and race length, and with ``alarm`` reminds that many minutes before. UIDs are the slots' own,
-    so an event keeps its UID in every feed it is in.
+    so an event keeps its UID in every feed it is in. With ownership parameters (owned_car_id, owned_track_id or
+    content=free), only the races the racer can enter.
     """
     lo, hi = calendar_window(start, end)
-    where = slot_filter(series_id, None, category, license_group, car_id, track_id)
+    owned = ownership(owned_car_id, owned_track_id, content)
+    where = slot_filter(series_id, None, category, license_group, car_id, track_id, owned)
     slots = slots_from(store.slot_sources_between(lo, hi, where), lo, hi)
     check_known(where, slots)
     names = {s.series_id: s.series_name for s in slots if s.series_name}

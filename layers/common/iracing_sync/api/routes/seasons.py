@@ -14,16 +14,20 @@ from iracing_sync.api.params import (
     At,
     CalendarFrom,
     CalendarTo,
+    Content,
     Count,
     Cursor,
     Id,
     Limit,
+    OwnedIds,
     SeasonFrom,
     SeasonTo,
     Tz,
     calendar_window,
     instant_or_now,
+    ownership,
     season_window,
+    slot_filter,
     zone,
 )
 from iracing_sync.api.resolver import app, ok
@@ -44,32 +48,59 @@ def get_season_slots(
     season_id: Id,
     start: SeasonFrom = None,
     end: SeasonTo = None,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
     tz: Tz = None,
     limit: Limit = MAX_PAGE,
     cursor: Cursor = None,
 ) -> Response[str]:
-    """The slots of one season, within [from, to) if given, a page at a time (one Query per page)."""
+    """The slots of one season, within [from, to) if given, a page at a time (one Query per page); with ownership
+    parameters only the races the racer can enter."""
     local = zone(tz)
     lo, hi = season_window(start, end)
-    bound = fingerprint("season", season_id, iso_z(lo), iso_z(hi))
-    found = page(lambda at: store.season_slot_sources(season_id), lo, hi, limit, cursor, bound)
+    where = slot_filter(owned=ownership(owned_car_id, owned_track_id, content))
+    # (a cursor is bound to the ownership too, when given)
+    owned = [where.ownership.canonical()] if where.ownership is not None else []
+    bound = fingerprint("season", season_id, iso_z(lo), iso_z(hi), *owned)
+    found = page(lambda at: store.season_slot_sources(season_id, where), lo, hi, limit, cursor, bound)
     if found is None:
         raise NotFoundError(f"season {season_id} not found")
     return json_answer(page_body({"season_id": season_id}, *found, limit, bound, local))
 
 
 @app.get("/seasons/<season_id>/next", responses=ok("NextRaces", "the season's next races from at"))
-def get_season_next(season_id: Id, at: At = None, count: Count = 1, tz: Tz = None) -> dict[str, Any]:
-    """The next race(s) of a season: the first slots starting at or after ``at`` (empty if none)."""
+def get_season_next(
+    season_id: Id,
+    at: At = None,
+    count: Count = 1,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
+    tz: Tz = None,
+) -> dict[str, Any]:
+    """The next race(s) of a season: the first slots starting at or after ``at`` (empty if none); with ownership
+    parameters, the first the racer can enter."""
     local = zone(tz)
     instant = instant_or_now(at)
-    return next_body("season_id", season_id, instant, season_next(season_id, instant, count), local)
+    where = slot_filter(owned=ownership(owned_car_id, owned_track_id, content))
+    return next_body("season_id", season_id, instant, season_next(season_id, instant, count, where), local)
 
 
 @app.get("/seasons/<season_id>/calendar.ics")
-def get_season_calendar(season_id: Id, start: CalendarFrom = None, end: CalendarTo = None) -> Response[str]:
-    """An iCalendar feed of a season: one event per race slot in [from, to), times in UTC."""
+def get_season_calendar(
+    season_id: Id,
+    start: CalendarFrom = None,
+    end: CalendarTo = None,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
+) -> Response[str]:
+    """An iCalendar feed of a season: one event per race slot in [from, to) (with ownership parameters: those the
+    racer can enter), times in UTC."""
     lo, hi = calendar_window(start, end)
-    facts, sources = season_sources_or_404(season_id)
+    facts, sources = season_sources_or_404(
+        season_id, slot_filter(owned=ownership(owned_car_id, owned_track_id, content))
+    )
     name = season_calendar_name(season_id, facts.season_name)
     return feed(slots_from(sources, lo, hi), name, lo, hi, f"iracing-season-{season_id}.ics")

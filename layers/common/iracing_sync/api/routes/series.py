@@ -11,7 +11,21 @@ from aws_lambda_powertools.event_handler import Response
 
 from iracing_sync import store
 from iracing_sync.api.answers import feed, json_answer, next_body, season_out
-from iracing_sync.api.params import At, CalendarFrom, CalendarTo, Count, Id, Tz, calendar_window, instant_or_now, zone
+from iracing_sync.api.params import (
+    At,
+    CalendarFrom,
+    CalendarTo,
+    Content,
+    Count,
+    Id,
+    OwnedIds,
+    Tz,
+    calendar_window,
+    instant_or_now,
+    ownership,
+    slot_filter,
+    zone,
+)
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import seasons_of_series, series_next, series_of_seasons, series_or_404, series_slots
 from iracing_sync.ical import series_calendar_name
@@ -41,20 +55,38 @@ def get_series_seasons(series_id: Id) -> Response[str]:
 
 
 @app.get("/series/<series_id>/next", responses=ok("NextRaces", "the series' next races from at"))
-def get_series_next(series_id: Id, at: At = None, count: Count = 1, tz: Tz = None) -> dict[str, Any]:
-    """The next race(s) of a series: the first slots starting at or after ``at`` (empty if none)."""
+def get_series_next(
+    series_id: Id,
+    at: At = None,
+    count: Count = 1,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
+    tz: Tz = None,
+) -> dict[str, Any]:
+    """The next race(s) of a series: the first slots starting at or after ``at`` (empty if none); with ownership
+    parameters, the first the racer can enter."""
     local = zone(tz)
     instant = instant_or_now(at)
-    slots = series_next(seasons_of_series(series_id), instant, count)
+    where = slot_filter(owned=ownership(owned_car_id, owned_track_id, content))
+    slots = series_next(seasons_of_series(series_id), instant, count, where)
     return next_body("series_id", series_id, instant, slots, local)
 
 
 @app.get("/series/<series_id>/calendar.ics")
-def get_series_calendar(series_id: Id, start: CalendarFrom = None, end: CalendarTo = None) -> Response[str]:
-    """An iCalendar feed of a series: one event per race slot in [from, to), times in UTC."""
+def get_series_calendar(
+    series_id: Id,
+    start: CalendarFrom = None,
+    end: CalendarTo = None,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
+) -> Response[str]:
+    """An iCalendar feed of a series: one event per race slot in [from, to) (with ownership parameters: those the
+    racer can enter), times in UTC."""
     lo, hi = calendar_window(start, end)
     seasons = seasons_of_series(series_id)
-    slots = series_slots(seasons, lo, hi)
+    slots = series_slots(seasons, lo, hi, slot_filter(owned=ownership(owned_car_id, owned_track_id, content)))
     series = store.get_series(series_id) or series_of_seasons(series_id, seasons)
     name = series_calendar_name(series_id, series.series_name)
     return feed(slots, name, lo, hi, f"iracing-series-{series_id}.ics")

@@ -10,13 +10,16 @@ from iracing_sync.api.paging import fingerprint, page, page_body
 from iracing_sync.api.params import (
     MAX_PAGE,
     Categories,
+    Content,
     Cursor,
     FilterIds,
     From,
     Licenses,
     Limit,
+    OwnedIds,
     To,
     Tz,
+    ownership,
     slot_filter,
     window,
     zone,
@@ -37,6 +40,9 @@ def get_slots(
     license_group: Licenses = None,
     car_id: FilterIds = None,
     track_id: FilterIds = None,
+    owned_car_id: OwnedIds = None,
+    owned_track_id: OwnedIds = None,
+    content: Content = None,
     tz: Tz = None,
     limit: Limit = MAX_PAGE,
     cursor: Cursor = None,
@@ -45,12 +51,14 @@ def get_slots(
 
     Filters combine (AND); a repeated key (or commas) means any of its values: series_id, season_id, category,
     license, car_id (the car races that week: a car-rotation week's own cars, else its classes' cars), track_id.
-    An ID filter naming anything not stored is a 404. Sorted by start_time, season_id, race_week_num; next_cursor
-    fetches the next page.
+    An ID filter naming anything not stored is a 404. With owned_car_id / owned_track_id (or content=free), only
+    the races the racer can enter: the track's package owned or free, and one of the week's cars. Sorted by
+    start_time, season_id, race_week_num; next_cursor fetches the next page.
     """
     local = zone(tz)
     lo, hi = window(start, end)
-    where = slot_filter(series_id, season_id, category, license_group, car_id, track_id)
+    owned = ownership(owned_car_id, owned_track_id, content)
+    where = slot_filter(series_id, season_id, category, license_group, car_id, track_id, owned)
     bound = fingerprint("slots", iso_z(lo), iso_z(hi), where.canonical())
     if where.season_ids is not None and len(where.season_ids) == 1:  # one season: its partition beats the index
         (only,) = where.season_ids
