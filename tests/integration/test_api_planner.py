@@ -282,16 +282,40 @@ def _brute_force_credit(season: dict[str, Any], cars: set[int], tracks: set[int]
     ]
     best: float | None = None
     for option in options:
-        for size in range(len(lacking) + 1):
-            for chosen in itertools.combinations(lacking, size):
-                raced = sum(
-                    (track_ok or package in chosen) and (cars_ok or option in packages)
-                    for package, track_ok, packages, cars_ok in weeks
-                )
-                if raced >= need:
-                    cost = round(sum(price[p] for p in chosen) + (car_price[option] if option else 0), 2)
-                    best = cost if best is None else min(best, cost)
+        gains: dict[int, int] = {}  # a lacking package -> the weeks it would open (their cars raceable)
+        raced = 0
+        for package, track_ok, packages, cars_ok in weeks:
+            if cars_ok or option in packages:
+                if track_ok:
+                    raced += 1
+                elif package in lacking:
+                    gains[package] = gains.get(package, 0) + 1
+        cost = _least_cost(gains, {p: price[p] for p in gains}, need - raced)
+        if cost is not None:
+            total = round(cost + (car_price[option] if option else 0), 2)
+            best = total if best is None else min(best, total)
     return best
+
+
+def _least_cost(gains: dict[int, int], prices: dict[int, float], need: int) -> float | None:
+    """The least price of packages opening at least ``need`` weeks: every subset when they are few (plain
+    enumeration), else a table of the least price for each number of weeks, package by package."""
+    if need <= 0:
+        return 0.0
+    if len(gains) <= 16:
+        found = [
+            sum(prices[p] for p in chosen)
+            for size in range(len(gains) + 1)
+            for chosen in itertools.combinations(sorted(gains), size)
+            if sum(gains[p] for p in chosen) >= need
+        ]
+        return min(found) if found else None
+    least: dict[int, float] = {0: 0.0}
+    for package in sorted(gains):
+        for weeks, cost in list(least.items()):
+            reached = min(need, weeks + gains[package])
+            least[reached] = min(least.get(reached, math.inf), cost + prices[package])
+    return least.get(need)
 
 
 def test_the_purchase_guide_for_five_series_matches_a_plain_recomputation(synced: None, api: str) -> None:

@@ -100,7 +100,7 @@ class ScheduleWeek(IracingModel):
         """IDs of the week's own cars (a car-switching week's race_week_cars, else the cars its
         race_week_car_classes list), sorted."""
         if self.race_week_cars:
-            ids = {c.get("car_id") if isinstance(c, dict) else c for c in self.race_week_cars}
+            ids = {_car_field(c, "car_id", "carId") if isinstance(c, dict) else c for c in self.race_week_cars}
         else:
             ids = {car.car_id for c in self.race_week_car_classes for car in c.cars_in_class}
         return sorted(i for i in ids if isinstance(i, int))
@@ -110,11 +110,13 @@ class ScheduleWeek(IracingModel):
         """The names iRacing gave the week's cars, where it sent car objects with a ``car_name``."""
         if not self.race_week_cars:
             return {car.car_id: car.car_name for c in self.race_week_car_classes for car in c.cars_in_class}
-        return {
-            c["car_id"]: c.get("car_name") if isinstance(c.get("car_name"), str) else None
-            for c in self.race_week_cars
-            if isinstance(c, dict) and isinstance(c.get("car_id"), int)
-        }
+        named = {}
+        for c in self.race_week_cars:
+            car_id = _car_field(c, "car_id", "carId") if isinstance(c, dict) else None
+            if isinstance(car_id, int):
+                name = _car_field(c, "car_name", "carName")
+                named[car_id] = name if isinstance(name, str) else None
+        return named
 
     @property
     def race_session(self) -> EventSession | None:
@@ -154,6 +156,11 @@ class ScheduleWeek(IracingModel):
     @classmethod
     def _end_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _utc(value)
+
+
+def _car_field(car: dict[str, Any], name: str, camel: str) -> Any:
+    """A field of a race_week_cars object, in iRacing's snake case or a community dump's camel case."""
+    return car.get(name, car.get(camel))
 
 
 class Season(SeasonFacts):
