@@ -281,6 +281,49 @@ def test_season_all_series_filtered_and_a_week_leads_to_its_races(synced: str, b
     )
 
 
+def js(number: float) -> str:
+    """A JSON number as JavaScript writes it (100.0 as 100)."""
+    return str(int(number)) if float(number).is_integer() else repr(number)
+
+
+def test_season_week_forecast_is_what_the_forecast_route_answers(synced: str, browser: Any) -> None:
+    from datetime import timedelta
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from iracing_sync.store.forecasts import ForecastItem, forecast_key, put_forecast
+    from iracing_sync.store.schema import season_key
+    from iracing_sync.weather import forecast_hours
+
+    # Given this week's forecast of season 5376 (series 47) stored as the sync stores it (the demo's weeks are long
+    # past, so the sync fetched none), and none for next week
+    season, week = 5376, 30
+    fetched = datetime.fromisoformat(FROM)
+    hours = forecast_hours(load_sample("weather_forecast_2024-04-13_envelope.json")["content"])
+    put_forecast(season, week, "s3://forecast/rw30", fetched, fetched + timedelta(days=14), hours=hours)
+    try:
+        # When the Season view of my series opens and this week's forecast box is opened
+        open_page(browser, f"{synced}/#season?from={FROM}&my=47", "season")
+        boxes = browser.find_elements("css selector", f"section[data-season-id='{season}'] details.forecast")
+        assert len(boxes) == 2  # this week and next: the weeks within the sync's 8-day horizon
+        for box in boxes:
+            box.find_element("css selector", "summary").click()
+        WebDriverWait(browser, 30).until(
+            lambda d: all(b.get_attribute("data-state") in ("ready", "error") for b in boxes)
+        )
+        # Then it lists the route's hours, one line each from the session's start; next week says it has none
+        answer = api_json(synced, f"/seasons/{season}/weeks/{week}/forecast", [])
+        lines = [li.text for li in boxes[0].find_elements("css selector", "li")]
+        assert len(lines) == len(answer["hours"]) == len(hours) > 0
+        for line, hour in zip(lines, answer["hours"], strict=True):
+            offset = hour["time_offset"]
+            assert line.startswith(f"{'−' if offset < 0 else '+'}{abs(offset) // 60}:{abs(offset) % 60:02d} · ")
+            assert f"{js(hour['air_temp_c'])} °C" in line and f"rain {js(hour['precip_chance_pct'])}%" in line
+        assert boxes[1].get_attribute("data-state") == "error" and "no forecast" in boxes[1].text
+    finally:
+        ForecastItem(season_key(season), forecast_key(week)).delete()
+
+
 # --- Shop and the plan's feed ----------------------------------------------------------------------------------
 
 
