@@ -3,9 +3,11 @@
 Latency: the full 2023 S2 quarter (137 seasons, 151,444 slots) with its series and reference data is synced by the
 real state machines into DynamoDB Local; the real handler (functions/slots_api/app.py) answers API Gateway v2
 events for a 3-hour, a 24-hour and a 7-day /slots window over all seasons (every page: the 7 days are two), /cars,
-and a plan feed of five series over 28 days. Each is timed against its floor, measured in the same run,
+a plan feed of five series over 28 days, the season grid (/seasons?at) and a five-series purchase guide with a real
+member's ownership (member/info: 239 track IDs). Each is timed against its floor, measured in the same run,
 alternately: the same DynamoDB requests issued with plain boto3, the slot engine's expansion of what they return
-(into the same pages), and one json.dumps of the answer (for the feed: of its events' fields). The floor is what no
+(into the same pages; for the grid and the guide: the same computation, iracing_sync.planner, on the grid items as
+plain code decodes them), and one json.dumps of the answer (for the feed: of its events' fields). The floor is what no
 handler can go under; the target is every handler within 1.3x of it (a ratio of at least 1/1.3).
 
 Items read: for the /slots windows, DynamoDB's ScannedCount over the answer's requests against their Count (the
@@ -179,6 +181,33 @@ class _Floor:
             }
         return json.dumps({"cars": cars})
 
+    def grid_seasons(self, at: datetime, where: Any) -> list[Any]:
+        """The seasons running at ``at`` as plain code decodes their grid items (the same two Queries)."""
+        from iracing_sync.models.planning import GridSeason
+        from iracing_sync.store.grid import grid_queries, grid_weeks
+
+        seasons = []
+        for request in grid_queries(at, where):
+            for item in self.query(request)[0]:
+                value = {k: int(v["N"]) if "N" in v else v.get("S") for k, v in item.items()}
+                weeks = grid_weeks(json.loads(value["cars"]))
+                fields = {name: value.get(name) for name in GridSeason._fields if name not in ("end", "weeks")}
+                seasons.append(GridSeason(**fields, end=value["tsk"].split("#")[0], weeks=weeks))
+        return seasons
+
+    def grid(self, at: datetime) -> str:
+        from iracing_sync.planner import season_grid
+        from iracing_sync.store.slot_sources import ANY
+
+        return json.dumps(season_grid(at, self.grid_seasons(at, ANY), None), separators=(",", ":"))
+
+    def guide(self, at: datetime, series: tuple[int, ...], owned: Any) -> str:
+        from iracing_sync.api.params import slot_filter
+        from iracing_sync.planner import purchase_guide
+
+        seasons = self.grid_seasons(at, slot_filter(list(series)))
+        return json.dumps(purchase_guide(at, series, seasons, owned), separators=(",", ":"))
+
     def feed(self, lo: datetime, hi: datetime, where: Any) -> str:
         from iracing_sync.ical import slot_description, slot_summary, slot_uid
         from iracing_sync.recurrence import expand
@@ -269,6 +298,35 @@ def _feed_rows(api: _Api, floor: _Floor) -> list[Row]:
     return _paired_rows(what, lambda: api.get(path), lambda: floor.feed(lo, hi, where), floor_name)
 
 
+def _planner_rows(api: _Api, floor: _Floor) -> list[Row]:
+    from iracing_sync.models.planning import Ownership
+    from iracing_sync_local import SAMPLES_DIR
+
+    grid_path = f"/seasons?at={_z(AT)}"
+    grid = json.loads(api.get(grid_path)["body"])
+    assert grid == json.loads(floor.grid(AT)) and grid["count"] > 100, "the floor answers another grid"
+    weeks = sum(len(s["weeks"]) for s in grid["seasons"])
+    rows = _paired_rows(
+        f"GET /seasons?at, 2023 S2 ({grid['count']} seasons, {weeks:,} weeks)",
+        lambda: api.get(grid_path),
+        lambda: floor.grid(AT),
+        FLOOR,
+    )
+    member = json.loads((SAMPLES_DIR / "member_info_ownership_redacted.json").read_text())
+    cars = sorted({i for p in member["car_packages"] for i in p["content_ids"]})
+    tracks = sorted({i for p in member["track_packages"] for i in p["content_ids"]})
+    owned = Ownership(frozenset(cars), frozenset(tracks))
+    series = ",".join(map(str, PLAN_SERIES))
+    guide_path = (
+        f"/purchase-guide?series_id={series}&at={_z(AT)}"
+        f"&owned_car_id={','.join(map(str, cars))}&owned_track_id={','.join(map(str, tracks))}"
+    )
+    guide = json.loads(api.get(guide_path)["body"])
+    assert guide == json.loads(floor.guide(AT, PLAN_SERIES, owned)) and len(guide["series"]) == len(PLAN_SERIES)
+    what = f"GET /purchase-guide, {len(PLAN_SERIES)} series, a member's {len(tracks)} track IDs"
+    return rows + _paired_rows(what, lambda: api.get(guide_path), lambda: floor.guide(AT, PLAN_SERIES, owned), FLOOR)
+
+
 def _latency_rows() -> list[Row]:
     from iracing_sync_local.stepfunctions import handler_for, local_step_functions
 
@@ -279,6 +337,7 @@ def _latency_rows() -> list[Row]:
                 sfn.run(machine, progress=False)
             api, floor = _Api(handler_for("SlotsApiFunction")), _Floor()
             rows += _slots_rows(api, floor) + _cars_rows(api, floor) + _feed_rows(api, floor)
+            rows += _planner_rows(api, floor)
         # Outside moto: it swaps in its own AWS credentials, and DynamoDB Local keeps a namespace per access key.
         from iracing_sync_local.http_server import http_api_event
 

@@ -24,11 +24,19 @@ import pytest
 import requests
 
 from iracing_sync_local.fake_iracing import FakeIracing
+from tests.conftest import load_sample
 from tests.integration.conftest import sync_snapshot
 
 pytestmark = pytest.mark.integration
 
 DAY = {"from_": "2025-09-09T00:00:00Z", "to": "2025-09-10T00:00:00Z"}
+_MEMBER = load_sample("member_info_ownership_redacted.json")
+OWNED = {
+    "owned_car_id": [i for p in _MEMBER["car_packages"] for i in p["content_ids"]],
+    "owned_track_id": [i for p in _MEMBER["track_packages"] for i in p["content_ids"]],
+}
+# A week given a forecast by the fixture (the capture's weeks are past: none is due when it is synced).
+FORECAST_WEEK = {"season_id": 5376, "race_week_num": 0}
 WEEK = {"from_": "2025-09-09", "to": "2025-09-16"}
 
 
@@ -47,6 +55,7 @@ def client(
 ) -> Iterator[tuple[ModuleType, Any]]:
     """Given the snapshot synced and served, and a client generated from the document it serves."""
     sync_snapshot(module_step_functions, module_fake_iracing)
+    _store_a_forecast()
     folder = tmp_path_factory.mktemp("client")
     (folder / "openapi.json").write_text(json.dumps(_opened(requests.get(f"{api}/openapi.json", timeout=30).json())))
     # (the generator reads only text/* as text: told that an Atom feed is text too, as a feed reader knows)
@@ -68,6 +77,24 @@ def client(
     http = package.Client(base_url=api, raise_on_unexpected_status=True, timeout=60)
     yield package, http
     sys.path.remove(str(folder))
+
+
+def _store_a_forecast() -> None:
+    """The real forecast stored for FORECAST_WEEK as the season sync stores one."""
+    from datetime import UTC, datetime, timedelta
+
+    from iracing_sync.store.forecasts import put_forecast
+    from iracing_sync.weather import forecast_hours
+
+    hours = forecast_hours(load_sample("weather_forecast_2024-04-13_envelope.json")["content"])
+    now = datetime.now(UTC)
+    put_forecast(
+        *FORECAST_WEEK.values(),
+        "https://example.invalid/rw0_evt5_display.json",
+        now,
+        now + timedelta(days=1),
+        hours=hours,
+    )
 
 
 def undeclared(value: Any, where: str = "answer") -> list[str]:
@@ -147,6 +174,25 @@ CALLS: list[tuple[str, dict[str, Any], int, str]] = [
     ("get_changes_changes_get", {"series_id": [999999]}, 404, "ErrorBody"),
     ("get_changes_changes_get", {"since": "yesterday"}, 400, "ErrorBody"),
     ("get_changes_feed_changes_atom_get", {"series_id": [47]}, 200, "str"),
+    ("get_season_grid_seasons_get", {"at": "2025-09-09T12:00:00Z"}, 200, "SeasonGrid"),
+    ("get_season_grid_seasons_get", {"at": "2025-09-09T12:00:00Z", **OWNED}, 200, "SeasonGrid"),
+    ("get_season_grid_seasons_get", {"at": "2025-09-09", "content": "free", "license_": ["C"]}, 200, "SeasonGrid"),
+    ("get_season_grid_seasons_get", {"series_id": [999999]}, 404, "ErrorBody"),
+    (
+        "get_purchase_guide_purchase_guide_get",
+        {"series_id": [47, 62, 139], "at": "2025-09-09", **OWNED},
+        200,
+        "PurchaseGuide",
+    ),
+    ("get_purchase_guide_purchase_guide_get", {"series_id": [999999]}, 404, "ErrorBody"),
+    ("get_slots_slots_get", {**DAY, **OWNED}, 200, "SlotsPage"),
+    ("get_week_forecast_seasons_season_id_weeks_race_week_num_forecast_get", FORECAST_WEEK, 200, "WeekForecast"),
+    (
+        "get_week_forecast_seasons_season_id_weeks_race_week_num_forecast_get",
+        {"season_id": 5376, "race_week_num": 30},
+        404,
+        "ErrorBody",
+    ),
 ]
 
 

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from iracing_sync_local.fake_iracing import FakeIracing
+from tests.conftest import load_sample
 from tests.integration.conftest import _point_at, sync_snapshot
 from tests.support.dynamodb_proxy import DynamoDBProxy
 
@@ -48,6 +49,12 @@ def requests_for(proxy: DynamoDBProxy, url: str) -> Counter[str]:
     return Counter(proxy.operations)
 
 
+_MEMBER = load_sample("member_info_ownership_redacted.json")
+# A real member's ownership (member/info's content IDs, comma-joined: 49 car packages, 239 track IDs).
+OWNED = "owned_car_id={}&owned_track_id={}".format(
+    ",".join(str(i) for p in _MEMBER["car_packages"] for i in p["content_ids"]),
+    ",".join(str(i) for p in _MEMBER["track_packages"] for i in p["content_ids"]),
+)
 DAY_2025 = "from=2025-09-09T00:00:00Z&to=2025-09-10T00:00:00Z"
 DAY_2023 = "from=2023-05-05T00:00:00Z&to=2023-05-06T00:00:00Z"
 # route -> the operations it takes (exactly): the access patterns of the store package's docstring, measured.
@@ -104,6 +111,21 @@ EXPECTED: dict[str, dict[str, int]] = {
     "/changes?series_id=47&series_id=62&since=2199-01-01": {"Query": 1, "BatchGetItem": 1},
     "/openapi.json": {},
     "/docs": {},
+    # what a racer owns is decided on the week items read anyway (their packages ride on them): no read more
+    f"/slots?{DAY_2023}&{OWNED}": {"Query": 3},
+    f"/slots?{DAY_2025}&content=free": {"Query": 3},
+    "/series/47/next?at=2025-09-09T12:00:00Z&content=free": {"Query": 2},
+    f"/seasons/5376/calendar.ics?from=2025-09-09&to=2025-09-16&{OWNED}": {"Query": 1},
+    # (a series none of whose races the member can enter then is looked up: 404 or 200)
+    f"/calendar.ics?series_id=47&series_id=62&from=2025-09-09&to=2025-10-07&{OWNED}": {"Query": 3, "BatchGetItem": 1},
+    # the season grid and the purchase guide: the grid items of the seasons running then, the year's partition and
+    # the next one's; no catalog read
+    "/seasons?at=2023-05-09T18:00:00Z": {"Query": 2},
+    f"/seasons?at=2023-05-09T18:00:00Z&{OWNED}": {"Query": 2},
+    "/seasons?at=2025-09-09T12:00:00Z&series_id=47,62&category=oval&license=C,B": {"Query": 2},
+    f"/purchase-guide?series_id=139,455,353,62,228&at=2023-05-09T18:00:00Z&{OWNED}": {"Query": 2},
+    # a series running no season then is looked up (404 or 200: listed among not_running)
+    "/purchase-guide?series_id=47,139&at=2025-09-09T12:00:00Z": {"Query": 2, "GetItem": 1},
 }
 
 
@@ -157,6 +179,7 @@ def test_no_route_ever_scans(synced: None, api: str, dynamodb_proxy: DynamoDBPro
     unknown = ["/series/999999", "/seasons/999999/slots", f"/slots?{DAY_2025}&track_id=999999", "/cars/999999"]
     unknown += [f"/slots?{DAY_2025}&series_id=47&series_id=999999", "/calendar.ics?series_id=999999"]
     unknown += ["/changes?series_id=999999", "/changes.atom?series_id=47,999999"]
+    unknown += ["/seasons?series_id=999999", "/purchase-guide?series_id=47,999999", "/seasons/5376/weeks/0/forecast"]
     for path in [*EXPECTED, *unknown]:
         requests.get(api + path, timeout=60)
     # Then DynamoDB saw key lookups and queries only

@@ -354,6 +354,10 @@ def test_etag_is_stable_across_requests_and_a_resync_of_unchanged_data(
         ("/changes.atom", {"series_id": 47}, "public, max-age=300"),
         ("/openapi.json", {}, "public, max-age=3600"),
         ("/docs", {}, "public, max-age=3600"),
+        # the grid and the guide look from this hour when at is not given: an hour's requests share one answer
+        ("/seasons", {}, "public, max-age=300"),
+        ("/seasons", {"at": "2025-09-09T12:00:00Z", "content": "free"}, "public, max-age=300"),
+        ("/purchase-guide", {"series_id": "47,62", "at": "2025-09-09"}, "public, max-age=300"),
     ],
 )
 def test_every_route_answers_with_cache_control_fit_for_how_often_it_changes(
@@ -453,6 +457,19 @@ BAD_INPUT = {
     "/series/47?limit=5": (400, "invalid_input"),
     "/changes?since=yesterday": (400, "invalid_input"),
     "/changes.atom?series_id=999999": (404, "not_found"),
+    # ownership: at most 500 IDs a list, IDs only; content=free contradicts owned IDs
+    f"/slots?{W}&owned_track_id=" + ",".join(map(str, range(1, 502))): (400, "invalid_input"),
+    f"/slots?{W}&owned_car_id=1,,2": (400, "invalid_input"),
+    "/seasons/5376/next?owned_car_id=x": (400, "invalid_input"),
+    "/calendar.ics?series_id=47&content=all": (400, "invalid_input"),
+    "/series/47/calendar.ics?content=free&owned_track_id=191": (422, "unprocessable"),
+    # the planner's routes
+    "/purchase-guide": (400, "invalid_input"),
+    "/purchase-guide?series_id=999999": (404, "not_found"),
+    "/seasons?series_id=999999": (404, "not_found"),
+    "/seasons?at=tomorrow": (400, "invalid_input"),
+    "/seasons/5376/weeks/99/forecast": (404, "not_found"),
+    "/seasons/5376/weeks/abc/forecast": (400, "invalid_input"),
 }
 
 
@@ -471,7 +488,10 @@ def test_bad_input_is_a_clear_4xx_with_the_error_shape(synced: None, api: str, p
         ("/slots?from=2025-02-30&to=2025-03-10", "from: '2025-02-30' is not an ISO 8601 date or date-time from 1970"),
         ("/slots?from=0001-01-01&to=0001-01-02", "from: '0001-01-01' is not an ISO 8601 date or date-time from 1970"),
         (f"/slots?{W}&license=E", "license: 'E' is not a license group: R, D, C, B, A or 1-5"),
-        (f"/slots?{W}&seriesid=47", "unknown query parameter 'seriesid'; this route takes: car_id, category, cursor"),
+        (
+            f"/slots?{W}&seriesid=47",
+            "unknown query parameter 'seriesid'; this route takes: car_id, category, content, cursor",
+        ),
         ("/slots?from=2025-09-10&to=2025-09-09", "from must be before to"),
         ("/slots?from=2025-09-01&to=2025-10-15", "the window may span at most 31 days"),
     ],

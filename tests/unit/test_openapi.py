@@ -164,8 +164,9 @@ def test_every_route_documents_each_status_it_can_answer(document: dict[str, Any
         # a 400 everywhere (an unknown query parameter is refused on every route, even one taking none)
         assert {"200", "304", "400"} <= responses, path
         assert ("404" in responses) == ("{" in path or bool(names & {"series_id", "season_id", "car_id", "track_id"}))
-        # (a window that cannot be served, a feed too large; or more changes than one answer holds)
-        assert ("422" in responses) == bool(names & {"from", "to"} or path.startswith("/changes")), path
+        # (a window that cannot be served, a feed too large; more changes than one answer holds; or content=free
+        # with owned IDs)
+        assert ("422" in responses) == bool(names & {"from", "to", "content"} or path.startswith("/changes")), path
         assert ("503" in responses) == (path != "/openapi.json"), path
 
 

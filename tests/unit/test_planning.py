@@ -18,8 +18,9 @@ from iracing_sync.models.planning import Ownership
 from iracing_sync.models.records import catalog_of
 from iracing_sync.planner import cheapest_tracks, credit_threshold, week_access
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
+from iracing_sync.store.grid import grid_weeks
 from iracing_sync.store.season_writes import Stored
-from iracing_sync.store.seasons import _grid_week
+from iracing_sync.store.seasons import _grid_weeks
 from iracing_sync.sync import _needs_sync, forecasts_due, record_hash
 from iracing_sync.weather import forecast_object, weather_out
 from tests.conftest import load_sample
@@ -176,11 +177,13 @@ def test_one_ownership_rule_on_records_and_on_stored_grid_weeks() -> None:
     processor = ScheduleProcessor(CATALOG)
     decided = set()
     for season in parse_schedule_body(load_sample("series_seasons_2023s2_full.json")):
-        for week in processor.process(season).weeks:
+        weeks = processor.process(season).weeks
+        stored = grid_weeks(json.loads(json.dumps(_grid_weeks(weeks))))  # (as a grid item holds and gives them)
+        for week, on_grid in zip(weeks, stored, strict=True):
             p = week.pattern
             on_record = owned.access(p.track_id, p.cars, p.plan)
-            stored = json.loads(json.dumps(_grid_week(week)))
-            on_json = week_access(stored, owned)
+            on_json = week_access(on_grid, owned)
+            assert on_grid["cars"] == [c.model_dump() for c in p.cars]
             assert on_record.enterable is on_json.enterable
             assert (on_record.track is None) is (on_json.track is None)
             assert {c.package_id for c in on_record.cars} == {c["package_id"] for c in on_json.cars}

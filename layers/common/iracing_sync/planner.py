@@ -105,7 +105,7 @@ def grid_week(week: Mapping[str, Any], owned: Ownership | None) -> Json:
     if owned is not None:
         access = week_access(week, owned)
         out["enterable"] = access.enterable
-        out["missing"] = None if access.enterable else {"track_package": access.track, "car_packages": access.cars}
+        out["missing"] = {"track_package": access.track, "car_packages": access.cars}  # (nothing when enterable)
     return out
 
 

@@ -139,9 +139,12 @@ def _finish_operation(path: str, operation: dict[str, Any]) -> None:
         responses["404"] = _error_response("Unknown series, season, car, car class or track")
     if names & {"from", "to"}:
         detail = "; or a feed too large to serve" if path.endswith(".ics") else ""
+        detail += "; or content=free with owned_car_id or owned_track_id" if "content" in names else ""
         responses["422"] = _error_response(f"from not before to, or a window longer than allowed{detail}")
     elif path.startswith("/changes"):
         responses["422"] = _error_response("more changes since then than one answer holds")
+    elif "content" in names:
+        responses["422"] = _error_response("content=free with owned_car_id or owned_track_id")
     if path != "/openapi.json":
         responses["503"] = _error_response("The data store is unavailable; retry")
     operation["responses"] = {k: responses[k] for k in sorted(responses, key=str)}

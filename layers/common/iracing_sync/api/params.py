@@ -221,8 +221,8 @@ def ownership(cars: list[int] | None, tracks: list[int] | None, content: str | N
     is asked. Owned IDs are not checked against the catalog: member/info lists retired content iRacing's lists lack.
     """
     if content == "free":
-        if cars or tracks:
-            raise InvalidInputError("content=free means owning nothing: it takes no owned_car_id or owned_track_id")
+        if cars is not None or tracks is not None:  # (each valid alone: a 422, what a schema cannot state)
+            raise UnprocessableError("content=free means owning nothing: it takes no owned_car_id or owned_track_id")
         return Ownership()
     if cars is None and tracks is None:
         return None

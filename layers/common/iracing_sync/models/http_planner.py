@@ -74,7 +74,7 @@ class GridWeek(DeferredModel):
     rain_chance: int | None = Field(description="chance of rain in percent (null when unknown)")
     weather: WeatherOut | None
     enterable: bool | None = _asked("with ownership parameters: whether the racer can enter this week")
-    missing: MissingOut | None = _asked("with ownership parameters: what the racer lacks (null when enterable)")
+    missing: MissingOut | None = _asked("with ownership parameters: what the racer lacks (nothing when enterable)")
 
 
 class GridSeason(DeferredModel):

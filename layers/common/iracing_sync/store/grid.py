@@ -29,6 +29,25 @@ def grid_queries(at: datetime, where: SlotFilter = ANY) -> list[dict[str, Any]]:
     return requests
 
 
+def grid_weeks(stored: dict[str, Any]) -> list[dict[str, Any]]:
+    """A grid item's weeks (``seasons._grid_weeks``) with their references resolved: each week's cars
+    (``{"car_id", "car_name"}``) and its ``plan`` (its track's and cars' packages, its weather summary), shared
+    objects, not copies."""
+    packages = stored.get("packages", [])
+    names = stored.get("cars", {})
+    weeks = []
+    for week in stored.get("weeks", []):
+        track = week.get("track_package")
+        plan = {
+            "track_package": packages[track] if track is not None else None,
+            "car_packages": [packages[i] for i in week.get("car_packages", ())],
+            "weather_summary": week.get("weather_summary"),
+        }
+        cars = [{"car_id": i, "car_name": names.get(str(i))} for i in week.get("car_ids", ())]
+        weeks.append({**week, "cars": cars, "plan": plan})
+    return weeks
+
+
 def _season(item: dict[str, Any]) -> GridSeason:
     def value(name: str) -> Any:
         return plain(item[name]) if name in item else None
@@ -42,7 +61,7 @@ def _season(item: dict[str, Any]) -> GridSeason:
         license_group=value("license_group"),
         first_start=value("first_start"),
         end=str(value("tsk")).split("#", 1)[0],
-        weeks=json.loads(value("cars") or "[]"),
+        weeks=grid_weeks(json.loads(value("cars") or "{}")),
     )
 
 

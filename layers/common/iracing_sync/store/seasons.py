@@ -133,7 +133,7 @@ class GridItem(Item, discriminator="season_grid"):
     license_group = NumberAttribute(null=True)
     first_start = UnicodeAttribute(null=True)
     last_start = UnicodeAttribute(null=True)
-    weeks = UnicodeAttribute(attr_name="cars", default="[]")
+    weeks = UnicodeAttribute(attr_name="cars", default="{}")
 
 
 class GuideSessionItem(Item, discriminator="guide_session"):
@@ -239,22 +239,44 @@ def _slot_item(s: Slot, week: WeekRecord | None = None) -> SlotItem:
     )
 
 
-def _grid_week(w: WeekRecord) -> dict[str, Any]:
-    p = w.pattern
+def _grid_weeks(weeks: list[WeekRecord]) -> dict[str, Any]:
+    """What a grid item holds: its weeks, each naming its packages and cars by reference to the season's lists (a
+    package or car races many weeks: an annual season's item stays a few KB). ``grid.grid_weeks`` resolves them."""
+    packages: dict[str, int] = {}
+    cars: dict[int, str | None] = {}
+
+    def ref(package: Any) -> int:
+        text = package.model_dump_json(exclude_none=True)
+        return packages.setdefault(text, len(packages))
+
+    out = []
+    for w in weeks:
+        p = w.pattern
+        plan = p.plan or WeekPlan()
+        cars.update((c.car_id, c.car_name) for c in p.cars)
+        out.append(
+            {
+                "race_week_num": p.race_week_num,
+                "start_date": w.start_date.isoformat() if w.start_date else None,
+                "week_end_time": iso_z(w.week_end_time) if w.week_end_time else None,
+                "first_start": iso_z(w.first_start) if w.first_start else None,
+                "last_start": iso_z(w.last_start) if w.last_start else None,
+                "track_id": p.track_id,
+                "track_name": p.track_name,
+                "config_name": p.config_name,
+                "category": p.category,
+                "car_ids": [c.car_id for c in p.cars],
+                "race_laps": p.race_laps,
+                "race_minutes": p.race_minutes,
+                "track_package": ref(plan.track_package) if plan.track_package is not None else None,
+                "car_packages": [ref(c) for c in plan.car_packages],
+                "weather_summary": plan.weather_summary.model_dump(exclude_none=True) if plan.weather_summary else None,
+            }
+        )
     return {
-        "race_week_num": p.race_week_num,
-        "start_date": w.start_date.isoformat() if w.start_date else None,
-        "week_end_time": iso_z(w.week_end_time) if w.week_end_time else None,
-        "first_start": iso_z(w.first_start) if w.first_start else None,
-        "last_start": iso_z(w.last_start) if w.last_start else None,
-        "track_id": p.track_id,
-        "track_name": p.track_name,
-        "config_name": p.config_name,
-        "category": p.category,
-        "cars": [c.model_dump() for c in p.cars],
-        "race_laps": p.race_laps,
-        "race_minutes": p.race_minutes,
-        "plan": p.plan.model_dump(mode="json", exclude_none=True) if p.plan is not None else {},
+        "packages": [json.loads(text) for text in packages],
+        "cars": {str(car_id): name for car_id, name in cars.items()},
+        "weeks": out,
     }
 
 
@@ -277,7 +299,7 @@ def grid_item(season: SeasonRecord) -> GridItem:
         season_name=season.season_name,
         category=season.category,
         license_group=season.license_group,
-        weeks=json.dumps([_grid_week(w) for w in season.weeks], sort_keys=True),
+        weeks=json.dumps(_grid_weeks(season.weeks), sort_keys=True, separators=(",", ":")),
     )
     if starts and ends and lasts:
         end = max(ends)
