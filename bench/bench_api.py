@@ -134,13 +134,16 @@ class _Floor:
             for item in items:
                 number = {k: int(v["N"]) for k, v in item.items() if "N" in v}
                 text = {k: v["S"] for k, v in item.items() if "S" in v}
+                facts = json.loads(text.get("cars", "[]"))  # (the cars and, since format 3, the planning facts)
+                cars, plan = (facts, None) if isinstance(facts, list) else (facts["cars"], facts.get("plan"))
                 patterns.append(
                     WeekPattern.model_validate(
                         {
                             **number,
                             **{k: text.get(k) for k in ("series_name", "season_name", "track_name", "config_name")},
                             "category": text.get("category"),
-                            "cars": json.loads(text.get("cars", "[]")),
+                            "cars": cars,
+                            "plan": plan,
                             "race_laps": number.get("race_lap_limit"),
                             "race_minutes": number.get("race_time_limit"),
                             "descriptors": json.loads(text.get("descriptors", "[]")),
@@ -183,8 +186,7 @@ class _Floor:
 
     def grid_seasons(self, at: datetime, where: Any) -> list[Any]:
         """The seasons running at ``at`` as plain code decodes their grid items (the same two Queries)."""
-        from iracing_sync.models.planning import GridSeason
-        from iracing_sync.store.grid import grid_queries, grid_weeks
+        from iracing_sync.store.grid import GridSeason, grid_queries, grid_weeks
 
         seasons = []
         for request in grid_queries(at, where):

@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from iracing_sync.instants import iso_z
-from iracing_sync.models.planning import GridSeason, Ownership, owns, rain_percent
+from iracing_sync.models.planning import Ownership, owns, rain_percent
 from iracing_sync.models.records import license_letter
 from iracing_sync.weather import weather_out
+
+if TYPE_CHECKING:
+    from iracing_sync.store.grid import GridSeason
 
 Json = dict[str, Any]
 

@@ -9,9 +9,9 @@ stored catalogs), so deciding whether a racer can enter a week reads nothing but
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict
 
 from iracing_sync.models.base import DeferredModel
 from iracing_sync.models.iracing import WeatherSummary
@@ -21,19 +21,19 @@ if TYPE_CHECKING:  # (records builds on this module)
 
 
 class ContentPackage(DeferredModel):
-    """A car or track package: owning any of its ``content_ids`` (car or track IDs) is owning all of them.
-
-    ``package_id`` is null for content the stored catalog does not list (then it is a package of its own).
-    """
+    """A car or track package: owning any of its ``content_ids`` (the car IDs or track configuration IDs it holds)
+    is owning all of them. ``name``: the car's or the track's; ``price``: iRacing's, in US dollars; ``free``: free
+    with the subscription; ``purchasable``: for sale (iRacing's is_ps_purchasable). ``package_id`` is null for
+    content the stored catalog does not list (then it is a package of its own)."""
 
     model_config = ConfigDict(frozen=True)
 
     package_id: int | None = None
-    name: str | None = Field(None, description="the car's or the track's name")
-    price: float | None = Field(None, description="iRacing's price in US dollars")
-    free: bool = Field(False, description="free with the subscription")
-    purchasable: bool = Field(False, description="for sale (iRacing's is_ps_purchasable)")
-    content_ids: tuple[int, ...] = Field((), description="the car IDs or track (configuration) IDs it holds")
+    name: str | None = None
+    price: float | None = None
+    free: bool = False
+    purchasable: bool = False
+    content_ids: tuple[int, ...] = ()
 
     def owned_by(self, owned: frozenset[int]) -> bool:
         """Free, or one of its content IDs is among ``owned``."""
@@ -109,17 +109,3 @@ class Ownership(NamedTuple):
             track=None if track_ok else track,
             cars=() if cars_ok else packages,
         )
-
-
-class GridSeason(NamedTuple):
-    """A season's grid item as read: its own facts, its end and its weeks (the stored JSON, decoded)."""
-
-    season_id: int
-    series_id: int | None
-    series_name: str | None
-    season_name: str | None
-    category: str | None
-    license_group: int | None
-    first_start: str | None
-    end: str | None
-    weeks: list[dict[str, Any]]

@@ -10,12 +10,25 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from iracing_sync.instants import iso_z
-from iracing_sync.models.planning import GridSeason
 from iracing_sync.store.schema import grid_bucket, plain, raw_query
 from iracing_sync.store.slot_sources import ANY, SlotFilter
+
+
+class GridSeason(NamedTuple):
+    """A season's grid item as read: its own facts, its end and its weeks (the stored JSON, decoded)."""
+
+    season_id: int
+    series_id: int | None
+    series_name: str | None
+    season_name: str | None
+    category: str | None
+    license_group: int | None
+    first_start: str | None
+    end: str | None
+    weeks: list[dict[str, Any]]
 
 
 def grid_queries(at: datetime, where: SlotFilter = ANY) -> list[dict[str, Any]]:

@@ -32,9 +32,6 @@ from iracing_sync.api.params import (
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import series_known
 from iracing_sync.errors import NotFoundError
-from iracing_sync.models.planning import Ownership
-from iracing_sync.planner import purchase_guide, season_grid
-from iracing_sync.store.grid import running_seasons
 
 GridAt = Annotated[
     str | None,
@@ -69,6 +66,9 @@ def get_season_grid(
     """Every season running at ``at`` with all its weeks: dates, track and its package, cars and theirs, race
     length, rain chance and weather; with ownership parameters, whether the racer can enter each week and what
     they lack. Filters: series_id, category, license ("any of" each)."""
+    from iracing_sync.planner import season_grid  # (the planner's modules load on first use: api.routes)
+    from iracing_sync.store.grid import running_seasons
+
     instant = instant_or_hour(at)
     owned = ownership(owned_car_id, owned_track_id, content)
     where = slot_filter(series_id, None, category, license_group)
@@ -89,6 +89,10 @@ def get_purchase_guide(
     """For the seasons of these series running at ``at``: every track package the racer lacks, ranked by the weeks
     it unlocks (ties: cheaper first); per season the weeks raceable now, the participation credit's threshold,
     whether it is reachable now and the cheapest purchase that reaches it, and the cars the racer lacks."""
+    from iracing_sync.models.planning import Ownership
+    from iracing_sync.planner import purchase_guide
+    from iracing_sync.store.grid import running_seasons
+
     instant = instant_or_hour(at)
     owned = ownership(owned_car_id, owned_track_id, content) or Ownership()
     seasons = running_seasons(instant, slot_filter(series_id))
