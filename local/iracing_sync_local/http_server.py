@@ -309,6 +309,9 @@ class HttpApiGateway:
         self.cors = cors_configuration(loaded, function, origins=cors_origins)
         self._handler = handler
         self._context_factory = context_factory
+        # One function instance: Lambda gives an execution environment one event at a time, and the resolver keeps
+        # each request's state in module globals (app.context), so a browser's parallel requests take turns here.
+        self._invoking = threading.Lock()
 
     def answer(self, method: str, target: str, headers: Headers, body: bytes = b"") -> Answer:
         """The HTTP answer to one request (invoking the function only for a declared route)."""
@@ -322,7 +325,8 @@ class HttpApiGateway:
             return _json_answer(*NOT_FOUND)
         event = http_api_event(method, target, pairs, body, route=route)
         try:
-            result = self._handler(event, self._context_factory())
+            with self._invoking:
+                result = self._handler(event, self._context_factory())
         except Exception:  # noqa: BLE001 - Lambda reports an unhandled error and the gateway answers 500
             traceback.print_exc(file=sys.stderr)
             answer = _json_answer(*INTERNAL_ERROR)

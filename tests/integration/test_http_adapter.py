@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +191,40 @@ def test_adapter_answer_maps_format_2_0_cookies_and_ignores_multi_value_headers(
     set_cookies = response.headers.get_all("Set-Cookie")
     assert set_cookies == ["seen=1; Path=/", "again=2"]
     assert response.headers["X-Not-In-2-0"] is None
+
+
+class Overlap(Echo):
+    """An echo that notes whether two of its invocations ever overlapped (each lasts a few milliseconds)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = 0
+        self.most = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, event: dict[str, Any], context: object) -> dict[str, Any]:
+        with self._lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        time.sleep(0.005)  # long enough for parallel requests to meet inside the function, were they let in
+        with self._lock:
+            self.running -= 1
+        return super().__call__(event, context)
+
+
+def test_adapter_invokes_the_function_with_one_event_at_a_time_like_one_lambda_instance() -> None:
+    # Given the adapter in front of a function that notes overlapping invocations (the real one keeps each
+    # request's state in module globals, as a Lambda execution environment allows)
+    overlap = Overlap()
+    served = _serve(overlap)
+    url = f"{next(served)}/series"
+    # When a browser asks several routes at once
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(lambda _: requests.get(url, timeout=30).status_code, range(16)))
+    next(served, None)  # the server shuts down
+    # Then every request is answered, one invocation at a time
+    assert statuses == [200] * 16
+    assert len(overlap.events) == 16 and overlap.most == 1
 
 
 def test_adapter_function_error_is_the_gateways_500(echo: Echo) -> None:

@@ -1,25 +1,19 @@
-"""The race finder page (GET /) in a real browser: Debian's Chromium driven by chromedriver (Selenium).
+"""The planner page's Races view (GET /, ``#races``) in a real browser: Debian's Chromium driven by chromedriver.
 
 The 2025-09-09 snapshot is synced by the real state machines and the API function is served on 127.0.0.1; the
 page's own script asks that server for everything it shows. What it lists is checked against what /slots answers
-for the same window and filters, its local times against Python's zoneinfo for the zone chromedriver's TZ gives
-the browser (New York; Santiago, whose clocks go forward inside the window checked), and its subscribe link
-against the feed it points at. Skipped, with the reason, where Chromium or chromedriver is not installed, which
-fails a CI run (CI installs Debian's chromium and chromium-driver).
-
-RACE_FINDER_SCREENSHOT=docs/race-finder.png also writes the screenshot docs/api.md shows of the page over the demo data.
+for the same window, filters and ownership, its local times against Python's zoneinfo for the zone chromedriver's
+TZ gives the browser (New York; Santiago, whose clocks go forward inside the window checked), and its subscribe
+link against the feed it points at. The other views are tested in test_planner_views_chromium.py, the phone
+layout, keyboard use and accessibility in test_planner_access_chromium.py.
 """
 
 from __future__ import annotations
 
 import copy
-import os
-import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -30,17 +24,24 @@ import requests
 from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
 from tests.integration.conftest import sync_snapshot
-from tests.support.chromium import CHROMEDRIVER, CHROMIUM, QUIET_FLAGS
+from tests.support.planner_page import (
+    answer_ids,
+    chromium,
+    fragment,
+    open_page,
+    race_rows,
+    settled,
+    slot_ids,
+    slots_answer,
+    tick,
+)
 
 pytestmark = pytest.mark.integration
 
 FROM = "2025-09-09T11:54:00Z"  # the race guide's block of the snapshot
 TO = "2025-09-10T11:54:00Z"  # the page's default window: 24 hours
 NEW_YORK = "America/New_York"
-WAIT_SECONDS = 60
-SCREENSHOT_SIZE = (1280, 900)
-
-Row = tuple[int, int, str]  # season_id, race_week_num, start_time: a slot's identity
+WINDOW = [("from", FROM), ("to", TO)]
 
 
 @pytest.fixture(scope="module")
@@ -50,33 +51,6 @@ def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: st
     return api
 
 
-@contextmanager
-def chromium(tz: str) -> Iterator[Any]:
-    """Headless Chromium with a fresh profile, its clock in zone ``tz`` (the TZ of chromedriver, which it inherits)."""
-    if CHROMIUM is None or CHROMEDRIVER is None:
-        pytest.skip("Chromium or chromedriver is not installed (apt-get install chromium chromium-driver)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    with tempfile.TemporaryDirectory(prefix="race-finder-profile-") as profile:
-        for argument in (
-            "--headless=new",
-            *QUIET_FLAGS,
-            "--lang=en-US",
-            f"--window-size={SCREENSHOT_SIZE[0]},{SCREENSHOT_SIZE[1]}",
-            f"--user-data-dir={profile}",
-        ):
-            options.add_argument(argument)
-        service = Service(CHROMEDRIVER, env={**os.environ, "TZ": tz})
-        driver = webdriver.Chrome(service=service, options=options)
-        try:
-            yield driver
-        finally:
-            driver.quit()
-
-
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """One Chromium in New York's zone for the module's tests."""
@@ -84,74 +58,9 @@ def browser() -> Iterator[Any]:
         yield driver
 
 
-def settled(driver: Any, expected: Mapping[str, str] | None = None, *, ready: bool = True) -> dict[str, str]:
-    """The page's status once it has shown the races of a /slots query holding ``expected`` (or failed).
-
-    With ``ready`` (the default) a failure to load fails the test with the page's message.
-    """
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def done(d: Any) -> dict[str, str] | Literal[False]:
-        status = d.find_element("id", "status")
-        state, query = status.get_attribute("data-state"), status.get_attribute("data-query") or ""
-        if state == "loading" or not (expected or {}).items() <= dict(parse_qsl(query)).items():
-            return False
-        return {"state": state, "query": query, "text": status.text, "count": status.get_attribute("data-count")}
-
-    result: dict[str, str] = WebDriverWait(driver, WAIT_SECONDS).until(done)
-    assert result["state"] == "ready" or not ready, result["text"]
-    return result
-
-
-def open_page(driver: Any, base: str, query: str, **expected: str) -> dict[str, str]:
-    # The browser keeps the API's answers for their max-age: a test that changed the store must not see old ones.
-    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-    driver.get(f"{base}/?{query}")
-    return settled(driver, expected)
-
-
-def shown(driver: Any) -> list[dict[str, str]]:
-    """Every race row of the page: its slot identity and the local time it shows (read in one script call)."""
-    rows: list[dict[str, str]] = driver.execute_script(
-        "return [...document.querySelectorAll('#races tbody tr[data-start-time]')].map(r => ({"
-        "season: r.dataset.seasonId, week: r.dataset.raceWeekNum, start: r.dataset.startTime,"
-        "local: r.dataset.local, text: r.cells[0].textContent, super: r.className,"
-        "series: r.cells[2].textContent}))"
-    )
-    return rows
-
-
-def identities(rows: list[dict[str, str]]) -> list[Row]:
-    return [(int(r["season"]), int(r["week"]), r["start"]) for r in rows]
-
-
-def slots_answer(base: str, params: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """What /slots answers for ``params``, every page (following next_cursor)."""
-    slots: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        response = requests.get(
-            f"{base}/slots", params=[*params, *([("cursor", cursor)] if cursor else [])], timeout=60
-        )
-        assert response.status_code == 200, response.text
-        body = response.json()
-        slots += body["slots"]
-        cursor = body["next_cursor"]
-        if cursor is None:
-            return slots
-
-
-def slot_rows(base: str, params: list[tuple[str, str]]) -> list[Row]:
-    return [(s["season_id"], s["race_week_num"], s["start_time"]) for s in slots_answer(base, params)]
-
-
-def choose(driver: Any, select_id: str, *values: str) -> None:
-    """Pick options of one of the page's filters, as a person would (each pick is a change event)."""
-    from selenium.webdriver.support.ui import Select
-
-    select = Select(driver.find_element("id", select_id))
-    for value in values:
-        select.select_by_value(value)
+def races(driver: Any, base: str, query: str, expected: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The Races view at ``#races?query``, once it shows the answer to a /slots query holding ``expected``."""
+    return open_page(driver, f"{base}/#races?{query}", "races", expected)
 
 
 # --- the page and its parameters (plain HTTP) ----------------------------------------------------------------
@@ -192,59 +101,60 @@ def test_finder_page_refuses_what_it_does_not_take(synced: str, query: dict[str,
 
 
 def test_finder_lists_exactly_what_slots_answers_for_its_window(synced: str, browser: Any) -> None:
-    # When the page opens at the race guide's block (default window: 24 hours)
-    status = open_page(browser, synced, f"from={FROM}", **{"from": FROM, "to": TO})
+    # When the page opens by its old query parameters at the race guide's block (default window: 24 hours)
+    status = open_page(browser, f"{synced}/?from={FROM}", "races", {"from": FROM, "to": TO})
     # Then it lists the slots /slots answers for that window, in its order, and says how many
-    expected = slot_rows(synced, [("from", FROM), ("to", TO)])
+    expected = answer_ids(slots_answer(synced, WINDOW))
     assert len(expected) > 500
-    assert identities(shown(browser)) == expected
+    assert slot_ids(race_rows(browser)) == expected
     assert status["count"] == str(len(expected))
+    # And the view moved into the URL's fragment, where the server and its cache never see it
+    parts = urlsplit(browser.current_url)
+    assert parts.query == "" and fragment(browser.current_url) == ("races", [("from", FROM)])
 
 
-@pytest.mark.parametrize(("select_id", "value"), [("series_id", "47"), ("category", "oval"), ("license", "C")])
-def test_finder_filter_narrows_the_list_to_what_slots_answers(
-    synced: str, browser: Any, select_id: str, value: str
-) -> None:
+@pytest.mark.parametrize(("key", "value"), [("series_id", "47"), ("category", "oval"), ("license", "C")])
+def test_finder_filter_narrows_the_list_to_what_slots_answers(synced: str, browser: Any, key: str, value: str) -> None:
     # Given the page at the snapshot's block
-    open_page(browser, synced, f"from={FROM}", **{"from": FROM})
-    everything = len(shown(browser))
-    # When a filter is picked
-    choose(browser, select_id, value)
-    settled(browser, {select_id: value})
+    races(browser, synced, f"from={FROM}", {"from": FROM})
+    everything = len(race_rows(browser))
+    # When a filter's checkbox is ticked (no Ctrl-click: a tap)
+    tick(browser, f"#f-{key} input[value='{value}']")
+    settled(browser, "races", {key: value})
     # Then the list is exactly what /slots answers with that filter: fewer races, but some
-    expected = slot_rows(synced, [("from", FROM), ("to", TO), (select_id, value)])
+    expected = answer_ids(slots_answer(synced, [*WINDOW, (key, value)]))
     assert 0 < len(expected) < everything
-    assert identities(shown(browser)) == expected
+    assert slot_ids(race_rows(browser)) == expected
     # And the view is a shareable URL: opened afresh, it shows the same
     url = browser.current_url
-    assert (select_id, value) in parse_qsl(urlsplit(url).query)
-    browser.get(url)
-    settled(browser, {select_id: value})
-    assert identities(shown(browser)) == expected
+    assert (key, value) in fragment(url)[1]
+    open_page(browser, url, "races", {key: value})
+    assert slot_ids(race_rows(browser)) == expected
 
 
 def test_finder_several_values_of_a_filter_mean_any_of_them(synced: str, browser: Any) -> None:
-    both = [("from", FROM), ("to", TO), ("series_id", "47"), ("series_id", "62")]
-    # Given the page at the snapshot's block, when two series are picked
-    open_page(browser, synced, f"from={FROM}", **{"from": FROM})
-    choose(browser, "series_id", "47", "62")
+    both = [*WINDOW, ("series_id", "47"), ("series_id", "62")]
+    # Given the page at the snapshot's block, when two series are ticked
+    races(browser, synced, f"from={FROM}", {"from": FROM})
+    tick(browser, "#f-series_id input[value='47']")
+    settled(browser, "races", {"series_id": "47"})
+    tick(browser, "#f-series_id input[value='62']")
     # Then it asks /slots with the key repeated, and the view's URL holds both
-    status = settled(browser, ready=False)
+    status = settled(browser, "races", {"series_id": "62"})
+    assert ("series_id", "47") in parse_qsl(status["query"])
     assert sorted(parse_qsl(status["query"])) == sorted(both)
-    chosen = [v for k, v in parse_qsl(urlsplit(browser.current_url).query) if k == "series_id"]
-    assert sorted(chosen) == ["47", "62"]
-    probe = requests.get(f"{synced}/slots", params=both, timeout=30)
-    assert probe.status_code == 200, probe.text[:200]
+    chosen = next(v for k, v in fragment(browser.current_url)[1] if k == "series_id")
+    assert sorted(chosen.split(",")) == ["47", "62"]
     # And it shows what /slots answers for both keys: the races of either series
-    expected = slot_rows(synced, both)
-    assert len(expected) > len(slot_rows(synced, both[:3])) > 0
-    assert status["state"] == "ready" and identities(shown(browser)) == expected
+    expected = answer_ids(slots_answer(synced, both))
+    assert len(expected) > len(slots_answer(synced, both[:3])) > 0
+    assert slot_ids(race_rows(browser)) == expected
 
 
 def test_finder_shows_local_times_of_the_browsers_zone(synced: str, browser: Any) -> None:
     # When the page opens in a browser whose zone is New York
-    open_page(browser, synced, f"from={FROM}", **{"from": FROM})
-    rows = shown(browser)
+    races(browser, synced, f"from={FROM}", {"from": FROM})
+    rows = race_rows(browser)
     # Then every race's local time is its UTC start in New York (EDT in September), and the first one says so
     zone = ZoneInfo(NEW_YORK)
     assert [r["local"] for r in rows] == [local_iso(r["start"], zone) for r in rows]
@@ -258,8 +168,8 @@ def test_finder_local_times_follow_a_dst_change_inside_the_window(synced: str) -
     santiago = ZoneInfo("America/Santiago")
     with chromium("America/Santiago") as driver:
         # When the page shows the 24 hours around that change
-        open_page(driver, synced, "from=2025-09-06T16:00:00Z", **{"from": "2025-09-06T16:00:00Z"})
-        rows = shown(driver)
+        races(driver, synced, "from=2025-09-06T16:00:00Z", {"from": "2025-09-06T16:00:00Z"})
+        rows = race_rows(driver)
         days = driver.execute_script("return [...document.querySelectorAll('#races th.day')].map(h => h.textContent)")
     # Then each race's local time carries the offset of its own date, both sides of the change
     assert [r["local"] for r in rows] == [local_iso(r["start"], santiago) for r in rows]
@@ -279,7 +189,7 @@ def local_iso(start: str, zone: ZoneInfo) -> str:
 
 def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(synced: str, browser: Any) -> None:
     # When a series is chosen on a page started at the snapshot's block
-    open_page(browser, synced, f"from={FROM}&series_id=47", series_id="47")
+    races(browser, synced, f"from={FROM}&series_id=47", {"series_id": "47"})
     link = browser.find_element("id", "subscribe").get_attribute("href")
     # Then the subscribe link is the plan feed of that series from that start, as webcal:// on this host
     parts = urlsplit(link)
@@ -288,16 +198,23 @@ def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(synced: str
     feed_url = "http:" + link.removeprefix("webcal:")
     assert browser.find_element("id", "feed").get_attribute("href") == feed_url
     # And over http it serves a calendar that parses, holding that series' races of the feed's 28 days
-    response = requests.get(feed_url, timeout=60)
-    if response.status_code == 404:  # the gateway's own 404: no such route declared
-        # The plan feed (GET /calendar.ics) lands with another change; until then the series feed stands in.
-        response = requests.get(f"{synced}/series/47/calendar.ics", params={"from": FROM}, timeout=60)
+    assert feed_starts(feed_url) == sorted(start for _, _, start in feed_slots(synced, [("series_id", "47")]))
+
+
+def feed_starts(url: str) -> list[str]:
+    """The start of every event of the calendar feed at ``url`` (UTC, sorted)."""
+    response = requests.get(url, timeout=60)
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/calendar")
     events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-    starts = sorted(e.decoded("DTSTART").strftime("%Y-%m-%dT%H:%M:%SZ") for e in events)
+    return sorted(e.decoded("DTSTART").strftime("%Y-%m-%dT%H:%M:%SZ") for e in events)
+
+
+def feed_slots(base: str, params: list[tuple[str, str]]) -> list[tuple[int, int, str]]:
+    """The slots /slots answers for ``params`` over a feed's default 28 days from FROM, and at least one."""
     feed_end = (datetime.fromisoformat(FROM) + timedelta(days=28)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    expected = slot_rows(synced, [("from", FROM), ("to", feed_end), ("series_id", "47")])
-    assert starts and starts == sorted(start for _, _, start in expected)
+    found = answer_ids(slots_answer(base, [("from", FROM), ("to", feed_end), *params]))
+    assert found
+    return found
 
 
 def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: Any) -> None:
@@ -309,12 +226,14 @@ def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: 
     catalog.put_series([s.model_copy(update={"series_name": hostile}) if s.series_id == 47 else s for s in original])
     try:
         # When the page lists its series to choose from
-        open_page(browser, synced, f"from={FROM}", **{"from": FROM})
-        options = browser.execute_script("return [...document.querySelectorAll('#series_id option')].map(o => o.text)")
+        races(browser, synced, f"from={FROM}", {"from": FROM})
+        labels = browser.execute_script(
+            "return [...document.querySelectorAll('#f-series_id label')].map(l => l.textContent)"
+        )
         # Then the name is shown as the text it is, and no element or script came of it
-        assert hostile in options
+        assert hostile in labels
         assert browser.find_elements("id", "injected") == []
-        assert browser.title != "pwned"
+        assert "pwned" not in browser.title
     finally:
         assert catalog.put_series(original).written == 1  # the series are as synced again
 
@@ -339,16 +258,13 @@ def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
     assert put(hot).written == 1
     try:
         # When the page lists that season's races
-        open_page(browser, synced, f"from={FROM}&series_id=62", series_id="62")
-        rows = shown(browser)
+        races(browser, synced, f"from={FROM}&series_id=62", {"series_id": "62"})
+        rows = race_rows(browser)
         # Then exactly the races /slots calls super sessions are marked, in words
-        supers = {
-            (s["season_id"], s["race_week_num"], s["start_time"])
-            for s in slots_answer(synced, [("from", FROM), ("to", TO), ("series_id", "62")])
-            if s["super_session"]
-        }
+        answer = slots_answer(synced, [*WINDOW, ("series_id", "62")])
+        supers = set(answer_ids([s for s in answer if s["super_session"]]))
         assert supers
-        marked = {row for row, r in zip(identities(rows), rows, strict=True) if r["super"] == "super"}
+        marked = {row for row, r in zip(slot_ids(rows), rows, strict=True) if r["super"] == "super"}
         assert marked == supers
         assert all("Super session" in r["series"] for r in rows if r["super"] == "super")
     finally:
@@ -365,7 +281,7 @@ def test_finder_shows_the_race_guides_session_ids_and_entries(
         for s in load_sample("season_race_guide_2025-09-09.json")["sessions"]
     }
     # When the page lists the guide's block
-    open_page(browser, synced, f"from={FROM}&hours=3")
+    races(browser, synced, f"from={FROM}&hours=3")
     rows = browser.execute_script(
         "return [...document.querySelectorAll('#races tbody tr[data-start-time]')].map(r => ({"
         "season: r.dataset.seasonId, week: r.dataset.raceWeekNum, start: r.dataset.startTime,"
@@ -381,18 +297,54 @@ def test_finder_shows_the_race_guides_session_ids_and_entries(
         assert row["session"] == " · ".join(words), row
 
 
-def test_finder_screenshot_over_the_demo_data(synced: str, browser: Any, tmp_path: Path) -> None:
-    # When the page shows one series' races of three days from the snapshot's block (the picture in docs/api.md)
-    open_page(browser, synced, f"from={FROM}&hours=72&series_id=47", series_id="47")
-    target = Path(os.environ.get("RACE_FINDER_SCREENSHOT") or tmp_path / "race-finder.png")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    width, height = SCREENSHOT_SIZE  # the viewport itself (a window's size includes its frame)
-    browser.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+# --- planning: what I can enter, my series, rain -------------------------------------------------------------
+
+# A plan in the page's link: two series, and content as ID ranges (the Mazda MX-5 Cup 67; Laguna Seca's configs).
+MY_SERIES = ("47", "62")
+
+
+def plan_query(cars: str, tracks: str) -> str:
+    return f"my={','.join(MY_SERIES)}&cars={cars}&tracks={tracks}"
+
+
+def test_finder_only_races_i_can_enter_is_what_slots_answers_for_my_content(synced: str, browser: Any) -> None:
+    # Given a plan owning a few cars and tracks (as ID ranges in the link)
+    cars, tracks = "67,114-116", "365,191-193"
+    owned = [("owned_car_id", "67,114,115,116"), ("owned_track_id", "191,192,193,365")]
+    # When the page shows only the races that content can enter
+    status = races(browser, synced, f"from={FROM}&enter=1&{plan_query(cars, tracks)}", {"owned_car_id": owned[0][1]})
+    # Then it is what /slots answers with those ownership parameters: some races, fewer than all
+    expected = answer_ids(slots_answer(synced, [*WINDOW, *owned]))
+    assert 0 < len(expected) < len(slots_answer(synced, WINDOW))
+    assert slot_ids(race_rows(browser)) == expected
+    assert dict(parse_qsl(status["query"]))["owned_track_id"] == owned[1][1]
+    # And with nothing owned it asks for the races free content alone can enter
+    races(browser, synced, f"from={FROM}&enter=1&my=47", {"content": "free"})
+    assert slot_ids(race_rows(browser)) == answer_ids(slots_answer(synced, [*WINDOW, ("content", "free")]))
+
+
+def test_finder_puts_my_series_first_or_alone(synced: str, browser: Any) -> None:
+    mine = {int(s) for s in MY_SERIES}
+    everything = slots_answer(synced, WINDOW)
+    # When my series come first
+    races(browser, synced, f"from={FROM}&mine=first&my=47,62", {"from": FROM})
+    groups = browser.execute_script("return [...document.querySelectorAll('#races th.group')].map(h => h.textContent)")
+    # Then the window's races of my series come first and then the others, each in the API's order
+    ours = [s for s in everything if s["series_id"] in mine]
+    assert ours and slot_ids(race_rows(browser)) == answer_ids(ours) + answer_ids(
+        [s for s in everything if s["series_id"] not in mine]
     )
-    # Then a PNG of that size is written
-    assert browser.save_screenshot(str(target))
-    data = target.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == SCREENSHOT_SIZE
+    assert [g.split(" (")[0] for g in groups] == ["My series", "Other series"]
+    # And alone, the page asks /slots for my series only
+    status = races(browser, synced, f"from={FROM}&mine=only&my=47,62", {"series_id": "62"})
+    assert sorted(v for k, v in parse_qsl(status["query"]) if k == "series_id") == ["47", "62"]
+    assert slot_ids(race_rows(browser)) == answer_ids(slots_answer(synced, [*WINDOW, ("series_id", "47,62")]))
+
+
+def test_finder_shows_each_races_chance_of_rain(synced: str, browser: Any) -> None:
+    # When the page lists a day of races
+    races(browser, synced, f"from={FROM}", {"from": FROM})
+    # Then each shows its chance of rain as /slots gives it (a percentage, or a dash where unknown)
+    answer = slots_answer(synced, WINDOW)
+    shown = [r["rain"] for r in race_rows(browser)]
+    assert shown == [f"{s['rain_chance']}%" if s["rain_chance"] is not None else "—" for s in answer]
