@@ -6,7 +6,7 @@ import ast
 import json
 import re
 
-from iracing_sync.settings import environment_names
+from iracing_sync.settings import environment_names, settings_from_env
 from tests.support.template import (
     REPO_ROOT,
     as_list,
@@ -100,6 +100,19 @@ def test_function_env_vars_are_known_to_settings() -> None:
             # (POWERTOOLS_, AWS_ and PYDANTIC_ variables are read by those libraries themselves)
             libraries = ("POWERTOOLS_", "AWS_", "PYDANTIC_")
             assert var in known or var.startswith(libraries), f"{where}: {var} is read by nothing"
+
+
+def test_functions_that_call_iracing_outlive_one_request_of_their_own() -> None:
+    # A request's connect and read timeouts, as the function's environment sets them, end before Lambda would kill
+    # the function: a slow answer is then a RetryableError its machine retries, not a task killed mid-write.
+    default_timeout = template()["Globals"]["Function"]["Timeout"]
+    callers = [name for name in functions() if "IRACING_PARAMETER_NAME" in function_env(name)]
+    assert callers
+    for name in callers:
+        env = {k: str(v) for k, v in function_env(name).items() if isinstance(v, (str, int, float))}
+        settings = settings_from_env(env)
+        timeout = props(name).get("Timeout", default_timeout)
+        assert settings.connect_timeout + settings.read_timeout < timeout, name
 
 
 def test_functions_with_the_credentials_env_may_read_that_parameter_and_only_they() -> None:
