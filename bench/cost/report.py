@@ -24,7 +24,6 @@ from bench.cost.usage import (
 )
 
 BEFORE_15 = 'design before #15: STANDARD children, every season synced ({"force": true})'
-BEFORE_23 = "design before #23: CMK, secret, 16 alarm metrics, 16 custom metrics sent every hour they exist"
 BUDGET_USD = 1.0  # the sync runs' variable bill
 WHOLE_BUDGET_USD = 1.50  # the whole typical month: fixed, sync runs, race-guide polls
 
@@ -122,12 +121,16 @@ def rows_for(ours: Bill, before_15: Bill, before_23: Bill) -> list[Row]:
         return Row(label, of(ours), "USD", BEFORE_15, of(before_15), target=target, higher_is_better=False)
 
     def whole(label: str, of: Callable[[Bill], float]) -> Row:
-        return Row(label, of(ours), "USD", BEFORE_23, of(before_23), higher_is_better=False)
+        return Row(label, of(ours), "USD", before, of(before_23), higher_is_better=False)
 
     def typical(bill: Bill) -> float:
         return bill.variable_month(month_typical(bill.design))
 
-    inv = ours.inventory
+    inv, old = ours.inventory, before_23.inventory
+    before = (
+        f"design before #23: {old.kms_keys} rotated CMK, {old.secrets} secret, {old.alarm_metrics} alarm metrics, "
+        f"{before_23.declared_metric_hours:,.0f} custom metric-hours"
+    )
     typical_label = "whole bill per month, typical: fixed + sync runs + race-guide polls, dashboard free"
     return [
         versus(f"hourly run, nothing changed, {n}", lambda b: b.model.usd(b.design.unchanged), target=20),
@@ -159,13 +162,21 @@ def rows_for(ours: Bill, before_15: Bill, before_23: Bill) -> list[Row]:
         Row(
             f"CloudWatch dashboard per month at list price ({inv.dashboards}, {inv.dashboard_metrics} metrics; free as "
             "one of an account's first 3 of up to 50 metrics: not in the totals)",
-            ours.inventory.dashboards_monthly(),
+            inv.dashboards_monthly(),
             "USD",
-            BEFORE_23,
-            before_23.inventory.dashboards_monthly(),
+            before,
+            old.dashboards_monthly(),
             higher_is_better=False,
         ),
-        Row(f"{typical_label}, {n}", ours.typical_month(), "USD", "budget", WHOLE_BUDGET_USD, 1.0, False),
+        Row(
+            f"{typical_label}, {n}",
+            ours.typical_month(),
+            "USD",
+            "budget",
+            WHOLE_BUDGET_USD,
+            target=1.0,  # at most the budget
+            higher_is_better=False,
+        ),
         whole(f"{typical_label}, {n}", Bill.typical_month),
         whole(
             f"whole bill per month, typical, with the dashboard at list price, {n}",
