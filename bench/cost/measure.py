@@ -12,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bench import cold_start_env
-from bench.cost.usage import CostModel, Deployment, Flow, Inventory, Measured
+from bench.cost.fixed import read_inventory
+from bench.cost.usage import RELAY, CostModel, Deployment, Flow, Measured
 
 ROOT = Path(__file__).resolve().parents[2]
 MEASURED_SNAPSHOT = "2023s2"
@@ -75,26 +77,32 @@ def cost_model(template: dict[str, Any]) -> CostModel:
     )
 
 
+def credentials_store(template: dict[str, Any]) -> str:
+    """Where the functions read the iRacing credentials from: ``ssm`` (Parameter Store) or ``secretsmanager``."""
+    names = {
+        name
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Serverless::Function"
+        for name in r.get("Properties", {}).get("Environment", {}).get("Variables", {})
+    }
+    if "IRACING_PARAMETER_NAME" in names:
+        return "ssm"
+    if "IRACING_SECRET_NAME" in names:
+        return "secretsmanager"
+    raise ValueError("no function reads the iRacing credentials")
+
+
 def read_deployment(template: dict[str, Any], definition: dict[str, Any]) -> Deployment:
-    """Memory per function (Globals default), retentions and fixed items of a prod deployment, Map concurrency."""
-    resources = template["Resources"]
-    memory = function_memory(template)
-    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]  # prod: all
-    # A metric-math alarm is billed per metric it reads.
-    alarm_metrics = sum(sum("MetricStat" in m for m in a["Metrics"]) if "Metrics" in a else 1 for a in alarms)
+    """Memory per function (Globals default), retentions, the Map's concurrency, the credentials' store and whether
+    a customer managed key encrypts the data, for a prod stack of the template's defaults."""
     parameters = template["Parameters"]
-    inventory = Inventory(
-        secrets=sum(1 for name in parameters if name.endswith("SecretName")),  # created outside the stack
-        alarm_metrics=alarm_metrics,
-        custom_metrics=0,
-        kms_keys=sum(1 for r in resources.values() if r["Type"] == "AWS::KMS::Key"),
-    )
     return Deployment(
-        memory_mb=memory,
+        memory_mb=function_memory(template),
         archive_retention_days=int(parameters["RawArchiveRetentionDays"]["Default"]),
         log_retention_days=int(parameters["LogRetentionDays"]["Default"]),
         map_concurrency=int(_distributed_map(definition)["MaxConcurrency"]),
-        inventory_base=inventory,
+        credentials=credentials_store(template),
+        customer_key=read_inventory(template).kms_keys > 0,
     )
 
 
@@ -190,6 +198,38 @@ def archive_files() -> dict[str, int]:
     return {str(p): p.stat().st_size for p in folder.rglob("*.json.gz")}
 
 
+@contextlib.contextmanager
+def relayed() -> Iterator[list[tuple[int, float]]]:
+    """Each invocation of the changes relay made inside: (changes handed to it, handler seconds). The local runner
+    hands a run's new change items to the relay after the run, as the table's stream would (one event put each)."""
+    from iracing_sync_local import stepfunctions
+
+    invoke = stepfunctions.invoke
+    calls: list[tuple[int, float]] = []
+
+    def timed(logical_id: str, event: dict[str, Any]) -> tuple[dict[str, Any] | list[Any] | None, str | None]:
+        started = time.perf_counter()
+        try:
+            return invoke(logical_id, event)
+        finally:
+            if logical_id == RELAY:
+                calls.append((len(event.get("Records", [])), time.perf_counter() - started))
+
+    stepfunctions.invoke = timed
+    try:
+        yield calls
+    finally:
+        stepfunctions.invoke = invoke
+
+
+def announced(summary: Any) -> int:
+    """Events a run's record task put: a PARTIAL run of a kind but the race guide's is announced (one event)."""
+    from iracing_sync.outcomes import GUIDE_KIND
+
+    partial = isinstance(summary, dict) and summary.get("status") == "PARTIAL"
+    return int(partial and summary.get("kind") != GUIDE_KIND)
+
+
 @dataclass
 class _Bench:
     """The engines and the state machines the measured runs share."""
@@ -197,7 +237,6 @@ class _Bench:
     sfn: Any
     proxy: Any
     child_states: frozenset[str]
-    metrics: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
 
     def measure(self, arn: str, execution_input: dict[str, Any], *, children: str, seasons: int) -> Measured:
         """Run one execution from cold caches and collect what it used."""
@@ -208,9 +247,8 @@ class _Bench:
         before = archive_files()
         self.proxy.reset_counts()
         del stepfunctions.timed_invocations[:]
-        with observing() as observed:
-            self.sfn.run_arn(arn, execution_input)
-        self.metrics |= observed.metrics
+        with observing() as observed, relayed() as relay:
+            summary = self.sfn.run_arn(arn, execution_input)
         written = {k: v for k, v in archive_files().items() if k not in before}
         history = self.sfn.history(self.sfn.executions(arn)[0])
         return Measured(
@@ -223,6 +261,9 @@ class _Bench:
             archived_bytes=sum(written.values()),
             log_bytes=observed.log_bytes,
             seasons=seasons,
+            metrics=frozenset(observed.metrics),
+            events=sum(n for n, _ in relay) + announced(summary),
+            relay_seconds=tuple(seconds for _, seconds in relay),
         )
 
 
@@ -237,18 +278,17 @@ def _ticked(body: list[dict[str, Any]], tick: int) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Measurements:
-    """Every measured run of both designs, the table's size after a quarter's sync, the metrics emitted."""
+    """Every measured run of both designs and the table's size after a quarter's sync."""
 
     ours: dict[str, Measured]
     baseline: dict[str, Measured]
     reference: Measured
     table_bytes: int
-    custom_metrics: int
 
 
 def measure_all() -> tuple[Measurements, Deployment]:
-    """Run both designs' scenarios on the 2023 S2 quarter (see the module docstring)."""
-    from bench.engines import empty_table, metered_engines
+    """Run both designs' scenarios on the 2023 S2 quarter (see docs/cost.md#the-cost-bench)."""
+    from bench.engines import metered_engines
     from iracing_sync_local import SAMPLES_DIR
     from iracing_sync_local.fake_iracing import SNAPSHOTS
     from iracing_sync_local.stepfunctions import STATEMACHINE_DIR, load_definition, local_step_functions
@@ -267,6 +307,9 @@ def measure_all() -> tuple[Measurements, Deployment]:
         baseline: dict[str, Measured] = {}
         force = {"force": True}
         ours["new"] = bench.measure(arn, {}, children=children, seasons=seasons)
+        # A forced sync onto an empty table syncs every listed season, as the first sync does: the same run, priced
+        # with the baseline's STANDARD children (one run less to measure).
+        baseline["new"] = replace(ours["new"], children="STANDARD")
         from iracing_sync.store.schema import Item
 
         table_bytes = int(Item.describe_table().get("TableSizeBytes", 0))
@@ -276,16 +319,10 @@ def measure_all() -> tuple[Measurements, Deployment]:
         baseline["unchanged"] = bench.measure(arn, force, children="STANDARD", seasons=seasons)
         fake.replace_seasons(_ticked(body, 2))
         baseline["changed"] = bench.measure(arn, force, children="STANDARD", seasons=seasons)
-        empty_table()
-        fake.replace_seasons(body)
-        baseline["new"] = bench.measure(arn, force, children="STANDARD", seasons=seasons)
         reference_arn = sfn.arn("sync_reference_data")
         bench.measure(reference_arn, {}, children="STANDARD", seasons=0)  # the catalog stored once
         reference = bench.measure(reference_arn, {}, children="STANDARD", seasons=0)
-        metrics = len(bench.metrics)
-    return Measurements(ours, baseline, reference, table_bytes, metrics), replace(
-        deployment, inventory_base=replace(deployment.inventory_base, custom_metrics=metrics)
-    )
+    return Measurements(ours, baseline, reference, table_bytes), deployment
 
 
 # INIT: a fresh interpreter imports the function's app.py, bytecode precompiled (what make build ships).
@@ -293,14 +330,17 @@ _TIMED_IMPORT = "import time; t = time.perf_counter(); import app; print(time.pe
 INIT_RUNS = 5
 
 
+_init_measured: dict[str, float] = {}  # one measurement per function for the benches of one process
+
+
 def measure_init_seconds(folders: dict[str, str]) -> dict[str, float]:
     """Median seconds a cold container of each function spends importing its handler (logical ID -> seconds)."""
-    out = {}
     for logical_id, folder in folders.items():
-        env = cold_start_env(folder)
-        times = [_child_seconds(env) for _ in range(INIT_RUNS + 1)][1:]  # the first run fills the bytecode cache
-        out[logical_id] = statistics.median(times)
-    return out
+        if logical_id not in _init_measured:
+            env = cold_start_env(folder)
+            times = [_child_seconds(env) for _ in range(INIT_RUNS + 1)][1:]  # the first run fills the bytecode cache
+            _init_measured[logical_id] = statistics.median(times)
+    return {logical_id: _init_measured[logical_id] for logical_id in folders}
 
 
 def _child_seconds(env: dict[str, str]) -> float:

@@ -1,4 +1,4 @@
-"""The list prices (one table, ``PRICES``), the billing units they apply to, and the stack's fixed monthly items."""
+"""The list prices (one table, ``PRICES``) and the billing units they apply to (sources: docs/cost.md#prices)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from dataclasses import dataclass
 REGION = "us-east-1"
 PRICES_AS_OF = "2025-06"
 PRICE_SOURCE = f"AWS pricing pages, {REGION}, list prices as of {PRICES_AS_OF} (no free tier)"
+# A month as CloudWatch prorates a metric-month and the usage model counts hourly runs: 30 days.
+HOURS_PER_MONTH = 720
 
 
 @dataclass(frozen=True)
@@ -33,39 +35,29 @@ PRICES: dict[str, Price] = {
     "s3_gb_month": Price(0.023, "S3 Standard storage, GB-month (first 50 TB)"),
     "secret_month": Price(0.40, "Secrets Manager secret-month"),
     "secret_api_call": Price(0.05 / 1e4, "Secrets Manager API call"),
+    "parameter_month": Price(0.0, "Parameter Store standard parameter-month (no charge)"),
+    "parameter_api_call": Price(0.0, "Parameter Store API call, standard throughput (no charge)"),
     "alarm_metric_month": Price(0.10, "CloudWatch standard-resolution alarm metric-month"),
-    "custom_metric_month": Price(0.30, "CloudWatch custom metric-month (first 10,000)"),
+    "alarm_metric_month_high_resolution": Price(0.30, "CloudWatch high-resolution alarm metric-month"),
+    # "All custom metrics charges are prorated by the hour and metered only when you send metrics to CloudWatch."
+    "custom_metric_hour": Price(0.30 / HOURS_PER_MONTH, "CloudWatch custom metric, per hour sent in ($0.30 a month)"),
+    "dashboard_month": Price(3.00, "CloudWatch dashboard-month"),
     "kms_key_month": Price(1.00, "KMS customer managed key-month"),
-    "kms_request": Price(0.03 / 1e4, "KMS request"),
+    "kms_rotation_month": Price(1.00, "KMS key-month, each of a key's first two rotations"),
+    "kms_request": Price(0.03 / 1e4, "KMS request (customer or AWS managed key)"),
     "logs_ingest_gb": Price(0.50, "CloudWatch Logs ingestion, GB (first 10 TB)"),
     "logs_gb_month": Price(0.03, "CloudWatch Logs storage, GB-month"),
     "sqs_request": Price(0.40 / 1e6, "SQS standard request"),
     "scheduler_invocation": Price(1.00 / 1e6, "EventBridge Scheduler invocation"),
+    "custom_event": Price(1.00 / 1e6, "EventBridge custom event put (64 KB each); AWS service events: no charge"),
+    "sns_publish": Price(0.50 / 1e6, "SNS standard topic publish"),
+    "sns_email": Price(2.00 / 1e5, "SNS email notification"),
     "xray_trace": Price(5.00 / 1e6, "X-Ray trace recorded"),
 }
 
 GB = 1024**3
 EXPRESS_MIN_MB = 64  # Express duration is billed in 64 MB steps, at least one
 EXPRESS_STEP_SECONDS = 0.1  # ... and in 100 ms steps
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """The stack's fixed monthly items: counted in template.yaml (custom metrics: in what the runs emit)."""
-
-    secrets: int
-    alarm_metrics: int
-    custom_metrics: int
-    kms_keys: int
-
-    def monthly(self, prices: dict[str, Price] = PRICES) -> dict[str, float]:
-        """USD per month for each fixed item."""
-        return {
-            "Secrets Manager secret": self.secrets * prices["secret_month"].usd,
-            "CloudWatch alarms": self.alarm_metrics * prices["alarm_metric_month"].usd,
-            "CloudWatch custom metrics": self.custom_metrics * prices["custom_metric_month"].usd,
-            "KMS key": self.kms_keys * prices["kms_key_month"].usd,
-        }
 
 
 def billed_gb_seconds(seconds: float, memory_mb: float) -> float:

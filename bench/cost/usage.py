@@ -7,7 +7,7 @@ import math
 import statistics
 from dataclasses import dataclass, field, fields
 
-from bench.cost.prices import GB, PRICES, Inventory, Price, billed_gb_seconds, express_gb_seconds
+from bench.cost.prices import GB, PRICES, Price, billed_gb_seconds, express_gb_seconds
 from iracing_sync_local.stepfunctions import TimedInvocation
 
 HOURLY_RUNS_PER_MONTH = 720
@@ -18,14 +18,18 @@ SEASONS = 180  # a large quarter (docs/architecture.md: 140-180 active seasons)
 
 # Estimates for what the local stack cannot show (stated in docs/cost.md with the bench's table).
 PLATFORM_LOG_BYTES = 700  # Lambda's JSON platform.start + platform.report lines per invocation (with tracing)
+# With a customer managed key on the table and the log groups (the design before #23); AWS-owned keys bill none.
 KMS_REQUESTS_PER_CONTAINER = 2  # DynamoDB's table-key and CloudWatch Logs' data-key refreshes for one container
 KMS_REQUESTS_PER_EXECUTION = 1  # the state machine's log group
+# Reading the credentials decrypts them under an AWS managed key (aws/ssm, aws/secretsmanager): a KMS request each.
+KMS_REQUESTS_PER_CREDENTIAL_READ = 1
 # A Distributed Map is billed one transition in its parent per child execution it starts (AWS's Step Functions
 # pricing), whichever type the children are; this is what makes one child per season cost a transition per season.
 TRANSITIONS_PER_CHILD_STARTED = 1
 TRACES_PER_CHILD = 1  # assumed (conservative): each child execution is an X-Ray trace of its own
-CLIENT_ACTIONS = frozenset({"list_current", "series", "reference"})  # tasks that build an iRacing client (secret)
+CLIENT_ACTIONS = frozenset({"list_current", "series", "reference"})  # tasks that build an iRacing client (credentials)
 MAP_ACTIONS = frozenset({"sync", "record_failure"})  # the item processor's tasks: one run per Map item
+RELAY = "ChangesRelayFunction"  # puts each schedule change the table's stream brings on EventBridge
 
 
 @dataclass(frozen=True)
@@ -44,9 +48,14 @@ class Usage:
     s3_archived_gb: float = 0.0  # GB archived; each stays the archive retention, then expires
     logs_ingest_gb: float = 0.0  # GB logged; each is kept the log retention
     secret_api_call: float = 0.0
+    parameter_api_call: float = 0.0
     kms_request: float = 0.0
     scheduler_invocation: float = 0.0
     xray_trace: float = 0.0
+    custom_metric_hour: float = 0.0  # each custom metric, for each hour it is sent in
+    custom_event: float = 0.0
+    sns_publish: float = 0.0
+    sns_email: float = 0.0
 
     def __add__(self, other: Usage) -> Usage:
         return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
@@ -69,9 +78,14 @@ SERVICES: dict[str, str] = {
     "s3_archived_gb": "S3",
     "logs_ingest_gb": "CloudWatch Logs",
     "secret_api_call": "Secrets Manager",
+    "parameter_api_call": "Parameter Store",
     "kms_request": "KMS",
     "scheduler_invocation": "EventBridge Scheduler",
     "xray_trace": "X-Ray",
+    "custom_metric_hour": "CloudWatch custom metrics",
+    "custom_event": "EventBridge",
+    "sns_publish": "SNS",
+    "sns_email": "SNS",
 }
 
 
@@ -119,13 +133,26 @@ class Flow:
 
 @dataclass(frozen=True)
 class Deployment:
-    """What template.yaml and the definition fix: memory per function, retentions, the Map's concurrency."""
+    """What template.yaml and the definition fix: memory per function, retentions, the Map's concurrency, where the
+    credentials are kept (``ssm`` or ``secretsmanager``) and whether a customer managed key encrypts the data."""
 
     memory_mb: dict[str, int]
     archive_retention_days: int
     log_retention_days: int
     map_concurrency: int
-    inventory_base: Inventory  # custom_metrics 0: counted from the runs
+    credentials: str
+    customer_key: bool
+
+    def credential_reads(self, reads: float) -> Usage:
+        """``reads`` reads of the iRacing credentials: the store's API call, and the decryption's KMS request."""
+        call = Usage(secret_api_call=reads) if self.credentials == "secretsmanager" else Usage(parameter_api_call=reads)
+        return call + Usage(kms_request=reads * KMS_REQUESTS_PER_CREDENTIAL_READ)
+
+    def key_requests(self, executions: float, containers: float) -> Usage:
+        """The customer managed key's requests for executions and cold containers (none with AWS-owned keys)."""
+        if not self.customer_key:
+            return Usage()
+        return Usage(kms_request=executions * KMS_REQUESTS_PER_EXECUTION + containers * KMS_REQUESTS_PER_CONTAINER)
 
 
 @dataclass(frozen=True)
@@ -141,6 +168,9 @@ class Measured:
     archived_bytes: int
     log_bytes: int
     seasons: int  # measured season count (0: the run does not grow with seasons)
+    metrics: frozenset[tuple[str, tuple[str, ...]]] = frozenset()  # custom metrics sent: (name, dimensions)
+    events: int = 0  # custom events put on EventBridge (schedule changes announced, partial runs)
+    relay_seconds: tuple[float, ...] = ()  # each invocation of the changes relay the run's writes caused
 
     @property
     def items(self) -> int:
@@ -157,6 +187,7 @@ def usage_at(run: Measured, seasons: int, deployment: Deployment, init_seconds: 
     """What one run uses with ``seasons`` active seasons (``run.seasons`` measured; 0: not scaled)."""
     factor = seasons / run.seasons if run.seasons else 1.0
     per_item = [i for i in run.invocations if i.action in MAP_ACTIONS]
+    relayed = len(run.relay_seconds)
     fixed = Usage(
         lambda_request=len(run.invocations) - len(per_item),
         sfn_transition=run.flow.parent_transitions,
@@ -164,16 +195,18 @@ def usage_at(run: Measured, seasons: int, deployment: Deployment, init_seconds: 
         logs_ingest_gb=(len(run.invocations) - len(per_item)) * PLATFORM_LOG_BYTES / GB,
         scheduler_invocation=1,
         xray_trace=1,
-        kms_request=KMS_REQUESTS_PER_EXECUTION,
-    )
+        custom_metric_hour=len(run.metrics),  # a run an hour (or a day): each metric it sends, for that hour
+    ) + deployment.key_requests(executions=1, containers=0)
     growing = Usage(
-        lambda_request=len(per_item),
-        lambda_gb_second=sum(billed_gb_seconds(i.seconds, deployment.memory_mb[i.function]) for i in run.invocations),
+        lambda_request=len(per_item) + relayed,
+        lambda_gb_second=sum(billed_gb_seconds(i.seconds, deployment.memory_mb[i.function]) for i in run.invocations)
+        + sum(billed_gb_seconds(s, deployment.memory_mb[RELAY]) for s in run.relay_seconds),
         dynamodb_read_unit=run.read_units,
         dynamodb_write_unit=run.write_units,
         s3_archived_gb=run.archived_bytes / GB,
-        logs_ingest_gb=(run.log_bytes + len(per_item) * PLATFORM_LOG_BYTES) / GB,
+        logs_ingest_gb=(run.log_bytes + (len(per_item) + relayed) * PLATFORM_LOG_BYTES) / GB,
         xray_trace=TRACES_PER_CHILD * run.items,
+        custom_event=run.events,
     ) + children_usage(run.flow, run.children)
     items = run.items * factor
     return fixed + growing * factor + cold_usage(run, items, deployment, init_seconds)
@@ -191,16 +224,16 @@ def children_usage(flow: Flow, children: str) -> Usage:
 
 
 def containers(run: Measured, items: float, map_concurrency: int) -> tuple[dict[str, int], int]:
-    """Cold containers per function in one run, and how many of them run Map items."""
+    """Cold containers per function in one run, and how many of them run Map items (min(MaxConcurrency, items))."""
     mapped = min(map_concurrency, math.ceil(items)) if items > 0 else 0
-    functions = {i.function for i in run.invocations}
+    functions = {i.function for i in run.invocations} | ({RELAY} if run.relay_seconds else set())
     item_functions = {i.function for i in run.invocations if i.action in MAP_ACTIONS}
     return {f: max(1, mapped) if f in item_functions else 1 for f in functions}, mapped
 
 
 def cold_usage(run: Measured, items: float, deployment: Deployment, init_seconds: dict[str, float]) -> Usage:
     """What starting cold adds to a run: each container's INIT, each Map container's first listing load and GET,
-    a secret read per container that builds an iRacing client, KMS data-key requests."""
+    a credentials read per container that builds an iRacing client, the customer managed key's requests."""
     per_function, mapped = containers(run, items, deployment.map_concurrency)
     season_function = next((i.function for i in run.invocations if i.action in MAP_ACTIONS), None)
     init = sum(n * billed_gb_seconds(init_seconds[f], deployment.memory_mb[f]) for f, n in per_function.items())
@@ -210,11 +243,11 @@ def cold_usage(run: Measured, items: float, deployment: Deployment, init_seconds
         if season_function
         else 0.0
     )
-    return Usage(
-        lambda_gb_second=init + loads,
-        s3_get=mapped,
-        secret_api_call=len({i.function for i in run.invocations if i.action in CLIENT_ACTIONS}),
-        kms_request=KMS_REQUESTS_PER_CONTAINER * sum(per_function.values()),
+    readers = len({i.function for i in run.invocations if i.action in CLIENT_ACTIONS})
+    return (
+        Usage(lambda_gb_second=init + loads, s3_get=mapped)
+        + deployment.credential_reads(readers)
+        + deployment.key_requests(executions=0, containers=sum(per_function.values()))
     )
 
 

@@ -97,3 +97,20 @@ def test_the_local_runner_times_every_invocation_it_dispatches(
     executions = step_functions.executions(step_functions.arn("sync_season"))
     started = [step_functions.history(arn)[0]["timestamp"] for arn in executions]
     assert len(executions) == 2 and started[0] >= started[1]
+
+
+def test_the_cost_bench_counts_each_change_a_run_hands_the_relay_and_times_the_relay(
+    step_functions: LocalStepFunctions, fake_iracing: FakeIracing
+) -> None:
+    from bench.cost.measure import relayed
+
+    # When a season is synced for the first time, then again unchanged
+    with relayed() as first:
+        step_functions.run("sync_season", {"season_ids": [5935]}, progress=False)
+    with relayed() as again:
+        step_functions.run("sync_season", {"season_ids": [5935]}, progress=False)
+    # Then the first run handed the relay its one change (season_added) in one timed invocation, the second nothing
+    assert [n for n, _ in first] == [1] and first[0][1] > 0
+    assert again == []
+    # And the runner's own dispatch is back as it was
+    assert stepfunctions.invoke.__name__ == "invoke"

@@ -32,7 +32,7 @@ def test_edge_cache_is_a_parameter_off_by_default_and_on_only_in_the_prod_edge_p
     assert template()["Conditions"]["EdgeCacheOn"] == {"Fn::Equals": [{"Ref": "EdgeCache"}, "on"]}
     config = tomllib.loads((REPO_ROOT / "samconfig.toml").read_text())
     # A new account cannot create a distribution until AWS Support verifies it: prod deploys without one, and
-    # prod-edge (the same stack) is what docs/operations-deploy.md's CloudFront step deploys once it can.
+    # prod-edge (the same stack) is what docs/operations.md's CloudFront step deploys once it can.
     for env in ("default", "dev", "prod", "prod-edge"):
         overrides = config[env]["deploy"]["parameters"]["parameter_overrides"].split()
         assert ("EdgeCache=on" in overrides) == (env == "prod-edge"), env
