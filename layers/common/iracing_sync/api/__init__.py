@@ -3,8 +3,8 @@
 - ``resolver``:  the ``app``, its middlewares, and the one place errors become HTTP responses.
 - ``routes``:    one module per resource: ``slots`` (/slots), ``series`` (/series...), ``seasons`` (/seasons...),
                  ``reference`` (/cars, /tracks, /car-classes), ``plan`` (/calendar.ics), ``planner`` (/seasons?at,
-                 /purchase-guide, a week's forecast), ``docs`` (/openapi.json, /docs), ``finder`` (/, the race
-                 finder page), ``changes`` (/changes, /changes.atom).
+                 /purchase-guide, a week's forecast), ``docs`` (/openapi.json, /docs), ``page`` (/, the
+                 planner page, kept in ``api/page``), ``changes`` (/changes, /changes.atom).
 - ``params``:    parameter types, windows, filters, zones, and the unknown-parameter check.
 - ``paging``:    keyset cursors and page bodies.
 - ``caching``:   Cache-Control, ETag and conditional GET.
@@ -19,6 +19,6 @@ start: tests/unit/test_imports.py lists what each function's import must not loa
 """
 
 from iracing_sync.api.resolver import app
-from iracing_sync.api.routes import changes, docs, finder, plan, planner, reference, seasons, series, slots
+from iracing_sync.api.routes import changes, docs, page, plan, planner, reference, seasons, series, slots
 
-__all__ = ["app", "changes", "docs", "finder", "plan", "planner", "reference", "seasons", "series", "slots"]
+__all__ = ["app", "changes", "docs", "page", "plan", "planner", "reference", "seasons", "series", "slots"]

@@ -19,7 +19,7 @@ serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder)
 # Answers about stored schedules change only when a sync runs; these change with the clock or with a deploy.
 NOW_RELATIVE_SECONDS = 60  # /next without `at`: the next race changes when a race starts
 FEED_SECONDS = 900  # calendar.ics without `from` (window from today): calendar apps poll hourly at best
-STATIC_SECONDS = 3600  # the OpenAPI document, Swagger UI and the race finder page change only with a deploy
+STATIC_SECONDS = 3600  # the OpenAPI document, Swagger UI and the planner page change only with a deploy
 
 
 def cache_control(route: str, query: dict[str, str]) -> str:
