@@ -18,7 +18,7 @@ from bench.cost.usage import RELAY, Deployment
 
 def run() -> list[Row]:
     """Measure both designs, price them, print the breakdown on stderr, return the rows."""
-    from iracing_sync_local.stepfunctions import FUNCTIONS
+    from iracing_sync_local.asl import FUNCTIONS
     from iracing_sync_local.template import load_template
 
     measurements, deployment = measure_all()

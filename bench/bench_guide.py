@@ -210,7 +210,7 @@ def measure() -> Measured:
 def run() -> list[Row]:
     """Measure the polls (or take this process's measurement), price them, return the rows."""
     from bench.cost.measure import measure_init_seconds
-    from iracing_sync_local.stepfunctions import FUNCTIONS, load_definition
+    from iracing_sync_local.asl import FUNCTIONS, load_definition
     from iracing_sync_local.template import load_template
 
     measured = measure()

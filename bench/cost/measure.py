@@ -240,10 +240,10 @@ class _Bench:
 
     def measure(self, arn: str, execution_input: dict[str, Any], *, children: str, seasons: int) -> Measured:
         """Run one execution from cold caches and collect what it used."""
-        from iracing_sync import sync
+        from iracing_sync import sources
         from iracing_sync_local import stepfunctions
 
-        sync._archived.cache_clear()  # a cold container has not loaded the archived listing yet
+        sources.archived.cache_clear()  # a cold container has not loaded the archived listing yet
         before = archive_files()
         self.proxy.reset_counts()
         del stepfunctions.timed_invocations[:]
@@ -290,8 +290,9 @@ def measure_all() -> tuple[Measurements, Deployment]:
     """Run both designs' scenarios on the 2023 S2 quarter (see docs/cost.md#the-cost-bench)."""
     from bench.engines import metered_engines
     from iracing_sync_local import SAMPLES_DIR
+    from iracing_sync_local.asl import STATEMACHINE_DIR, load_definition
     from iracing_sync_local.fake_iracing import SNAPSHOTS
-    from iracing_sync_local.stepfunctions import STATEMACHINE_DIR, load_definition, local_step_functions
+    from iracing_sync_local.stepfunctions import local_step_functions
     from iracing_sync_local.template import load_template
 
     definition = load_definition("sync_current_seasons", retry_interval_scale=0)

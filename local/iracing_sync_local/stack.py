@@ -222,7 +222,8 @@ def run_on_stack(stack_name: str, name: str, execution_input: dict[str, Any]) ->
     """
     import boto3
 
-    from iracing_sync_local.stepfunctions import STATE_MACHINES, ExecutionFailed, execute, execute_express
+    from iracing_sync_local.asl import STATE_MACHINES
+    from iracing_sync_local.stepfunctions import ExecutionFailed, execute, execute_express
 
     output_key = f"{STATE_MACHINES[name]}Arn"
     outputs = stack_outputs(stack_name)

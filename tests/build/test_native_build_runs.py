@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
+from iracing_sync_local.asl import FUNCTIONS
 from iracing_sync_local.dynamodb_local import DynamoDBLocal
 from iracing_sync_local.fake_iracing import FakeIracing
-from iracing_sync_local.stepfunctions import FUNCTIONS, LambdaContext, handler_for
+from iracing_sync_local.stepfunctions import LambdaContext, handler_for
 from tests.build.conftest import build_dir
 from tests.conftest import EVENTS, load_event
 

@@ -22,9 +22,10 @@ import boto3
 import pytest
 
 from iracing_sync_local import stepfunctions
+from iracing_sync_local.asl import STATE_MACHINES
 from iracing_sync_local.cli import main
 from iracing_sync_local.fake_iracing import FakeIracing
-from iracing_sync_local.stepfunctions import STATE_MACHINES, LocalStepFunctions
+from iracing_sync_local.stepfunctions import LocalStepFunctions
 
 pytestmark = pytest.mark.integration
 

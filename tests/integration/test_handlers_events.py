@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from iracing_sync.errors import InvalidEvent
+from iracing_sync_local.asl import FUNCTIONS
 from iracing_sync_local.fake_iracing import FakeIracing
-from iracing_sync_local.stepfunctions import FUNCTIONS, LambdaContext, handler_for
+from iracing_sync_local.stepfunctions import LambdaContext, handler_for
 from tests.conftest import EVENTS, load_event
 
 pytestmark = pytest.mark.integration

@@ -13,18 +13,15 @@ from typing import Any
 
 import pytest
 
-from iracing_sync_local.stepfunctions import (
+from iracing_sync_local.asl import (
     EXPRESS_LIMIT_SECONDS,
     MIN_LOCAL_EXPRESS_SECONDS,
     MIN_LOCAL_TASK_SECONDS,
-    ExecutionFailed,
-    LocalStepFunctions,
-    execute,
     express_limit_seconds,
     express_machines,
     load_definition,
-    local_step_functions,
 )
+from iracing_sync_local.stepfunctions import ExecutionFailed, LocalStepFunctions, execute, local_step_functions
 
 pytestmark = pytest.mark.integration
 

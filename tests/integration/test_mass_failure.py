@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from iracing_sync_local.stepfunctions import ExecutionFailed, LocalStepFunctions, load_definition
+from iracing_sync_local.asl import load_definition
+from iracing_sync_local.stepfunctions import ExecutionFailed, LocalStepFunctions
 from tests.conftest import load_sample
 
 pytestmark = pytest.mark.integration

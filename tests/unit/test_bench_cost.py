@@ -26,7 +26,8 @@ from bench.cost.usage import (
     month_typical,
     usage_at,
 )
-from iracing_sync_local.stepfunctions import STATEMACHINE_DIR, TimedInvocation, load_definition
+from iracing_sync_local.asl import STATEMACHINE_DIR, load_definition
+from iracing_sync_local.stepfunctions import TimedInvocation
 from iracing_sync_local.template import load_template
 from tests.support.dynamodb_proxy import IndexShape, item_bytes, transact_write_units
 

@@ -20,7 +20,7 @@ from bench.cost.fixed import (
 )
 from bench.cost.measure import read_deployment
 from bench.cost.prices import PRICES
-from iracing_sync_local.stepfunctions import load_definition
+from iracing_sync_local.asl import load_definition
 from iracing_sync_local.template import CloudFormationLoader, load_template
 
 FIXTURE = """

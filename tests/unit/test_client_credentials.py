@@ -15,7 +15,7 @@ from moto import mock_aws
 
 from iracing_sync.errors import MalformedPayload, PermanentError
 from iracing_sync.settings import Settings, settings_from_env
-from iracing_sync.sync import load_credentials
+from iracing_sync.sources import load_credentials
 
 SECRET = {"username": "driver@example.com", "password": "pw-value", "client_id": "cid", "client_secret": "cs-value"}
 

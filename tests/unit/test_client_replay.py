@@ -76,7 +76,7 @@ def test_replay_of_a_call_never_archived_is_a_permanent_error(archive: Archive) 
 def test_new_client_replays_when_iracing_replay_is_set(
     settings_env: pytest.MonkeyPatch, archive: Archive, tmp_path: Path
 ) -> None:
-    from iracing_sync.sync import new_client
+    from iracing_sync.sources import new_client
 
     # Given an archive with a series/seasons body and no iRacing credentials at all
     body = load_sample("series_seasons.json")
@@ -104,17 +104,17 @@ def test_cli_sync_replay_of_a_folder_that_is_no_archive_is_one_clear_error(
 
 
 def test_a_season_task_parses_an_archived_body_once_per_process(tmp_path: Path) -> None:
-    from iracing_sync import sync
+    from iracing_sync import sources
 
     # Given a series/seasons body archived once, and read by one season task
     archive = Archive(Settings(archive_dir=tmp_path / "a"))
     key = archive.put("series/seasons", {}, [{"season_id": 1}, {"season_id": 2}], FETCHED)
-    first = sync._archived(archive.location, key)
+    first = sources.archived(archive.location, key)
     # When the file is gone and the next season task of the run reads the same key
     (tmp_path / "a" / key).unlink()
     # Then it gets the body parsed the first time (a warm Lambda neither fetches nor parses it again)
-    assert sync._archived(archive.location, key) is first
+    assert sources.archived(archive.location, key) is first
     # And the same key in another archive is that archive's body, not the one kept
     other = Archive(Settings(archive_dir=tmp_path / "b"))
     other.put("series/seasons", {}, [{"season_id": 3}], FETCHED)
-    assert sync._archived(other.location, key) == [{"season_id": 3}]
+    assert sources.archived(other.location, key) == [{"season_id": 3}]

@@ -149,3 +149,16 @@ def test_docs_a_renamed_file_is_found(tmp_path: Path) -> None:
     page.write_text("`bench/run.py`, `store/seasons.py`, `store/<room>.py`, `bench/bench_cost.py`\n")
     # Then only the missing one is reported
     assert missing_paths(page, tmp_path) == ["bench/bench_cost.py"]
+
+
+SOURCE_MAX_LINES = 500
+SOURCE_FOLDERS = ("layers/", "local/", "bench/")
+SOURCE_SUFFIXES = (".py", ".js", ".css", ".html")
+
+
+def test_no_source_file_of_the_layer_the_local_stack_or_the_bench_is_over_500_lines() -> None:
+    # A file past this does several jobs: split it by job (the planner page is kept in parts for this)
+    sources = [n for n in tracked_files() if n.startswith(SOURCE_FOLDERS) and n.endswith(SOURCE_SUFFIXES)]
+    assert len(sources) > 80
+    long = {n: count for n in sources if (count := len((REPO_ROOT / n).read_bytes().splitlines())) > SOURCE_MAX_LINES}
+    assert long == {}

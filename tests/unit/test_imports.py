@@ -29,6 +29,8 @@ _NOT_THE_API = {
 # The sync's own modules, kept off the slots API and the relay.
 _NOT_THE_SYNC = {
     "iracing_sync.sync": "the sync tasks",
+    "iracing_sync.sources": "the sync's iRacing client and archive",
+    "iracing_sync.forecast_sync": "the season sync's forecasts",
     "iracing_sync.outcomes": "a run's outcomes",
     "iracing_sync.client": "the iRacing client",
     "iracing_sync.archive": "the raw payload archive",

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from iracing_sync.archive import unsigned_digest
+from iracing_sync.forecast_sync import forecasts_due
 from iracing_sync.models.iracing import Car, TrackConfig, WeatherSummary
 from iracing_sync.models.iracing_bodies import CarClass
 from iracing_sync.models.planning import Ownership
@@ -21,7 +22,7 @@ from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.store.grid import grid_weeks
 from iracing_sync.store.season_writes import Stored
 from iracing_sync.store.seasons import _grid_weeks
-from iracing_sync.sync import _needs_sync, forecasts_due, record_hash
+from iracing_sync.sync import _needs_sync, record_hash
 from iracing_sync.weather import forecast_object, weather_out
 from tests.conftest import load_sample
 

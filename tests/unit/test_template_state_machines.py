@@ -57,14 +57,14 @@ def test_state_machines_substitutions_are_function_arns_with_invoke_policy() -> 
 
 
 def test_state_machines_match_local_runner_names() -> None:
-    from iracing_sync_local import stepfunctions
+    from iracing_sync_local import asl
 
     # The local runner (moto + in-process handlers) must run the same files under the same names as AWS.
     by_file = {Path(props(n)["DefinitionUri"]).name.removesuffix(".asl.json"): n for n in state_machines()}
     folders = {n: Path(props(n)["CodeUri"]).name for n in functions()}
 
-    assert by_file == stepfunctions.STATE_MACHINES
-    assert folders == stepfunctions.FUNCTIONS
+    assert by_file == asl.STATE_MACHINES
+    assert folders == asl.FUNCTIONS
 
 
 def test_state_machines_log_to_own_group_and_trace() -> None:

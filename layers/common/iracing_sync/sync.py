@@ -5,22 +5,20 @@ Each task records its outcome under its run (``outcomes.record``) and returns on
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from iracing_sync import archive, outcomes
-from iracing_sync.archive import Archive
-from iracing_sync.client import FORECAST_ENDPOINT, Credentials, IracingClient, ReplayClient, parse_credentials
-from iracing_sync.errors import IracingSyncError, MalformedPayload, PermanentError, RetryableError
+from iracing_sync.client import IracingClient
+from iracing_sync.errors import IracingSyncError, MalformedPayload, PermanentError
+from iracing_sync.forecast_sync import forecasts_due, sync_forecasts
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, IracingModel, Series, TrackConfig
-from iracing_sync.models.iracing_bodies import CarClass, Season
+from iracing_sync.models.iracing_bodies import CarClass
 from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (
     GuideReport,
@@ -41,101 +39,14 @@ from iracing_sync.observability import logger
 from iracing_sync.outcomes import record, record_failure
 from iracing_sync.recurrence import expand
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
-from iracing_sync.settings import Settings, get_settings
-from iracing_sync.store import catalog, forecasts, guide, listing, schema, season_writes, seasons, slot_sources
+from iracing_sync.settings import get_settings
+from iracing_sync.sources import archived, fetch, new_client, shared_archive
+from iracing_sync.store import catalog, guide, listing, schema, season_writes, seasons, slot_sources
 from iracing_sync.store.season_writes import Stored, stored_versions
-from iracing_sync.weather import forecast_due, forecast_hours, forecast_object, week_bounds
-
-# Parameter Store errors that a retry cannot mend (the parameter missing, not readable, or its key refusing).
-_PERMANENT_PARAMETER_ERRORS = frozenset(
-    {"ParameterNotFound", "AccessDeniedException", "InvalidKeyId", "KMSAccessDeniedException"}
-)
-
+from iracing_sync.weather import forecast_object
 
 # The scope of the race guide's check of its re-synced seasons (sync.verify_guide), recorded under the run.
 VERIFY_SCOPE = "GUIDE#VERIFY"
-
-# A week's stored forecast is kept this long after its week ends (then DynamoDB's TTL deletes it).
-FORECAST_KEPT_FOR = timedelta(days=7)
-
-
-def load_credentials(settings: Settings) -> Credentials:
-    """iRacing credentials: Parameter Store in AWS, else a local file (outside the repo), else the environment.
-
-    Errors name where the credentials were looked for, never a value.
-    """
-    if name := settings.iracing_parameter_name:
-        from aws_lambda_powertools.utilities import parameters
-        from botocore.exceptions import ClientError
-
-        try:
-            # A SecureString, decrypted by Parameter Store; cached for 5 minutes across warm invocations, so a sync's
-            # many Lambdas cost few calls.
-            secret = parameters.get_parameter(name, decrypt=True, transform="json", max_age=300)
-        except parameters.exceptions.TransformParameterError as exc:
-            raise MalformedPayload(f"parameter {name} is not JSON") from exc
-        except parameters.exceptions.GetParameterError as exc:
-            # Powertools wraps the AWS error (implicitly chained): a missing or forbidden parameter stays so.
-            cause = exc.__cause__ or exc.__context__
-            code = cause.response.get("Error", {}).get("Code") if isinstance(cause, ClientError) else None
-            if code in _PERMANENT_PARAMETER_ERRORS:
-                raise PermanentError(f"cannot read parameter {name}: {code}") from exc
-            raise RetryableError(f"cannot read parameter {name} now; retry") from exc
-        return parse_credentials(secret)
-    if settings.iracing_credentials_file:
-        path = settings.iracing_credentials_file.expanduser().resolve()
-        if any((folder / ".git").exists() for folder in path.parents):
-            # One `git add .` away from publishing the password: refuse instead of warning.
-            raise PermanentError(f"credentials file {path} is inside a git repository; keep it outside the repo")
-        try:
-            return parse_credentials(json.loads(path.read_text()))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise PermanentError(f"cannot read credentials file {path}") from exc
-    env = {
-        "username": settings.iracing_username,
-        "password": settings.iracing_password,
-        "client_id": settings.iracing_client_id,
-        "client_secret": settings.iracing_client_secret,
-    }
-    missing = [f"IRACING_{key.upper()}" for key, value in env.items() if not value]
-    if len(missing) == len(env):
-        raise PermanentError(
-            "no iRacing credentials: set IRACING_PARAMETER_NAME, IRACING_CREDENTIALS_FILE or IRACING_*"
-        )
-    if missing:
-        raise PermanentError(f"incomplete iRacing credentials: {', '.join(missing)} not set")
-    return parse_credentials(env)
-
-
-def new_client() -> IracingClient:
-    """A client for one invocation (its request counter starts at 0).
-
-    Tokens and the rate budget are shared through DynamoDB, so a new client per invocation costs no login.
-    With IRACING_REPLAY set, the client answers from that archive and sends nothing to iRacing.
-    """
-    settings = get_settings()
-    if settings.iracing_replay:
-        return ReplayClient(Archive(settings, location=settings.iracing_replay))
-    return IracingClient(settings, load_credentials(settings))
-
-
-@lru_cache(maxsize=1)
-def _archive() -> Archive:
-    return Archive(get_settings())
-
-
-@lru_cache(maxsize=2)
-def _archived(location: str, key: str) -> Any:
-    """An archived body, parsed once per process. Shared between calls: read it, never change it."""
-    # Archived bodies are written once under keys carrying their fetch time, so keeping one is safe; a warm
-    # Lambda serving many Map items of a run (a season each, all from one series/seasons body of several MB)
-    # then fetches and parses it once instead of once per season. Two: a season reads a body and a listing.
-    return Archive(get_settings(), location=location).get(key)
-
-
-def _fetch(client: IracingClient, endpoint: str, **params: Any) -> tuple[Any, str]:
-    body = client.get(endpoint, **params)
-    return body, _archive().put(endpoint, params, body)
 
 
 def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
@@ -162,7 +73,7 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     if last is not None and last.digest == whole and not changed:
         key = last.archive_key  # (an unchanged hour: iRacing re-signed its weather links, nothing else moved)
     else:  # the Map items read it: their forecasts need the links as iRacing signed them now
-        key = _archive().put("series/seasons", {}, body)
+        key = shared_archive().put("series/seasons", {}, body)
     left = sorted(set(last.season_ids) - set(ids)) if last is not None else []
     inactive = season_writes.mark_inactive(left)
     if last is None or last.digest != whole or last.archive_key != key:
@@ -205,18 +116,6 @@ def _needs_sync(raw: Any, stored: Stored, processor: ScheduleProcessor, now: dat
     return any(stored.forecasts.get(week) != forecast_object(url) for week, (url, _) in due.items())
 
 
-def forecasts_due(season: Season, now: datetime) -> dict[int, tuple[str, datetime]]:
-    """The weeks whose forecast is fetched at ``now`` (running or starting within the horizon, with a weather_url):
-    race_week_num -> (its weather_url, when its week ends)."""
-    due = {}
-    for week in season.schedules:
-        url = week.weather.weather_url if week.weather else None
-        bounds = week_bounds(week.start_date, week.week_end_time)
-        if url and bounds is not None and forecast_due(bounds, now):
-            due[week.race_week_num] = (url, bounds[1])
-    return due
-
-
 def _season_id(raw: dict[str, Any]) -> Any:
     """A raw season's ID, in iRacing's snake case or a community dump's camel case."""
     return raw.get("season_id", raw.get("seasonId"))
@@ -247,15 +146,15 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     client: IracingClient | None = None
     if event.archive_key:
         key = event.archive_key
-        body = _raw_season(_archived(_archive().location, key), event.season_id)
+        body = _raw_season(archived(shared_archive().location, key), event.season_id)
     else:
         client = new_client()
-        body, key = _fetch(client, "series/season_schedule", season_id=event.season_id)
+        body, key = fetch(client, "series/season_schedule", season_id=event.season_id)
         if isinstance(body, dict):
             # season_schedule carries weeks only: take the season's facts from past_seasons or from
             # what is stored, so the same season gives the same items whichever endpoint it came from.
             facts = (
-                _past_season_meta(_archived(_archive().location, event.meta_key), event.season_id)
+                _past_season_meta(archived(shared_archive().location, event.meta_key), event.season_id)
                 if event.meta_key
                 else {}
             )
@@ -275,7 +174,7 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
     counts = season_writes.put_season(
         processed, fetched_at=archive.fetched_at(key), body_hash=record_hash(processed, processor)
     )
-    client, fetched, failed = _sync_forecasts(season, client)
+    client, fetched, failed = sync_forecasts(season, client)
     logger.info(
         "season synced",
         extra={"written": counts.written, "deleted": counts.deleted, "forecasts": fetched, "forecasts_failed": failed},
@@ -293,46 +192,6 @@ def sync_season(event: SyncSeasonEvent) -> dict[str, Any]:
             stale=counts.stale,
         ),
     )
-
-
-def _sync_forecasts(season: Season, client: IracingClient | None) -> tuple[IracingClient | None, int, int]:
-    """Fetch the forecasts due of a stored season (running or starting within the horizon) that are not stored yet
-    for the object its weather_url names: once per week and object, whatever the link's signature. One that cannot
-    be fetched or parsed is stored as such and never fails the season (a transient failure is tried again by the
-    next run). Returns the client (made on the first fetch), and how many were fetched and failed."""
-    due = forecasts_due(season, datetime.now(UTC))
-    if not due:
-        return client, 0, 0
-    handled = forecasts.handled_forecasts(season.season_id)
-    fetched = failed = 0
-    for week, (url, ends) in sorted(due.items()):
-        target = forecast_object(url)
-        if handled.get(week) == target:
-            continue
-        client = client or new_client()
-        at = datetime.now(UTC)
-        where = {"season_id": season.season_id, "race_week_num": week}
-        purge = ends + FORECAST_KEPT_FOR
-        try:
-            body = client.forecast(url, **where)
-            _archive().put(FORECAST_ENDPOINT, where, body, fetched_at=at)
-            hours = forecast_hours(body)
-        except RetryableError as exc:  # an expired link, a timeout, S3 down: the next run tries again
-            forecasts.put_forecast(season.season_id, week, target, at, purge, error=str(exc), transient=True)
-            failed += 1
-            logger.warning("forecast not fetched", extra={"race_week_num": week, "reason": str(exc)})
-            continue
-        except PermanentError as exc:  # refused, or not a forecast: recorded, not fetched again for this object
-            forecasts.put_forecast(season.season_id, week, target, at, purge, error=str(exc))
-            handled[week] = target
-            failed += 1
-            logger.warning("forecast unusable", extra={"race_week_num": week, "reason": str(exc)})
-            continue
-        forecasts.put_forecast(season.season_id, week, target, at, purge, hours=hours)
-        handled[week] = target
-        fetched += 1
-    forecasts.note_forecasts(season.season_id, {week: handled[week] for week in due if week in handled})
-    return client, fetched, failed
 
 
 def _task_outcome(name: str, client: IracingClient, *counts: schema.WriteCounts) -> RunOutcome:
@@ -376,8 +235,8 @@ def _validated[M: IracingModel](model: type[M], raws: Any, endpoint: str, assets
 def sync_series(event: SyncSeriesEvent) -> dict[str, Any]:
     """Store every series with its logos (series/get + series/assets: 2 requests)."""
     client = new_client()
-    body, _ = _fetch(client, "series/get")
-    assets = _by_id(_fetch(client, "series/assets")[0], "series/assets")
+    body, _ = fetch(client, "series/get")
+    assets = _by_id(fetch(client, "series/assets")[0], "series/assets")
     series = _validated(Series, body, "series/get", assets, "series_id")
     counts = catalog.put_series(series)
     return record(event.execution_id, _task_outcome("series", client, counts))
@@ -386,11 +245,11 @@ def sync_series(event: SyncSeriesEvent) -> dict[str, Any]:
 def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
     """Store car classes (with car IDs), cars (with assets) and tracks (with SVG map layers): 5 requests."""
     client = new_client()
-    classes = _validated(CarClass, _fetch(client, "carclass/get")[0], "carclass/get", {}, "car_class_id")
-    car_assets = _by_id(_fetch(client, "car/assets")[0], "car/assets")
-    cars = _validated(Car, _fetch(client, "car/get")[0], "car/get", car_assets, "car_id")
-    track_assets = _by_id(_fetch(client, "track/assets")[0], "track/assets")
-    tracks = _validated(TrackConfig, _fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
+    classes = _validated(CarClass, fetch(client, "carclass/get")[0], "carclass/get", {}, "car_class_id")
+    car_assets = _by_id(fetch(client, "car/assets")[0], "car/assets")
+    cars = _validated(Car, fetch(client, "car/get")[0], "car/get", car_assets, "car_id")
+    track_assets = _by_id(fetch(client, "track/assets")[0], "track/assets")
+    tracks = _validated(TrackConfig, fetch(client, "track/get")[0], "track/get", track_assets, "track_id")
     # Cars and tracks before classes: a class names its cars, and the catalog digest it records (names and packages)
     # must match the stored cars and tracks.
     counts = (catalog.put_cars(cars), catalog.put_tracks(tracks), catalog.put_car_classes(classes, cars, tracks))
@@ -400,7 +259,7 @@ def sync_reference(event: SyncReferenceEvent) -> dict[str, Any]:
 def list_series_ids(event: ListSeriesEvent) -> dict[str, Any]:
     """Every series ID (series/get: 1 request), to fan a backfill out over."""
     client = new_client()
-    body, _ = _fetch(client, "series/get")
+    body, _ = fetch(client, "series/get")
     if not isinstance(body, list):
         raise MalformedPayload(f"series/get: expected an array, got {type(body).__name__}")
     ids = sorted({s["series_id"] for s in body if isinstance(s, dict) and isinstance(s.get("series_id"), int)})
@@ -413,7 +272,7 @@ def list_past_seasons(event: ListPastSeasonsEvent) -> dict[str, Any]:
     """The past season IDs of one series (series/past_seasons: 1 request), with the archived body's key."""
     logger.append_keys(series_id=event.series_id)
     client = new_client()
-    body, key = _fetch(client, "series/past_seasons", series_id=event.series_id)
+    body, key = fetch(client, "series/past_seasons", series_id=event.series_id)
     seasons = body.get("series", {}).get("seasons") if isinstance(body, dict) else None
     if not isinstance(seasons, list):
         raise MalformedPayload(f"series/past_seasons series_id={event.series_id}: no series.seasons array")
@@ -443,7 +302,7 @@ def reconcile_guide(event: ReconcileGuideEvent) -> dict[str, Any]:
         logger.info("race guide polled under a minute ago: nothing fetched")
         return {"skipped": True, "archive_key": None, "resync": [], "resync_needed": False}
     client = new_client()
-    body, key = _fetch(client, "season/race_guide")
+    body, key = fetch(client, "season/race_guide")
     polled = race_guide.parse_guide(body)
     fetched = archive.fetched_at(key)
     counts = guide.put_guide(polled.sessions, polled.block_begin, polled.block_end, fetched, claim.held)
@@ -500,7 +359,7 @@ def verify_guide(execution_id: str | None, archive_key: str, season_ids: list[in
     drifting (and alarms)."""
     from iracing_sync import race_guide
 
-    polled = race_guide.parse_guide(_archived(_archive().location, archive_key))
+    polled = race_guide.parse_guide(archived(shared_archive().location, archive_key))
     listed = polled.keys_by_season()
     report = GuideReport()
     for season_id in sorted(set(season_ids)):
