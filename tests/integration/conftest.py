@@ -174,3 +174,19 @@ def sync_snapshot(sfn: Any, fake: FakeIracing) -> None:
         assert summary["status"] == "SUCCEEDED" and summary["failed"] == [], (machine, summary)
     if empty:
         _SYNCED[fake.snapshot] = list(Item.scan())
+
+
+@pytest.fixture(scope="module")
+def snapshot_api(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> str:
+    """The API's address, serving the module's snapshot synced by the real state machines."""
+    sync_snapshot(module_step_functions, module_fake_iracing)
+    return api
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium in New York's zone (a DST zone, unlike the UTC the data is in) for a module's tests."""
+    from tests.support.planner_page import chromium
+
+    with chromium("America/New_York") as driver:
+        yield driver

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
-from tests.integration.conftest import sync_snapshot
 from tests.support.axe_core import axe_violations
 from tests.support.planner_page import (
     DESKTOP,
     PHONE,
-    chromium,
     open_page,
     overflow,
     settled,
@@ -54,19 +50,6 @@ VIEWS = {
 }
 
 
-@pytest.fixture(scope="module")
-def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> str:
-    """Given the 2025-09-09 snapshot synced by the real state machines, served by the API function."""
-    sync_snapshot(module_step_functions, module_fake_iracing)
-    return api
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium("America/New_York") as driver:
-        yield driver
-
-
 def open_view(driver: Any, base: str, view: str, size: tuple[int, int]) -> None:
     viewport(driver, size)
     separator = "&" if "?" in VIEWS[view] else "?"
@@ -88,10 +71,10 @@ def screenshot(driver: Any, name: str, size: tuple[int, int], tmp_path: Path) ->
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("view", VIEWS)
 def test_planner_view_is_accessible_and_fits_the_screen(
-    synced: str, browser: Any, view: str, size: str, tmp_path: Path
+    snapshot_api: str, browser: Any, view: str, size: str, tmp_path: Path
 ) -> None:
     # When a view opens at a desktop's or a phone's width, with a plan
-    open_view(browser, synced, view, SIZES[size])
+    open_view(browser, snapshot_api, view, SIZES[size])
     # Then axe-core finds no serious or critical violation
     assert axe_violations(browser) == []
     # And nothing is wider than the screen, and every control is large enough to tap
@@ -103,7 +86,7 @@ def test_planner_view_is_accessible_and_fits_the_screen(
     screenshot(browser, f"planner-{view}-{size}", SIZES[size], tmp_path)
 
 
-def test_planner_views_and_filters_work_from_the_keyboard_alone(synced: str, browser: Any) -> None:
+def test_planner_views_and_filters_work_from_the_keyboard_alone(snapshot_api: str, browser: Any) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
@@ -123,7 +106,7 @@ def test_planner_views_and_filters_work_from_the_keyboard_alone(synced: str, bro
 
     # Given the Races view, no plan yet, and the focus on the page itself
     viewport(browser, DESKTOP)
-    open_page(browser, f"{synced}/#races?from={FROM}", "races")
+    open_page(browser, f"{snapshot_api}/#races?from={FROM}", "races")
     browser.execute_script("document.activeElement.blur()")
     # When Tab reaches the filters, Enter opens them, Tab reaches Oval and Space ticks it
     tab_to("#filter-panel summary")
@@ -147,8 +130,8 @@ def test_planner_views_and_filters_work_from_the_keyboard_alone(synced: str, bro
     assert json.loads(browser.execute_script("return localStorage.getItem('iracing-sync.plan')"))["series"] == [series]
 
 
-def test_planner_race_finder_screenshot_over_the_demo_data(synced: str, browser: Any, tmp_path: Path) -> None:
+def test_planner_race_finder_screenshot_over_the_demo_data(snapshot_api: str, browser: Any, tmp_path: Path) -> None:
     # When the Races view shows one series' races over three days (docs/api.md's picture), Then it is saved
     viewport(browser, DESKTOP)
-    open_page(browser, f"{synced}/#races?from={FROM}&hours=72&series_id=47", "races", {"series_id": "47"})
+    open_page(browser, f"{snapshot_api}/#races?from={FROM}&hours=72&series_id=47", "races", {"series_id": "47"})
     screenshot(browser, "race-finder", DESKTOP, tmp_path)

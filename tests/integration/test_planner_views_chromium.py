@@ -9,16 +9,13 @@ plan (localStorage) and its link restores it in a fresh profile.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
-from tests.integration.conftest import sync_snapshot
 from tests.support.planner_page import (
     answer_ids,
     api_json,
@@ -37,19 +34,6 @@ FROM = "2025-09-09T11:54:00Z"  # the snapshot's race-guide block
 NEW_YORK = "America/New_York"
 MEMBER_INFO = "member_info_ownership_redacted.json"
 MY_SERIES = (47, 62)
-
-
-@pytest.fixture(scope="module")
-def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> str:
-    """Given the 2025-09-09 snapshot synced by the real state machines, served by the API function."""
-    sync_snapshot(module_step_functions, module_fake_iracing)
-    return api
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium(NEW_YORK) as driver:
-        yield driver
 
 
 def unpack(ranges: str) -> set[int]:
@@ -128,12 +112,12 @@ def import_member_info(driver: Any, body: str) -> str:
 # --- My content ----------------------------------------------------------------------------------------------
 
 
-def test_content_lists_every_package_with_free_ones_ticked_and_locked(synced: str, browser: Any) -> None:
+def test_content_lists_every_package_with_free_ones_ticked_and_locked(snapshot_api: str, browser: Any) -> None:
     # When My content opens with nothing owned
-    open_page(browser, f"{synced}/#content", "content")
+    open_page(browser, f"{snapshot_api}/#content", "content")
     shown = content_boxes(browser)
     # Then it lists every car and track package of /cars and /tracks, once each
-    catalog = catalog_packages(synced)
+    catalog = catalog_packages(snapshot_api)
     for kind in ("cars", "tracks"):
         assert set(shown[kind]) == set(catalog[kind])
         for key, package in catalog[kind].items():
@@ -144,8 +128,8 @@ def test_content_lists_every_package_with_free_ones_ticked_and_locked(synced: st
     assert any(p["free"] for p in catalog["tracks"].values()) and not all(p["free"] for p in catalog["cars"].values())
 
 
-def test_content_search_by_name_shows_only_what_matches(synced: str, browser: Any) -> None:
-    open_page(browser, f"{synced}/#content", "content")
+def test_content_search_by_name_shows_only_what_matches(snapshot_api: str, browser: Any) -> None:
+    open_page(browser, f"{snapshot_api}/#content", "content")
     # When a name is typed into the search box
     browser.find_element("id", "content-find").send_keys("mazda")
     # Then only the packages whose name holds it stay shown, and some do
@@ -157,10 +141,10 @@ def test_content_search_by_name_shows_only_what_matches(synced: str, browser: An
     assert len(visible) == sum("mazda" in text for text, _ in labels) < len(labels)
 
 
-def test_content_import_of_member_info_yields_exactly_its_ownership(synced: str, browser: Any) -> None:
+def test_content_import_of_member_info_yields_exactly_its_ownership(snapshot_api: str, browser: Any) -> None:
     # Given the bundled member/info sample (49 car packages, 66 track packages holding 239 track IDs)
     expected = sample_ownership()
-    open_page(browser, f"{synced}/#content", "content")
+    open_page(browser, f"{snapshot_api}/#content", "content")
     # When it is pasted and imported
     answer = import_member_info(browser, json.dumps(load_sample(MEMBER_INFO)))
     settled(browser, "content")
@@ -169,7 +153,7 @@ def test_content_import_of_member_info_yields_exactly_its_ownership(synced: str,
     assert {k: v for k, v in stored_plan(browser).items() if k != "series"} == expected
     assert {k: v for k, v in link_plan(browser.current_url).items() if k != "series"} == expected
     # And every package holding one of them is ticked (free ones too), no other
-    catalog = catalog_packages(synced)
+    catalog = catalog_packages(snapshot_api)
     shown = content_boxes(browser)
     for kind in ("cars", "tracks"):
         ticked = {key for key, p in catalog[kind].items() if p["free"] or p["ids"] & expected[kind]}
@@ -182,24 +166,24 @@ def test_content_import_of_member_info_yields_exactly_its_ownership(synced: str,
     assert all(str(i) in note for kind in strays for i in strays[kind])
 
 
-def test_content_import_refuses_what_is_not_member_info(synced: str, browser: Any) -> None:
-    open_page(browser, f"{synced}/#content", "content")
+def test_content_import_refuses_what_is_not_member_info(snapshot_api: str, browser: Any) -> None:
+    open_page(browser, f"{snapshot_api}/#content", "content")
     before = stored_plan(browser)
     assert import_member_info(browser, "{not json").startswith("That is not JSON")
     assert import_member_info(browser, '{"cust_id": 1}').startswith("Could not import: it has no car_packages list")
     assert stored_plan(browser) == before  # nothing lost
 
 
-def test_plan_survives_a_reload_and_its_link_restores_it_in_a_fresh_profile(synced: str, browser: Any) -> None:
+def test_plan_survives_a_reload_and_its_link_restores_it_in_a_fresh_profile(snapshot_api: str, browser: Any) -> None:
     # Given a plan: the sample's content imported, two series marked as mine (through the link)
-    open_page(browser, f"{synced}/#content?my={MY_SERIES[0]},{MY_SERIES[1]}", "content")
+    open_page(browser, f"{snapshot_api}/#content?my={MY_SERIES[0]},{MY_SERIES[1]}", "content")
     import_member_info(browser, json.dumps(load_sample(MEMBER_INFO)))
     settled(browser, "content")
     plan = stored_plan(browser)
     assert plan["series"] == set(MY_SERIES) and plan["cars"]
     boxes = content_boxes(browser)
     # When the bare page is opened again (no fragment), then My content
-    open_page(browser, f"{synced}/", "races", keep=True)
+    open_page(browser, f"{snapshot_api}/", "races", keep=True)
     # Then the plan came back from the browser's storage, into the link
     assert link_plan(browser.current_url) == plan
     link = browser.current_url
@@ -228,7 +212,7 @@ def track_text(week: dict[str, Any]) -> str:
     return " — ".join(x for x in (week["track_name"], week["config_name"]) if x) or f"Track {week['track_id']}"
 
 
-def test_season_grid_shows_what_seasons_answers_with_this_week_marked(synced: str, browser: Any) -> None:
+def test_season_grid_shows_what_seasons_answers_with_this_week_marked(snapshot_api: str, browser: Any) -> None:
     owned = sample_ownership()
     owned_params = [
         ("owned_car_id", ",".join(map(str, sorted(owned["cars"])))),
@@ -237,11 +221,11 @@ def test_season_grid_shows_what_seasons_answers_with_this_week_marked(synced: st
     # Given a plan: my two series and the sample's content (as the link carries it)
     cars = ",".join(map(str, sorted(owned["cars"])))
     tracks = ",".join(map(str, sorted(owned["tracks"])))
-    url = f"{synced}/#season?from={FROM}&my=47,62&cars={cars}&tracks={tracks}"
+    url = f"{snapshot_api}/#season?from={FROM}&my=47,62&cars={cars}&tracks={tracks}"
     # When the Season view opens
     status = open_page(browser, url, "season", {"at": FROM})
     # Then it shows what /seasons answers for my series and content at that instant, week by week
-    grid = api_json(synced, "/seasons", [("at", FROM), ("series_id", "47,62"), *owned_params])
+    grid = api_json(snapshot_api, "/seasons", [("at", FROM), ("series_id", "47,62"), *owned_params])
     assert dict(parse_qsl(status["query"])) == dict([("at", FROM), ("series_id", "47,62"), *owned_params])
     shown = seasons_shown(browser)
     assert [s["season"] for s in shown] == [s["season_id"] for s in grid["seasons"]] and shown
@@ -261,10 +245,10 @@ def test_season_grid_shows_what_seasons_answers_with_this_week_marked(synced: st
     assert sum(row["now"] == "now" for s in shown for row in s["weeks"]) == len(shown)
 
 
-def test_season_all_series_filtered_and_a_week_leads_to_its_races(synced: str, browser: Any) -> None:
+def test_season_all_series_filtered_and_a_week_leads_to_its_races(snapshot_api: str, browser: Any) -> None:
     # When the grid shows all series' seasons of one license class (nothing owned: free content)
-    open_page(browser, f"{synced}/#season?from={FROM}&scope=all&license=R", "season", {"license": "R"})
-    grid = api_json(synced, "/seasons", [("at", FROM), ("license", "R"), ("content", "free")])
+    open_page(browser, f"{snapshot_api}/#season?from={FROM}&scope=all&license=R", "season", {"license": "R"})
+    grid = api_json(snapshot_api, "/seasons", [("at", FROM), ("license", "R"), ("content", "free")])
     shown = seasons_shown(browser)
     # Then its seasons are the ones /seasons answers, and some weeks free content can enter
     assert [s["season"] for s in shown] == [s["season_id"] for s in grid["seasons"]]
@@ -277,7 +261,7 @@ def test_season_all_series_filtered_and_a_week_leads_to_its_races(synced: str, b
     window = [("from", dict(parse_qsl(status["query"]))["from"]), ("to", dict(parse_qsl(status["query"]))["to"])]
     assert fragment(browser.current_url)[0] == "races"
     assert slot_ids(race_rows(browser)) == answer_ids(
-        slots_answer(synced, [*window, ("series_id", str(season["series_id"]))])
+        slots_answer(snapshot_api, [*window, ("series_id", str(season["series_id"]))])
     )
 
 
@@ -286,7 +270,7 @@ def js(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
 
 
-def test_season_week_forecast_is_what_the_forecast_route_answers(synced: str, browser: Any) -> None:
+def test_season_week_forecast_is_what_the_forecast_route_answers(snapshot_api: str, browser: Any) -> None:
     from datetime import timedelta
 
     from selenium.webdriver.support.ui import WebDriverWait
@@ -303,7 +287,7 @@ def test_season_week_forecast_is_what_the_forecast_route_answers(synced: str, br
     put_forecast(season, week, "s3://forecast/rw30", fetched, fetched + timedelta(days=14), hours=hours)
     try:
         # When the Season view of my series opens and this week's forecast box is opened
-        open_page(browser, f"{synced}/#season?from={FROM}&my=47", "season")
+        open_page(browser, f"{snapshot_api}/#season?from={FROM}&my=47", "season")
         boxes = browser.find_elements("css selector", f"section[data-season-id='{season}'] details.forecast")
         assert len(boxes) == 2  # this week and next: the weeks within the sync's 8-day horizon
         for box in boxes:
@@ -312,7 +296,7 @@ def test_season_week_forecast_is_what_the_forecast_route_answers(synced: str, br
             lambda d: all(b.get_attribute("data-state") in ("ready", "error") for b in boxes)
         )
         # Then it lists the route's hours, one line each from the session's start; next week says it has none
-        answer = api_json(synced, f"/seasons/{season}/weeks/{week}/forecast", [])
+        answer = api_json(snapshot_api, f"/seasons/{season}/weeks/{week}/forecast", [])
         lines = [li.text for li in boxes[0].find_elements("css selector", "li")]
         assert len(lines) == len(answer["hours"]) == len(hours) > 0
         for line, hour in zip(lines, answer["hours"], strict=True):
@@ -327,14 +311,14 @@ def test_season_week_forecast_is_what_the_forecast_route_answers(synced: str, br
 # --- Shop and the plan's feed ----------------------------------------------------------------------------------
 
 
-def test_shop_shows_the_purchase_guide_for_my_series_and_content(synced: str, browser: Any) -> None:
+def test_shop_shows_the_purchase_guide_for_my_series_and_content(snapshot_api: str, browser: Any) -> None:
     owned = {"cars": {67}, "tracks": {191, 192, 193}}
-    link = f"{synced}/#shop?from={FROM}&my=47,62&cars=67&tracks=191-193"
+    link = f"{snapshot_api}/#shop?from={FROM}&my=47,62&cars=67&tracks=191-193"
     # When the Shop opens for that plan
     open_page(browser, link, "shop", {"at": FROM})
     # Then it shows what /purchase-guide answers: the packages lacking, in its order, with price and weeks
     guide = api_json(
-        synced,
+        snapshot_api,
         "/purchase-guide",
         [("series_id", "47,62"), ("owned_car_id", "67"), ("owned_track_id", "191,192,193"), ("at", FROM)],
     )
@@ -343,7 +327,7 @@ def test_shop_shows_the_purchase_guide_for_my_series_and_content(synced: str, br
         "return [...document.querySelectorAll('#shop-packages tbody tr')].map(r => [r.dataset.packageId,"
         " r.cells[1].textContent, +r.cells[2].textContent])"
     )
-    prices = {p["package_id"]: p["price_display"] for p in api_json(synced, "/tracks", [])["tracks"]}
+    prices = {p["package_id"]: p["price_display"] for p in api_json(snapshot_api, "/tracks", [])["tracks"]}
     # (iRacing's price_display; a package without one, price 0, is not on sale)
     shown = [
         [str(p["package_id"]), prices[p["package_id"]] or "not on sale", p["weeks_unlocked"]] for p in guide["packages"]
@@ -361,12 +345,12 @@ def test_shop_shows_the_purchase_guide_for_my_series_and_content(synced: str, br
         assert credit.startswith("✓") == series["credit_reachable"]
 
 
-def test_plan_subscribe_link_is_the_feed_of_the_races_i_can_enter_in_my_series(synced: str, browser: Any) -> None:
+def test_plan_subscribe_link_is_the_feed_of_the_races_i_can_enter_in_my_series(snapshot_api: str, browser: Any) -> None:
     import icalendar
     import requests
 
     # Given a plan in the link: my series and some content
-    open_page(browser, f"{synced}/#races?from={FROM}&my=47,62&cars=67,114-116&tracks=191-193,365", "races")
+    open_page(browser, f"{snapshot_api}/#races?from={FROM}&my=47,62&cars=67,114-116&tracks=191-193,365", "races")
     link = browser.find_element("id", "plan-subscribe").get_attribute("href")
     # Then the subscribe link is the plan feed of my series with my content, from the page's start
     parts = urlsplit(link)
@@ -382,5 +366,5 @@ def test_plan_subscribe_link_is_the_feed_of_the_races_i_can_enter_in_my_series(s
         for e in icalendar.Calendar.from_ical(feed.content).walk("VEVENT")
     )
     window = [("from", FROM), ("to", "2025-10-07T11:54:00Z")]
-    expected = sorted(s["start_time"] for s in slots_answer(synced, [*window, *params[1:]]))
+    expected = sorted(s["start_time"] for s in slots_answer(snapshot_api, [*window, *params[1:]]))
     assert starts and starts == expected

@@ -11,7 +11,7 @@ layout, keyboard use and accessibility in test_planner_access_chromium.py.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -21,9 +21,7 @@ import icalendar
 import pytest
 import requests
 
-from iracing_sync_local.fake_iracing import FakeIracing
 from tests.conftest import load_sample
-from tests.integration.conftest import sync_snapshot
 from tests.support.planner_page import (
     answer_ids,
     chromium,
@@ -44,20 +42,6 @@ NEW_YORK = "America/New_York"
 WINDOW = [("from", FROM), ("to", TO)]
 
 
-@pytest.fixture(scope="module")
-def synced(module_step_functions: Any, module_fake_iracing: FakeIracing, api: str) -> str:
-    """Given the 2025-09-09 snapshot synced by the real state machines, served by the API function."""
-    sync_snapshot(module_step_functions, module_fake_iracing)
-    return api
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One Chromium in New York's zone for the module's tests."""
-    with chromium(NEW_YORK) as driver:
-        yield driver
-
-
 def races(driver: Any, base: str, query: str, expected: Mapping[str, str] | None = None) -> dict[str, str]:
     """The Races view at ``#races?query``, once it shows the answer to a /slots query holding ``expected``."""
     return open_page(driver, f"{base}/#races?{query}", "races", expected)
@@ -66,15 +50,15 @@ def races(driver: Any, base: str, query: str, expected: Mapping[str, str] | None
 # --- the page and its parameters (plain HTTP) ----------------------------------------------------------------
 
 
-def test_finder_page_is_static_html_cached_like_the_docs(synced: str) -> None:
+def test_finder_page_is_static_html_cached_like_the_docs(snapshot_api: str) -> None:
     # When the page is asked for, with and without its parameters
-    plain = requests.get(f"{synced}/", timeout=30)
-    shared = requests.get(f"{synced}/", params={"from": FROM, "hours": "48", "series_id": "47"}, timeout=30)
+    plain = requests.get(f"{snapshot_api}/", timeout=30)
+    shared = requests.get(f"{snapshot_api}/", params={"from": FROM, "hours": "48", "series_id": "47"}, timeout=30)
     # Then it is one static HTML page: the same bytes and ETag for any view, cached for an hour, revalidated by ETag
     assert plain.status_code == 200 and plain.headers["Content-Type"].startswith("text/html")
     assert plain.headers["Cache-Control"] == "public, max-age=3600"
     assert shared.content == plain.content and shared.headers["ETag"] == plain.headers["ETag"]
-    again = requests.get(f"{synced}/", headers={"If-None-Match": plain.headers["ETag"]}, timeout=30)
+    again = requests.get(f"{snapshot_api}/", headers={"If-None-Match": plain.headers["ETag"]}, timeout=30)
     assert again.status_code == 304
     # And it puts no API string into the page as markup
     page = plain.text
@@ -91,8 +75,8 @@ def test_finder_page_is_static_html_cached_like_the_docs(synced: str) -> None:
         ({"hours": "1.5"}, "hours: '1.5' is not a whole number"),
     ],
 )
-def test_finder_page_refuses_what_it_does_not_take(synced: str, query: dict[str, str], message: str) -> None:
-    response = requests.get(f"{synced}/", params=query, timeout=30)
+def test_finder_page_refuses_what_it_does_not_take(snapshot_api: str, query: dict[str, str], message: str) -> None:
+    response = requests.get(f"{snapshot_api}/", params=query, timeout=30)
     assert response.status_code == 400
     assert response.json()["error"]["message"].startswith(message)
 
@@ -100,11 +84,11 @@ def test_finder_page_refuses_what_it_does_not_take(synced: str, query: dict[str,
 # --- in the browser -----------------------------------------------------------------------------------------
 
 
-def test_finder_lists_exactly_what_slots_answers_for_its_window(synced: str, browser: Any) -> None:
+def test_finder_lists_exactly_what_slots_answers_for_its_window(snapshot_api: str, browser: Any) -> None:
     # When the page opens by its old query parameters at the race guide's block (default window: 24 hours)
-    status = open_page(browser, f"{synced}/?from={FROM}", "races", {"from": FROM, "to": TO})
+    status = open_page(browser, f"{snapshot_api}/?from={FROM}", "races", {"from": FROM, "to": TO})
     # Then it lists the slots /slots answers for that window, in its order, and says how many
-    expected = answer_ids(slots_answer(synced, WINDOW))
+    expected = answer_ids(slots_answer(snapshot_api, WINDOW))
     assert len(expected) > 500
     assert slot_ids(race_rows(browser)) == expected
     assert status["count"] == str(len(expected))
@@ -114,15 +98,17 @@ def test_finder_lists_exactly_what_slots_answers_for_its_window(synced: str, bro
 
 
 @pytest.mark.parametrize(("key", "value"), [("series_id", "47"), ("category", "oval"), ("license", "C")])
-def test_finder_filter_narrows_the_list_to_what_slots_answers(synced: str, browser: Any, key: str, value: str) -> None:
+def test_finder_filter_narrows_the_list_to_what_slots_answers(
+    snapshot_api: str, browser: Any, key: str, value: str
+) -> None:
     # Given the page at the snapshot's block
-    races(browser, synced, f"from={FROM}", {"from": FROM})
+    races(browser, snapshot_api, f"from={FROM}", {"from": FROM})
     everything = len(race_rows(browser))
     # When a filter's checkbox is ticked (no Ctrl-click: a tap)
     tick(browser, f"#f-{key} input[value='{value}']")
     settled(browser, "races", {key: value})
     # Then the list is exactly what /slots answers with that filter: fewer races, but some
-    expected = answer_ids(slots_answer(synced, [*WINDOW, (key, value)]))
+    expected = answer_ids(slots_answer(snapshot_api, [*WINDOW, (key, value)]))
     assert 0 < len(expected) < everything
     assert slot_ids(race_rows(browser)) == expected
     # And the view is a shareable URL: opened afresh, it shows the same
@@ -132,10 +118,10 @@ def test_finder_filter_narrows_the_list_to_what_slots_answers(synced: str, brows
     assert slot_ids(race_rows(browser)) == expected
 
 
-def test_finder_several_values_of_a_filter_mean_any_of_them(synced: str, browser: Any) -> None:
+def test_finder_several_values_of_a_filter_mean_any_of_them(snapshot_api: str, browser: Any) -> None:
     both = [*WINDOW, ("series_id", "47"), ("series_id", "62")]
     # Given the page at the snapshot's block, when two series are ticked
-    races(browser, synced, f"from={FROM}", {"from": FROM})
+    races(browser, snapshot_api, f"from={FROM}", {"from": FROM})
     tick(browser, "#f-series_id input[value='47']")
     settled(browser, "races", {"series_id": "47"})
     tick(browser, "#f-series_id input[value='62']")
@@ -146,14 +132,14 @@ def test_finder_several_values_of_a_filter_mean_any_of_them(synced: str, browser
     chosen = next(v for k, v in fragment(browser.current_url)[1] if k == "series_id")
     assert sorted(chosen.split(",")) == ["47", "62"]
     # And it shows what /slots answers for both keys: the races of either series
-    expected = answer_ids(slots_answer(synced, both))
-    assert len(expected) > len(slots_answer(synced, both[:3])) > 0
+    expected = answer_ids(slots_answer(snapshot_api, both))
+    assert len(expected) > len(slots_answer(snapshot_api, both[:3])) > 0
     assert slot_ids(race_rows(browser)) == expected
 
 
-def test_finder_shows_local_times_of_the_browsers_zone(synced: str, browser: Any) -> None:
+def test_finder_shows_local_times_of_the_browsers_zone(snapshot_api: str, browser: Any) -> None:
     # When the page opens in a browser whose zone is New York
-    races(browser, synced, f"from={FROM}", {"from": FROM})
+    races(browser, snapshot_api, f"from={FROM}", {"from": FROM})
     rows = race_rows(browser)
     # Then every race's local time is its UTC start in New York (EDT in September), and the first one says so
     zone = ZoneInfo(NEW_YORK)
@@ -163,12 +149,12 @@ def test_finder_shows_local_times_of_the_browsers_zone(synced: str, browser: Any
     assert browser.find_element("id", "zone").text == NEW_YORK
 
 
-def test_finder_local_times_follow_a_dst_change_inside_the_window(synced: str) -> None:
+def test_finder_local_times_follow_a_dst_change_inside_the_window(snapshot_api: str) -> None:
     # Given a browser in Santiago, whose clocks went forward at 2025-09-07T04:00Z (-04:00 -> -03:00)
     santiago = ZoneInfo("America/Santiago")
     with chromium("America/Santiago") as driver:
         # When the page shows the 24 hours around that change
-        races(driver, synced, "from=2025-09-06T16:00:00Z", {"from": "2025-09-06T16:00:00Z"})
+        races(driver, snapshot_api, "from=2025-09-06T16:00:00Z", {"from": "2025-09-06T16:00:00Z"})
         rows = race_rows(driver)
         days = driver.execute_script("return [...document.querySelectorAll('#races th.day')].map(h => h.textContent)")
     # Then each race's local time carries the offset of its own date, both sides of the change
@@ -187,18 +173,18 @@ def local_iso(start: str, zone: ZoneInfo) -> str:
     return f"{local:%Y-%m-%dT%H:%M}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(synced: str, browser: Any) -> None:
+def test_finder_subscribe_link_is_a_webcal_feed_of_the_chosen_series(snapshot_api: str, browser: Any) -> None:
     # When a series is chosen on a page started at the snapshot's block
-    races(browser, synced, f"from={FROM}&series_id=47", {"series_id": "47"})
+    races(browser, snapshot_api, f"from={FROM}&series_id=47", {"series_id": "47"})
     link = browser.find_element("id", "subscribe").get_attribute("href")
     # Then the subscribe link is the plan feed of that series from that start, as webcal:// on this host
     parts = urlsplit(link)
-    assert (parts.scheme, parts.netloc, parts.path) == ("webcal", urlsplit(synced).netloc, "/calendar.ics")
+    assert (parts.scheme, parts.netloc, parts.path) == ("webcal", urlsplit(snapshot_api).netloc, "/calendar.ics")
     assert parse_qsl(parts.query) == [("from", FROM), ("series_id", "47")]
     feed_url = "http:" + link.removeprefix("webcal:")
     assert browser.find_element("id", "feed").get_attribute("href") == feed_url
     # And over http it serves a calendar that parses, holding that series' races of the feed's 28 days
-    assert feed_starts(feed_url) == sorted(start for _, _, start in feed_slots(synced, [("series_id", "47")]))
+    assert feed_starts(feed_url) == sorted(start for _, _, start in feed_slots(snapshot_api, [("series_id", "47")]))
 
 
 def feed_starts(url: str) -> list[str]:
@@ -217,7 +203,7 @@ def feed_slots(base: str, params: list[tuple[str, str]]) -> list[tuple[int, int,
     return found
 
 
-def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: Any) -> None:
+def test_finder_shows_api_strings_as_text_never_as_markup(snapshot_api: str, browser: Any) -> None:
     from iracing_sync.store import catalog
 
     # Given a stored series whose name is markup (as if iRacing sent it)
@@ -226,7 +212,7 @@ def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: 
     catalog.put_series([s.model_copy(update={"series_name": hostile}) if s.series_id == 47 else s for s in original])
     try:
         # When the page lists its series to choose from
-        races(browser, synced, f"from={FROM}", {"from": FROM})
+        races(browser, snapshot_api, f"from={FROM}", {"from": FROM})
         labels = browser.execute_script(
             "return [...document.querySelectorAll('#f-series_id label')].map(l => l.textContent)"
         )
@@ -235,10 +221,10 @@ def test_finder_shows_api_strings_as_text_never_as_markup(synced: str, browser: 
         assert browser.find_elements("id", "injected") == []
         assert "pwned" not in browser.title
     finally:
-        assert catalog.put_series(original).written == 1  # the series are as synced again
+        assert catalog.put_series(original).written == 1  # the series are as snapshot_api again
 
 
-def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
+def test_finder_marks_super_sessions(snapshot_api: str, browser: Any) -> None:
     from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
     from iracing_sync.store import catalog, schema, season_writes
 
@@ -258,21 +244,21 @@ def test_finder_marks_super_sessions(synced: str, browser: Any) -> None:
     assert put(hot).written == 1
     try:
         # When the page lists that season's races
-        races(browser, synced, f"from={FROM}&series_id=62", {"series_id": "62"})
+        races(browser, snapshot_api, f"from={FROM}&series_id=62", {"series_id": "62"})
         rows = race_rows(browser)
         # Then exactly the races /slots calls super sessions are marked, in words
-        answer = slots_answer(synced, [*WINDOW, ("series_id", "62")])
+        answer = slots_answer(snapshot_api, [*WINDOW, ("series_id", "62")])
         supers = set(answer_ids([s for s in answer if s["super_session"]]))
         assert supers
         marked = {row for row, r in zip(slot_ids(rows), rows, strict=True) if r["super"] == "super"}
         assert marked == supers
         assert all("Super session" in r["series"] for r in rows if r["super"] == "super")
     finally:
-        assert put(raw).written == 1  # the season is as synced again
+        assert put(raw).written == 1  # the season is as snapshot_api again
 
 
 def test_finder_shows_the_race_guides_session_ids_and_entries(
-    synced: str, browser: Any, module_step_functions: Any
+    snapshot_api: str, browser: Any, module_step_functions: Any
 ) -> None:
     # Given that day's race guide reconciled (its sessions stored with their IDs and entry counts)
     assert module_step_functions.run("sync_race_guide", progress=False)["matched"] == 133
@@ -281,7 +267,7 @@ def test_finder_shows_the_race_guides_session_ids_and_entries(
         for s in load_sample("season_race_guide_2025-09-09.json")["sessions"]
     }
     # When the page lists the guide's block
-    races(browser, synced, f"from={FROM}&hours=3")
+    races(browser, snapshot_api, f"from={FROM}&hours=3")
     rows = browser.execute_script(
         "return [...document.querySelectorAll('#races tbody tr[data-start-time]')].map(r => ({"
         "season: r.dataset.seasonId, week: r.dataset.raceWeekNum, start: r.dataset.startTime,"
@@ -307,27 +293,29 @@ def plan_query(cars: str, tracks: str) -> str:
     return f"my={','.join(MY_SERIES)}&cars={cars}&tracks={tracks}"
 
 
-def test_finder_only_races_i_can_enter_is_what_slots_answers_for_my_content(synced: str, browser: Any) -> None:
+def test_finder_only_races_i_can_enter_is_what_slots_answers_for_my_content(snapshot_api: str, browser: Any) -> None:
     # Given a plan owning a few cars and tracks (as ID ranges in the link)
     cars, tracks = "67,114-116", "365,191-193"
     owned = [("owned_car_id", "67,114,115,116"), ("owned_track_id", "191,192,193,365")]
     # When the page shows only the races that content can enter
-    status = races(browser, synced, f"from={FROM}&enter=1&{plan_query(cars, tracks)}", {"owned_car_id": owned[0][1]})
+    status = races(
+        browser, snapshot_api, f"from={FROM}&enter=1&{plan_query(cars, tracks)}", {"owned_car_id": owned[0][1]}
+    )
     # Then it is what /slots answers with those ownership parameters: some races, fewer than all
-    expected = answer_ids(slots_answer(synced, [*WINDOW, *owned]))
-    assert 0 < len(expected) < len(slots_answer(synced, WINDOW))
+    expected = answer_ids(slots_answer(snapshot_api, [*WINDOW, *owned]))
+    assert 0 < len(expected) < len(slots_answer(snapshot_api, WINDOW))
     assert slot_ids(race_rows(browser)) == expected
     assert dict(parse_qsl(status["query"]))["owned_track_id"] == owned[1][1]
     # And with nothing owned it asks for the races free content alone can enter
-    races(browser, synced, f"from={FROM}&enter=1&my=47", {"content": "free"})
-    assert slot_ids(race_rows(browser)) == answer_ids(slots_answer(synced, [*WINDOW, ("content", "free")]))
+    races(browser, snapshot_api, f"from={FROM}&enter=1&my=47", {"content": "free"})
+    assert slot_ids(race_rows(browser)) == answer_ids(slots_answer(snapshot_api, [*WINDOW, ("content", "free")]))
 
 
-def test_finder_puts_my_series_first_or_alone(synced: str, browser: Any) -> None:
+def test_finder_puts_my_series_first_or_alone(snapshot_api: str, browser: Any) -> None:
     mine = {int(s) for s in MY_SERIES}
-    everything = slots_answer(synced, WINDOW)
+    everything = slots_answer(snapshot_api, WINDOW)
     # When my series come first
-    races(browser, synced, f"from={FROM}&mine=first&my=47,62", {"from": FROM})
+    races(browser, snapshot_api, f"from={FROM}&mine=first&my=47,62", {"from": FROM})
     groups = browser.execute_script("return [...document.querySelectorAll('#races th.group')].map(h => h.textContent)")
     # Then the window's races of my series come first and then the others, each in the API's order
     ours = [s for s in everything if s["series_id"] in mine]
@@ -336,15 +324,15 @@ def test_finder_puts_my_series_first_or_alone(synced: str, browser: Any) -> None
     )
     assert [g.split(" (")[0] for g in groups] == ["My series", "Other series"]
     # And alone, the page asks /slots for my series only
-    status = races(browser, synced, f"from={FROM}&mine=only&my=47,62", {"series_id": "62"})
+    status = races(browser, snapshot_api, f"from={FROM}&mine=only&my=47,62", {"series_id": "62"})
     assert sorted(v for k, v in parse_qsl(status["query"]) if k == "series_id") == ["47", "62"]
-    assert slot_ids(race_rows(browser)) == answer_ids(slots_answer(synced, [*WINDOW, ("series_id", "47,62")]))
+    assert slot_ids(race_rows(browser)) == answer_ids(slots_answer(snapshot_api, [*WINDOW, ("series_id", "47,62")]))
 
 
-def test_finder_shows_each_races_chance_of_rain(synced: str, browser: Any) -> None:
+def test_finder_shows_each_races_chance_of_rain(snapshot_api: str, browser: Any) -> None:
     # When the page lists a day of races
-    races(browser, synced, f"from={FROM}", {"from": FROM})
+    races(browser, snapshot_api, f"from={FROM}", {"from": FROM})
     # Then each shows its chance of rain as /slots gives it (a percentage, or a dash where unknown)
-    answer = slots_answer(synced, WINDOW)
+    answer = slots_answer(snapshot_api, WINDOW)
     shown = [r["rain"] for r in race_rows(browser)]
     assert shown == [f"{s['rain_chance']}%" if s["rain_chance"] is not None else "—" for s in answer]

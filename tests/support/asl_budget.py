@@ -14,9 +14,11 @@ own, judged apart (``child_processors``).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.support.template import walk_states
 
 # Lambda's init phase limit: an invocation can take this long before the handler's own timeout starts.
 INIT_SECONDS = 10
@@ -117,17 +119,6 @@ class _Walker:
             rounds = math.ceil(self.item_bounds[name] / concurrency)
             return rounds * worst_case(processor, self.item_bounds, one_pass=self.one_pass).seconds
         return 0.0  # Pass, Choice, Succeed, Fail
-
-
-def walk_states(definition: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every state, including those inside Map processors and Parallel branches."""
-    for name, state in definition.get("States", {}).items():
-        yield name, state
-        for branch in state.get("Branches", []):
-            yield from walk_states(branch)
-        for key in ("ItemProcessor", "Iterator"):
-            if key in state:
-                yield from walk_states(state[key])
 
 
 def child_processors(definition: Mapping[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ def load_asl(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def walk_states(definition: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def walk_states(definition: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """Every state, including those inside Map processors and Parallel branches."""
     for name, state in definition.get("States", {}).items():
         yield name, state
