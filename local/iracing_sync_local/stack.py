@@ -356,11 +356,16 @@ def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
     Series and reference data go first: a season's week items name their cars from the stored car catalog. The race
     guide goes last: it reconciles against the stored seasons, and puts its session IDs and entries on their slots.
     """
+    from iracing_sync.settings import get_settings
     from iracing_sync_local.fake_iracing import SNAPSHOTS
     from iracing_sync_local.stepfunctions import local_step_functions
 
     names = ["sync_series", "sync_reference_data", "sync_current_seasons"]
     with local_stack(snapshot) as running:
+        if captured_at := SNAPSHOTS[snapshot].captured_at:
+            # The weeks whose forecasts are due are those of the capture's day, not of today's.
+            os.environ["FORECAST_NOW"] = captured_at
+            get_settings.cache_clear()
         if running.fake is None or "season/race_guide" in SNAPSHOTS[snapshot].files:
             names.append("sync_race_guide")  # (2023 S2 has no guide of its own: 2025's would match nothing)
         with local_step_functions() as sfn:

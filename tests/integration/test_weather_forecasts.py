@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 
-from iracing_sync_local.fake_iracing import FakeIracing
+from iracing_sync_local.fake_iracing import SNAPSHOTS, FakeIracing
 from iracing_sync_local.stepfunctions import LocalStepFunctions
 from tests.conftest import load_sample
 
@@ -163,3 +163,33 @@ def test_a_forecast_that_cannot_be_fetched_or_parsed_is_recorded_and_never_fails
     assert [p.rsplit("/", 1)[-1] for p in fetches(fake_iracing)] == ["rw0_evt5_display.json"]
     assert requests.get(f"{api}/seasons/{SEASON}/weeks/0/forecast", timeout=30).status_code == 200
     assert requests.get(f"{api}/seasons/{SEASON}/weeks/1/forecast", timeout=30).status_code == 404
+
+
+def test_at_its_capture_time_the_snapshot_gets_the_forecasts_then_due_as_the_demo_shows_them(
+    step_functions: LocalStepFunctions, fake_iracing: FakeIracing, settings_env: pytest.MonkeyPatch, api: str
+) -> None:
+    # Given the bundled 2025-09-09 snapshot, and the sync's forecast clock at its capture (as `iracing-sync demo` sets)
+    captured = SNAPSHOTS["2025-09-09"].captured_at
+    assert captured is not None
+    settings_env.setenv("FORECAST_NOW", captured)
+    at = datetime.fromisoformat(captured)
+    # When the current seasons are synced
+    summary = step_functions.run("sync_current_seasons", progress=False)
+    assert summary["status"] == "SUCCEEDED" and summary["failed"] == []
+    # Then the forecasts fetched are exactly those of the weeks running then or starting within 8 days (recomputed
+    # from the raw body: a week runs from its start_date, UTC, to its week_end_time)
+    due = set()
+    for season in load_sample("series_seasons.json"):
+        for week in season["schedules"]:
+            start = datetime.fromisoformat(f"{week['start_date']}T00:00:00+00:00")
+            end = datetime.fromisoformat(week["week_end_time"])
+            if week["weather"].get("weather_url") and start - timedelta(days=8) <= at < end:
+                due.add((season["season_id"], week["race_week_num"]))
+    fetched = {
+        (int(m[1]), int(m[2])) for m in (re.search(r"/season/(\d+)/rw(\d+)_", p) for p in fetches(fake_iracing)) if m
+    }
+    assert len(due) >= 35 and fetched == due
+    # And the API serves each (the planner's Season view opens one per week), none beyond
+    season_id, week = min(due)
+    assert requests.get(f"{api}/seasons/{season_id}/weeks/{week}/forecast", timeout=30).json()["hours"]
+    assert requests.get(f"{api}/seasons/{season_id}/weeks/{week + 3}/forecast", timeout=30).status_code == 404

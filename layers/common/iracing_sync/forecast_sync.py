@@ -10,12 +10,18 @@ from iracing_sync.client import FORECAST_ENDPOINT, IracingClient
 from iracing_sync.errors import PermanentError, RetryableError
 from iracing_sync.models.iracing_bodies import Season
 from iracing_sync.observability import logger
+from iracing_sync.settings import get_settings
 from iracing_sync.sources import new_client, shared_archive
 from iracing_sync.store import forecasts
 from iracing_sync.weather import forecast_due, forecast_hours, forecast_object, week_bounds
 
 # A week's stored forecast is kept this long after its week ends (then DynamoDB's TTL deletes it).
 FORECAST_KEPT_FOR = timedelta(days=7)
+
+
+def forecast_clock() -> datetime:
+    """The instant the weeks' forecasts are due by: the clock, or FORECAST_NOW where set (the local demo)."""
+    return get_settings().forecast_now or datetime.now(UTC)
 
 
 def forecasts_due(season: Season, now: datetime) -> dict[int, tuple[str, datetime]]:
@@ -35,7 +41,7 @@ def sync_forecasts(season: Season, client: IracingClient | None) -> tuple[Iracin
     for the object its weather_url names: once per week and object, whatever the link's signature. One that cannot
     be fetched or parsed is stored as such and never fails the season (a transient failure is tried again by the
     next run). Returns the client (made on the first fetch), and how many were fetched and failed."""
-    due = forecasts_due(season, datetime.now(UTC))
+    due = forecasts_due(season, forecast_clock())
     if not due:
         return client, 0, 0
     handled = forecasts.handled_forecasts(season.season_id)

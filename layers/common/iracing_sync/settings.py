@@ -7,6 +7,7 @@ loads it on its cold start.)
 
 import os
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from types import UnionType
@@ -84,13 +85,34 @@ class _Values(NamedTuple):
     # How long a client or CDN may reuse an API answer about stored schedules (Cache-Control max-age, seconds):
     # they change only when a sync runs (hourly at most), and an ETag makes revalidation cheap.
     api_cache_seconds: int = setting("API_CACHE_SECONDS", default=300, at_least=0)
+    # Local only: the instant a season sync takes as now when it picks the weeks whose forecasts are due (an ISO 8601
+    # instant with its offset). Unset in AWS (the clock); `iracing-sync demo` sets it to its capture's time.
+    forecast_now: datetime | None = setting("FORECAST_NOW", default=None)
 
 
 def _parser(kind: Any) -> Callable[[str], Any] | None:
     """How an environment value becomes a field of type ``kind`` (None: it stays the string)."""
     if isinstance(kind, UnionType):  # X | None
         kind = next(arg for arg in kind.__args__ if arg is not type(None))
+    if kind is datetime:
+        return _instant
     return None if kind is str else kind
+
+
+def _instant(text: str) -> datetime:
+    """An ISO 8601 instant with its offset, in UTC (ValueError without one: a local time means no instant)."""
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError(text)
+    return value.astimezone(UTC)
+
+
+# What a value that does not parse should have been, by parser.
+_EXPECTED: dict[Callable[[str], object], str] = {
+    int: "an integer",
+    float: "a number",
+    _instant: "an ISO 8601 instant with its offset (2025-09-09T11:54:00Z)",
+}
 
 
 # (field, its declaration, its parser): the declarations were made in field order, one per field (strict: a field
@@ -107,7 +129,7 @@ class Settings(_Values):
     """Every environment variable the service reads, with its default; immutable, and checked when built.
 
     A typed tuple rather than a pydantic model: every function builds it on its cold start, where a model of these
-    24 fields cost about three times what this tuple does (callgrind: 12.6 against 3.5 million instructions).
+    25 fields cost about three times what this tuple does (callgrind: 12.6 against 3.5 million instructions).
     """
 
     __slots__ = ()
@@ -149,9 +171,7 @@ def _parsed(parse: Callable[[str], object], var: str, text: str) -> object:
     try:
         return parse(text)
     except ValueError:
-        raise ConfigurationError(
-            f"{var} must be {'an integer' if parse is int else 'a number'}, got {text!r}"
-        ) from None
+        raise ConfigurationError(f"{var} must be {_EXPECTED.get(parse, 'valid')}, got {text!r}") from None
 
 
 def environment_names() -> set[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from iracing_sync import archive, outcomes
 from iracing_sync.client import IracingClient
 from iracing_sync.errors import IracingSyncError, MalformedPayload, PermanentError
-from iracing_sync.forecast_sync import forecasts_due, sync_forecasts
+from iracing_sync.forecast_sync import forecast_clock, forecasts_due, sync_forecasts
 from iracing_sync.models.base import validation_summary
 from iracing_sync.models.iracing import Car, IracingModel, Series, TrackConfig
 from iracing_sync.models.iracing_bodies import CarClass
@@ -68,7 +68,7 @@ def list_current_seasons(event: ListCurrentSeasonsEvent) -> dict[str, Any]:
     whole = archive.unsigned_digest(body)
     stored = stored_versions(ids)
     processor = ScheduleProcessor(catalog.cached_car_catalog())
-    now = datetime.now(UTC)
+    now = forecast_clock()  # (what a season's sync depends on the time for: which forecasts are due)
     changed = [i for i in ids if event.force or _needs_sync(raws[i], stored[i], processor, now)]
     if last is not None and last.digest == whole and not changed:
         key = last.archive_key  # (an unchanged hour: iRacing re-signed its weather links, nothing else moved)

@@ -45,6 +45,8 @@ class Snapshot:
     season_list_files: Mapping[tuple[int, int], str] = field(default_factory=dict)  # (year, quarter) -> season/list
     # A series/seasons dump of an earlier quarter whose seasons the fake serves as past seasons.
     past_seasons_source: str | None = None
+    # When the capture was made, if known (ISO 8601): the demo's forecasts are those due then.
+    captured_at: str | None = None
 
 
 SNAPSHOTS: dict[str, Snapshot] = {
@@ -61,6 +63,7 @@ SNAPSHOTS: dict[str, Snapshot] = {
         past_seasons_files={306: "series_past_seasons.json"},
         season_list_files={(2025, 4): "season_list.json"},
         past_seasons_source="series_seasons_2023s2_full.json",
+        captured_at="2025-09-09T11:54:00Z",  # the race guide's block
     ),
     # The full 2023 S2 quarter (137 seasons) for demo scale; only reference data besides the seasons,
     # because the other captures (race guide, season lists, past seasons) belong to 2025.
