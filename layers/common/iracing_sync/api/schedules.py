@@ -17,7 +17,7 @@ from iracing_sync.errors import NotFoundError
 from iracing_sync.models.iracing import SeasonFacts
 from iracing_sync.models.records import SeasonRecord, Slot, SlotSources, utc_day
 from iracing_sync.recurrence import next_slots
-from iracing_sync.store import catalog, seasons, slot_sources
+from iracing_sync.store import seasons, slot_sources
 from iracing_sync.store.slot_sources import ANY, SlotFilter
 
 if TYPE_CHECKING:
@@ -47,6 +47,8 @@ def season_sources_or_404(season_id: int, where: SlotFilter = ANY) -> tuple[Seas
 
 def seasons_of_series(series_id: int) -> list[SeasonFacts]:
     """The stored seasons of a series (one Query); NotFoundError if the series is unknown (one GetItem more)."""
+    from iracing_sync.store import catalog
+
     found = seasons.list_seasons_of_series(series_id)
     if not found and catalog.get_series(series_id) is None:
         raise NotFoundError(f"series {series_id} not found")
@@ -59,6 +61,7 @@ def series_or_404(series_id: int) -> SeriesOut:
     One GetItem, and one Query of its seasons only if the series itself is not stored.
     """
     from iracing_sync.models.http import SeriesOut
+    from iracing_sync.store import catalog
 
     series = catalog.get_series(series_id, as_=SeriesOut)
     if series is not None:
@@ -88,6 +91,8 @@ def check_known(where: slot_sources.SlotFilter, slots: Sequence[Slot] = ()) -> N
     "Any of" lists are checked too: a typo among known IDs would otherwise narrow the answer unseen. An ID some slot
     shows is stored, so an answer showing every ID it asked for costs no read (one BatchGetItem per kind else).
     """
+    from iracing_sync.store import catalog
+
     seen: dict[str, Callable[[], set[int]]] = {  # (built only for a kind the filter names: most answers name none)
         "series": lambda: {s.series_id for s in slots if s.series_id is not None},
         "season": lambda: {s.season_id for s in slots},
@@ -114,6 +119,8 @@ def check_known(where: slot_sources.SlotFilter, slots: Sequence[Slot] = ()) -> N
 def series_known(series_ids: Iterable[int]) -> None:
     """NotFoundError for a series that is not stored: neither iRacing's series list nor any stored season names it
     (one BatchGetItem, and one Query of its seasons for each the list lacks); nothing read for no IDs."""
+    from iracing_sync.store import catalog
+
     wanted = set(series_ids)
     missing = catalog.unknown("series", wanted) if wanted else []
     # A series iRacing's series list lacks is known by its seasons.

@@ -6,8 +6,6 @@ configuration of that track. The season sync writes on each week the packages of
 stored catalogs), so deciding whether a racer can enter a week reads nothing but the week.
 """
 
-from __future__ import annotations
-
 from collections.abc import Iterable
 from typing import NamedTuple, Protocol
 

@@ -18,13 +18,15 @@ from iracing_sync.api.schedules import check_known
 from iracing_sync.errors import UnprocessableError
 from iracing_sync.instants import iso_z
 from iracing_sync.models.records import ChangeRecord
-from iracing_sync.store import changes, slot_sources
+from iracing_sync.store import slot_sources
 
 # The most changes one answer holds (a quarter's start is a few hundred: one season_added per new season).
 MAX_CHANGES = 10_000
 
 
 def _changes(since: str | None, series_id: list[int] | None) -> tuple[list[ChangeRecord], datetime]:
+    from iracing_sync.store import changes
+
     lo = changes_since(since)
     series = frozenset(series_id) if series_id else None
     found = changes.list_changes(lo, series, limit=MAX_CHANGES + 1)

@@ -13,7 +13,6 @@ from iracing_sync.api.params import ClassId, Id
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.errors import NotFoundError
 from iracing_sync.models.base import DeferredModel
-from iracing_sync.store import catalog
 
 
 def _found[M: DeferredModel](record: M | None, what: str) -> M:
@@ -27,6 +26,7 @@ def _found[M: DeferredModel](record: M | None, what: str) -> M:
 def get_cars() -> Response[str]:
     """Every car, with its images."""
     from iracing_sync.models.http import CarList, CarOut
+    from iracing_sync.store import catalog
 
     return json_answer(CarList(cars=catalog.list_cars(as_=CarOut)))
 
@@ -35,6 +35,7 @@ def get_cars() -> Response[str]:
 def get_car(car_id: Id) -> Response[str]:
     """One car, with its images."""
     from iracing_sync.models.http import CarOut
+    from iracing_sync.store import catalog
 
     return json_answer(_found(catalog.get_car(car_id, as_=CarOut), f"car {car_id}"))
 
@@ -43,6 +44,7 @@ def get_car(car_id: Id) -> Response[str]:
 def get_tracks() -> Response[str]:
     """Every track configuration, with its SVG map layer URLs and images."""
     from iracing_sync.models.http import TrackList, TrackOut
+    from iracing_sync.store import catalog
 
     return json_answer(TrackList(tracks=catalog.list_tracks(as_=TrackOut)))
 
@@ -51,6 +53,7 @@ def get_tracks() -> Response[str]:
 def get_track(track_id: Id) -> Response[str]:
     """One track configuration, with its SVG map layer URLs and images."""
     from iracing_sync.models.http import TrackOut
+    from iracing_sync.store import catalog
 
     return json_answer(_found(catalog.get_track(track_id, as_=TrackOut), f"track {track_id}"))
 
@@ -59,6 +62,7 @@ def get_track(track_id: Id) -> Response[str]:
 def get_car_classes() -> Response[str]:
     """Every car class, with its cars (IDs and names)."""
     from iracing_sync.models.http import CarClassList, CarClassOut
+    from iracing_sync.store import catalog
 
     return json_answer(CarClassList(car_classes=catalog.list_car_classes(as_=CarClassOut)))
 
@@ -67,5 +71,6 @@ def get_car_classes() -> Response[str]:
 def get_car_class(car_class_id: ClassId) -> Response[str]:
     """One car class, with its cars (IDs and names)."""
     from iracing_sync.models.http import CarClassOut
+    from iracing_sync.store import catalog
 
     return json_answer(_found(catalog.get_car_class(car_class_id, as_=CarClassOut), f"car class {car_class_id}"))

@@ -25,13 +25,13 @@ from iracing_sync.api.params import (
 from iracing_sync.api.resolver import app, ok
 from iracing_sync.api.schedules import seasons_of_series, series_next, series_of_seasons, series_or_404, series_slots
 from iracing_sync.ical import series_calendar_name
-from iracing_sync.store import catalog
 
 
 @app.get("/series", responses=ok("SeriesList", "every stored series"))
 def get_series_list() -> Response[str]:
     """Every series iRacing lists (series/get)."""
     from iracing_sync.models.http import SeriesList, SeriesOut
+    from iracing_sync.store import catalog
 
     return json_answer(SeriesList(series=catalog.list_series(as_=SeriesOut)))
 
@@ -81,6 +81,8 @@ def get_series_calendar(
 ) -> Response[str]:
     """An iCalendar feed of a series: one event per race slot in [from, to) (with ownership parameters: those the
     racer can enter), times in UTC."""
+    from iracing_sync.store import catalog
+
     lo, hi = calendar_window(start, end)
     seasons = seasons_of_series(series_id)
     slots = series_slots(seasons, lo, hi, slot_filter(owned=ownership(owned_car_id, owned_track_id, content)))
