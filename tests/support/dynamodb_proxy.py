@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import http.client
 import json
 import math
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +47,7 @@ class DynamoDBProxy:
         self._hold: Hold | None = None
         self._drop_after: int | None = None
         self._writes = 0
+        self._connections: set[socket.socket] = set()
 
     def hold_write(self, skip: int = 0) -> Hold:
         """Hold the write request after the next ``skip`` ones until ``Hold.release()`` (then forward it)."""
@@ -155,6 +158,16 @@ class DynamoDBProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                with proxy._lock:
+                    proxy._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with proxy._lock:
+                    proxy._connections.discard(self.connection)
+                super().finish()
+
             def do_POST(self) -> None:  # noqa: N802 — http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
@@ -201,6 +214,13 @@ class DynamoDBProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        # Close the kept-alive connections too: a client's pool would otherwise reuse one later, reach this stopped
+        # proxy's handler thread and be forwarded to an upstream that is gone (the next engine's first request fails).
+        with self._lock:
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            with contextlib.suppress(OSError):  # the client closed it first
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass(frozen=True)
