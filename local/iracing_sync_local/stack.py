@@ -335,41 +335,47 @@ def serve(port: int = 3000) -> None:
 
 
 EXAMPLE_DAY = "2025-09-09"
+EXAMPLE_AT = f"{EXAMPLE_DAY}T11:54:00Z"  # the race guide's capture
 
 
 def example_urls(base: str) -> list[str]:
-    """A few URLs worth opening after the demo sync (the snapshot's capture day)."""
+    """The URLs worth opening after the demo sync (the snapshot's capture day): the planner page first."""
     return [
-        f"{base}/slots?from={EXAMPLE_DAY}T11:54:00Z&to={EXAMPLE_DAY}T14:54:00Z",
-        f"{base}/series",
+        f"{base}/#races?from={EXAMPLE_AT}",
+        f"{base}/slots?from={EXAMPLE_AT}&to={EXAMPLE_DAY}T14:54:00Z",
+        f"{base}/seasons?at={EXAMPLE_AT}&series_id=47",
+        f"{base}/purchase-guide?series_id=47&series_id=62&at={EXAMPLE_AT}",
+        f"{base}/seasons/5376/weeks/30/forecast",
         f"{base}/series/47/seasons",
-        f"{base}/seasons/5376",
         f"{base}/seasons/5376/slots?from={EXAMPLE_DAY}&to=2025-09-10",
         f"{base}/docs",
     ]
 
 
-def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
-    """Local stack up, series, reference-data and current-seasons sync of the bundled snapshot, then its race guide
-    (where the snapshot has one), API served.
+def demo_machines(snapshot: str, *, iracing: bool = True) -> list[str]:
+    """The machines the demo runs, in order: series and reference data first (a season's week items name their
+    cars from the stored car catalog), the race guide last (it reconciles against the stored seasons)."""
+    from iracing_sync_local.fake_iracing import SNAPSHOTS
 
-    Series and reference data go first: a season's week items name their cars from the stored car catalog. The race
-    guide goes last: it reconciles against the stored seasons, and puts its session IDs and entries on their slots.
-    """
+    names = ["sync_series", "sync_reference_data", "sync_current_seasons"]
+    if not iracing or "season/race_guide" in SNAPSHOTS[snapshot].files:
+        names.append("sync_race_guide")  # (2023 S2 has no guide of its own: 2025's would match nothing)
+    return names
+
+
+def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
+    """Local stack up, the bundled snapshot synced through the real state machines (``demo_machines``), API served."""
     from iracing_sync.settings import get_settings
     from iracing_sync_local.fake_iracing import SNAPSHOTS
     from iracing_sync_local.stepfunctions import local_step_functions
 
-    names = ["sync_series", "sync_reference_data", "sync_current_seasons"]
     with local_stack(snapshot) as running:
         if captured_at := SNAPSHOTS[snapshot].captured_at:
             # The weeks whose forecasts are due are those of the capture's day, not of today's.
             os.environ["FORECAST_NOW"] = captured_at
             get_settings.cache_clear()
-        if running.fake is None or "season/race_guide" in SNAPSHOTS[snapshot].files:
-            names.append("sync_race_guide")  # (2023 S2 has no guide of its own: 2025's would match nothing)
         with local_step_functions() as sfn:
-            for name in names:
+            for name in demo_machines(snapshot, iracing=running.fake is not None):
                 _log(f"running {name} through moto's Step Functions interpreter")
                 print(json_line(sfn.run(name, {})), flush=True)
         if running.fake is not None:
@@ -377,7 +383,8 @@ def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
         base = f"http://127.0.0.1:{port}"
         _log("try:")
         for url in example_urls(base):
-            _log(f"  curl '{url}'")
+            # (a browser for the page and Swagger UI, curl for the JSON)
+            _log(f"  {'open' if '#' in url or url.endswith('/docs') else 'curl'} '{url}'")
         _serve_forever(port)
 
 
