@@ -66,6 +66,8 @@ MUST_NOT_LOAD: dict[str, dict[str, str]] = {
         "iracing_sync.store.catalog": "the catalog's room (five PynamoDB item classes, a seventh of our import): "
         "imported by the routes that read series, cars, tracks or classes",
         "iracing_sync.store.changes": "the CHANGES room: imported by /changes and /changes.atom",
+        "iracing_sync.models.catalog": "series, cars, tracks and classes as stored (five pydantic models): read "
+        "only by the routes that import the catalog's room",
     },
     "series": _SYNC_TASK,
     "season": _SYNC_TASK,

@@ -13,10 +13,10 @@ import pytest
 
 from iracing_sync.archive import unsigned_digest
 from iracing_sync.forecast_sync import forecasts_due
-from iracing_sync.models.iracing import Car, TrackConfig, WeatherSummary
+from iracing_sync.models.catalog import Car, TrackConfig, catalog_of
+from iracing_sync.models.iracing import WeatherSummary
 from iracing_sync.models.iracing_bodies import CarClass
 from iracing_sync.models.planning import Ownership
-from iracing_sync.models.records import catalog_of
 from iracing_sync.planner import cheapest_tracks, credit_threshold, week_access
 from iracing_sync.schedule import ScheduleProcessor, parse_schedule_body
 from iracing_sync.store.grid import grid_weeks

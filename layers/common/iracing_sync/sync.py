@@ -17,7 +17,8 @@ from iracing_sync.client import IracingClient
 from iracing_sync.errors import IracingSyncError, MalformedPayload, PermanentError
 from iracing_sync.forecast_sync import forecast_clock, forecasts_due, sync_forecasts
 from iracing_sync.models.base import validation_summary
-from iracing_sync.models.iracing import Car, IracingModel, Series, TrackConfig
+from iracing_sync.models.catalog import Car, Series, TrackConfig
+from iracing_sync.models.iracing import IracingModel
 from iracing_sync.models.iracing_bodies import CarClass
 from iracing_sync.models.records import ListingState, SeasonRecord
 from iracing_sync.models.tasks import (

@@ -13,14 +13,13 @@ from typing import Any
 from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, computed_field, model_serializer
 
 from iracing_sync.models.base import OMITTED_UNLESS_ASKED, DeferredModel, UtcInstant
+from iracing_sync.models.catalog import Car, CarClassRecord, Series, TrackRecord
 from iracing_sync.models.http_planner import License, WeatherOut
-from iracing_sync.models.iracing import Car, RaceTimeDescriptor, SeasonFacts, Series
+from iracing_sync.models.iracing import RaceTimeDescriptor, SeasonFacts
 from iracing_sync.models.planning import ContentPackage, WeekPlan
 from iracing_sync.models.records import (
-    CarClassRecord,
     CarRef,
     ChangeKind,
-    TrackRecord,
     WeekFacts,
     WeekPattern,
     license_letter,

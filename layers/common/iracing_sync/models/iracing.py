@@ -1,8 +1,9 @@
 """iRacing's bodies as we read them: only the fields we use, unknown fields ignored, snake or camel case.
 
 iRacing answers snake_case; some community dumps are camelCased, so every field also accepts its camelCase
-spelling. Where we store a body as iRacing sent it (series, cars, a season's own facts), these shapes are also
-the stored records (see ``models.records``). The bodies only the sync reads are in ``models.iracing_bodies``.
+spelling. Where we store a body as iRacing sent it (a season's own facts), these shapes are also the stored
+records (see ``models.records``). Series, cars and tracks, stored as sent too, are in ``models.catalog``; the bodies
+only the sync reads are in ``models.iracing_bodies``.
 """
 
 from datetime import UTC, date, datetime, time
@@ -111,82 +112,3 @@ class SeasonFacts(IracingModel):
     car_switching: bool | None = None
     start_date: date | None = None
     schedule_description: str | None = None
-
-
-class Series(IracingModel):
-    """A series from series/get, merged with its series/assets entry; stored and served as such."""
-
-    series_id: int
-    series_name: str
-    series_short_name: str | None = None
-    category: str | None = None
-    category_id: int | None = None
-    logo: str | None = None
-    large_image: str | None = None
-    small_image: str | None = None
-
-
-class Car(IracingModel):
-    """A car from car/get, merged with its car/assets entry; stored as such."""
-
-    car_id: int
-    car_name: str
-    car_name_abbreviated: str | None = None
-    car_dirpath: str | None = None
-    categories: list[str] = Field(default_factory=list)
-    hp: int | None = None
-    car_weight: int | None = None
-    retired: bool | None = None
-    logo: str | None = None
-    small_image: str | None = None
-    large_image: str | None = None
-    folder: str | None = None
-    # What buying it takes, as car/get gives it: the package a racer buys and owns (member/info's car_packages).
-    package_id: int | None = None
-    price: float | None = None
-    price_display: str | None = None
-    free_with_subscription: bool | None = None
-    sku: int | None = None
-    is_ps_purchasable: bool | None = None
-
-
-class TrackConfig(IracingModel):
-    """A track configuration from track/get, merged with its track/assets entry (map and SVG layers)."""
-
-    track_id: int
-    track_name: str
-    config_name: str | None = None
-    category: str | None = None
-    category_id: int | None = None
-    time_zone: str | None = None
-    location: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    track_config_length: float | None = None
-    retired: bool | None = None
-    logo: str | None = None
-    small_image: str | None = None
-    folder: str | None = None
-    track_map: str | None = None
-    # Layer name -> SVG file; the URL of a layer is track_map + file (records.TrackRecord keeps the URLs).
-    track_map_layers: dict[str, str] = Field(default_factory=dict)
-    # What buying it takes, as track/get gives it: every configuration of one package_id is bought and owned
-    # together (member/info's track_packages).
-    package_id: int | None = None
-    price: float | None = None
-    price_display: str | None = None
-    free_with_subscription: bool | None = None
-    sku: int | None = None
-    is_ps_purchasable: bool | None = None
-    purchasable: bool | None = None
-
-    @field_validator("track_map_layers", mode="before")
-    @classmethod
-    def _no_layers(cls, value: object) -> object:
-        return {} if value is None else value
-
-    @property
-    def map_layer_urls(self) -> dict[str, str]:
-        """Layer name -> absolute SVG URL."""
-        base = self.track_map or ""
-        return {name: base + file for name, file in sorted(self.track_map_layers.items())} if base else {}

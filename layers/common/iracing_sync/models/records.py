@@ -17,11 +17,9 @@ from pydantic import ConfigDict, Field
 from iracing_sync.instants import iso_z
 from iracing_sync.models.base import DeferredModel
 from iracing_sync.models.iracing import (
-    Car,
     CarRestriction,
     RaceTimeDescriptor,
     SeasonFacts,
-    TrackConfig,
     WeatherSummary,
 )
 from iracing_sync.models.planning import ContentPackage, WeekPlan
@@ -167,42 +165,6 @@ class CarCatalog(NamedTuple):
         return hashlib.blake2b(data.encode(), digest_size=8).hexdigest()
 
 
-def catalog_of(
-    cars: Iterable[Car], classes: Mapping[int, tuple[int, ...]], tracks: Iterable[TrackConfig] = ()
-) -> CarCatalog:
-    """The catalog the stored cars (models.iracing.Car), car classes (class -> car IDs) and track configurations
-    make: names, classes' cars, and every car's and configuration's package (its content: the cars or
-    configurations sharing its package_id)."""
-    cars, tracks = list(cars), list(tracks)
-    return CarCatalog(
-        car_names={c.car_id: c.car_name for c in cars},
-        class_cars=dict(classes),
-        car_packages=_packages(cars, "car_id", "car_name"),
-        track_packages=_packages(tracks, "track_id", "track_name"),
-    )
-
-
-def _packages(items: list[Any], key: str, name: str) -> dict[int, ContentPackage]:
-    """Each item's package: items sharing a package_id are one package (its name: the first item's, by ID)."""
-    by_package: dict[int, list[Any]] = {}
-    for item in sorted(items, key=lambda i: getattr(i, key)):
-        if item.package_id is not None:
-            by_package.setdefault(item.package_id, []).append(item)
-    out: dict[int, ContentPackage] = {}
-    for package_id, members in by_package.items():
-        first = members[0]
-        package = ContentPackage(
-            package_id=package_id,
-            name=getattr(first, name),
-            price=first.price,
-            free=bool(first.free_with_subscription),
-            purchasable=bool(first.is_ps_purchasable),
-            content_ids=tuple(getattr(m, key) for m in members),
-        )
-        out.update((getattr(m, key), package) for m in members)
-    return out
-
-
 # The facts of a week a slot shows besides its identity and times (WeekPattern's and Slot's alike).
 WEEK_SLOT_FACTS = (
     "series_name",
@@ -328,28 +290,6 @@ class SeasonRecord(SeasonFacts):
 
     weeks: list[WeekRecord] = Field(default_factory=list)
     fixed_slots: list[Slot] = Field(default_factory=list)
-
-
-class CarClassRecord(DeferredModel):
-    """A car class as stored: which cars race together, with their names (from the cars synced beside it)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    car_class_id: int
-    name: str
-    short_name: str | None = None
-    relative_speed: int | None = None
-    car_ids: list[int] = Field(default_factory=list)
-    cars: list[CarRef] = Field(default_factory=list)
-
-
-class TrackRecord(TrackConfig):
-    """A track configuration as stored: ``track_map_layers`` holds each SVG layer's absolute URL."""
-
-    @property
-    def map_layer_urls(self) -> dict[str, str]:
-        """Layer name -> absolute SVG URL (already absolute here)."""
-        return dict(self.track_map_layers)
 
 
 class ListingState(DeferredModel):

@@ -23,8 +23,8 @@ from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PynamoDBException
 
 from iracing_sync.errors import RetryableError
-from iracing_sync.models.iracing import Car, Series, TrackConfig
-from iracing_sync.models.records import CarCatalog, CarClassRecord, TrackRecord, catalog_of
+from iracing_sync.models.catalog import Car, CarClassRecord, Series, TrackConfig, TrackRecord, catalog_of
+from iracing_sync.models.records import CarCatalog
 from iracing_sync.store import schema
 from iracing_sync.store.schema import Item, RecordItem, WriteCounts, content_hash, get_item, id_sort_key, raw_query
 
@@ -35,19 +35,19 @@ SERIES, CAR_CLASSES, CARS, TRACKS = "SERIES", "CARCLASSES", "CARS", "TRACKS"
 
 
 class SeriesItem(RecordItem, discriminator="series"):
-    """A series (record: models.iracing.Series)."""
+    """A series (record: models.catalog.Series)."""
 
 
 class CarClassItem(RecordItem, discriminator="car_class"):
-    """A car class (record: models.records.CarClassRecord)."""
+    """A car class (record: models.catalog.CarClassRecord)."""
 
 
 class CarItem(RecordItem, discriminator="car"):
-    """A car (record: models.iracing.Car)."""
+    """A car (record: models.catalog.Car)."""
 
 
 class TrackItem(RecordItem, discriminator="track"):
-    """A track configuration (record: models.records.TrackRecord, with its SVG layer URLs)."""
+    """A track configuration (record: models.catalog.TrackRecord, with its SVG layer URLs)."""
 
 
 class CarCatalogVersionItem(Item, discriminator="car_catalog_version"):
