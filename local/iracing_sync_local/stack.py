@@ -338,17 +338,18 @@ EXAMPLE_DAY = "2025-09-09"
 EXAMPLE_AT = f"{EXAMPLE_DAY}T11:54:00Z"  # the race guide's capture
 
 
-def example_urls(base: str) -> list[str]:
-    """The URLs worth opening after the demo sync (the snapshot's capture day): the planner page first."""
+def example_urls(base: str) -> list[tuple[str, str]]:
+    """What to open after the demo sync (the snapshot's capture day), the planner page first: (tool, URL) pairs, a
+    browser for the pages and curl for the JSON."""
     return [
-        f"{base}/#races?from={EXAMPLE_AT}",
-        f"{base}/slots?from={EXAMPLE_AT}&to={EXAMPLE_DAY}T14:54:00Z",
-        f"{base}/seasons?at={EXAMPLE_AT}&series_id=47",
-        f"{base}/purchase-guide?series_id=47&series_id=62&at={EXAMPLE_AT}",
-        f"{base}/seasons/5376/weeks/30/forecast",
-        f"{base}/series/47/seasons",
-        f"{base}/seasons/5376/slots?from={EXAMPLE_DAY}&to=2025-09-10",
-        f"{base}/docs",
+        ("open", f"{base}/#races?from={EXAMPLE_AT}"),
+        ("curl", f"{base}/slots?from={EXAMPLE_AT}&to={EXAMPLE_DAY}T14:54:00Z"),
+        ("curl", f"{base}/seasons?at={EXAMPLE_AT}&series_id=47"),
+        ("curl", f"{base}/purchase-guide?series_id=47&series_id=62&at={EXAMPLE_AT}"),
+        ("curl", f"{base}/seasons/5376/weeks/30/forecast"),
+        ("curl", f"{base}/series/47/seasons"),
+        ("curl", f"{base}/seasons/5376/slots?from={EXAMPLE_DAY}&to=2025-09-10"),
+        ("open", f"{base}/docs"),
     ]
 
 
@@ -382,9 +383,8 @@ def demo(port: int = 3000, snapshot: str = DEFAULT_SNAPSHOT) -> None:
             running.fake.stop()
         base = f"http://127.0.0.1:{port}"
         _log("try:")
-        for url in example_urls(base):
-            # (a browser for the page and Swagger UI, curl for the JSON)
-            _log(f"  {'open' if '#' in url or url.endswith('/docs') else 'curl'} '{url}'")
+        for tool, url in example_urls(base):
+            _log(f"  {tool} '{url}'")
         _serve_forever(port)
 
 

@@ -92,6 +92,19 @@ def test_start_returns_loopback_url_and_stop_releases_port() -> None:
         _ = server.base_url
 
 
+def test_stop_closes_kept_alive_connections_too() -> None:
+    # Given a client whose pool holds a kept-alive connection to the fake
+    server = FakeIracing()
+    url = server.start()
+    with requests.Session() as session:
+        assert session.get(url + "/data/car/get", timeout=5).status_code == 401  # (no token: answered all the same)
+        # When the fake stops
+        server.stop()
+        # Then that connection is gone too: the next request cannot reach a stopped iRacing
+        with pytest.raises(requests.ConnectionError):
+            session.get(url + "/data/car/get", timeout=5)
+
+
 def test_unknown_snapshot_is_rejected() -> None:
     with pytest.raises(ValueError, match="2023s2"):
         FakeIracing("1999s1")

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import base64
 import collections
-import contextlib
 import http.client
 import json
 import math
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from iracing_sync_local.keepalive import KeepAliveServer
 
 WRITES = frozenset({"BatchWriteItem", "TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem"})
 READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
@@ -43,11 +43,10 @@ class DynamoDBProxy:
         self._indexes: dict[str, list[IndexShape]] = {}
         self._throttle: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: KeepAliveServer | None = None
         self._hold: Hold | None = None
         self._drop_after: int | None = None
         self._writes = 0
-        self._connections: set[socket.socket] = set()
 
     def hold_write(self, skip: int = 0) -> Hold:
         """Hold the write request after the next ``skip`` ones until ``Hold.release()`` (then forward it)."""
@@ -158,16 +157,6 @@ class DynamoDBProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def setup(self) -> None:
-                super().setup()
-                with proxy._lock:
-                    proxy._connections.add(self.connection)
-
-            def finish(self) -> None:
-                with proxy._lock:
-                    proxy._connections.discard(self.connection)
-                super().finish()
-
             def do_POST(self) -> None:  # noqa: N802 — http.server's naming
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 operation = (self.headers.get("X-Amz-Target") or "").rsplit(".", 1)[-1]
@@ -204,8 +193,8 @@ class DynamoDBProxy:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
+        # (server_close() also closes kept-alive connections: a pool must not reach a stopped proxy later)
+        self._server = KeepAliveServer(("127.0.0.1", self.port), Handler)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -214,13 +203,6 @@ class DynamoDBProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-        # Close the kept-alive connections too: a client's pool would otherwise reuse one later, reach this stopped
-        # proxy's handler thread and be forwarded to an upstream that is gone (the next engine's first request fails).
-        with self._lock:
-            connections, self._connections = self._connections, set()
-        for connection in connections:
-            with contextlib.suppress(OSError):  # the client closed it first
-                connection.shutdown(socket.SHUT_RDWR)
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ MUST_NOT_LOAD: dict[str, dict[str, str]] = {
         "aws_xray_sdk": "the Tracer (~0.4 s): an HTTP API has no trace context to join",
         "iracing_sync.tracing": "the Tracer (~0.4 s): an HTTP API has no trace context to join",
         "boto3": "PynamoDB reads the table with botocore alone",
-        "iracing_sync.store.catalog": "the catalog's room (five PynamoDB item classes, a seventh of our import): "
+        "iracing_sync.store.catalog": "the catalog's room (five PynamoDB item classes): "
         "imported by the routes that read series, cars, tracks or classes",
         "iracing_sync.store.changes": "the CHANGES room: imported by /changes and /changes.atom",
         "iracing_sync.models.catalog": "series, cars, tracks and classes as stored (five pydantic models): read "

@@ -7,8 +7,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, cast
+
+from iracing_sync_local.keepalive import KeepAliveServer
 
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
@@ -43,8 +45,7 @@ class HttpError(Exception):
         self.content_type = content_type
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a client that keeps a connection open must not block stop()
+class _Server(KeepAliveServer):
     dispatch: Dispatch
 
     def handle_error(self, request: Any, client_address: Any) -> None:

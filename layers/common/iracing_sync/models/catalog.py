@@ -1,8 +1,8 @@
 """iRacing's reference data as stored and served: series, cars, track configurations and car classes, and the
 catalog of names and packages the season sync reads from them.
 
-Apart from ``models.iracing``'s season shapes so that the slot routes' cold start does not build these models
-(only the routes that read the catalog import this).
+Kept apart from ``models.iracing``'s season shapes so that the slot routes' cold start does not build these
+models: only the sync and the routes that read the catalog import this module.
 """
 
 from collections.abc import Iterable, Mapping
